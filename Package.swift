@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One settings list for every target, as hummingbird and swift-log do.
+let strict: [SwiftSetting] = [
+    // SE-0335: `any P` spelled out, so existential costs are visible.
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Roundtable",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roundtable", targets: ["roundtable"]),
+        .library(name: "RoundtableCore", targets: ["RoundtableCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libwebsockets 4.1.6 (Debian) through pkg-config; shim.h exposes the macros Swift cannot import.
+        .systemLibrary(
+            name: "CLibWebSockets",
+            pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev", "libssl-dev", "pkg-config"])]
+        ),
+        // The pure domain: no I/O, no clock, no randomness of its own.
+        .target(name: "RoundtableCore", swiftSettings: strict),
+        // JSON <-> requests and events.
+        .target(name: "RoundtableWire", dependencies: ["RoundtableCore"], swiftSettings: strict),
+        // Journal, snapshots, recovery.
+        .target(
+            name: "RoundtableStore",
+            dependencies: ["RoundtableCore", "RoundtableWire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RoundtableServer",
+            dependencies: [
+                "CLibWebSockets", "RoundtableCore", "RoundtableWire", "RoundtableStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "roundtable",
+            dependencies: [
+                "RoundtableServer", "RoundtableStore", "RoundtableWire", "RoundtableCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RoundtableCoreTests", dependencies: ["RoundtableCore"], swiftSettings: strict),
+        .testTarget(name: "RoundtableWireTests", dependencies: ["RoundtableWire", "RoundtableCore"], swiftSettings: strict),
+        .testTarget(name: "RoundtableStoreTests", dependencies: ["RoundtableStore", "RoundtableWire", "RoundtableCore"], swiftSettings: strict),
+        .testTarget(
+            name: "RoundtableServerTests",
+            dependencies: ["RoundtableServer", "RoundtableWire", "RoundtableCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import RoundtableServer
+print("roundtable \(RoundtableVersion.string)")

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct ServerSmoke {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct StoreSmoke {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}

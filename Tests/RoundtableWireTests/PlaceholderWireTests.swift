@@ -1,0 +1,5 @@
+import Testing
+
+@Suite struct WireSmoke {
+    @Test func targetBuilds() { #expect(Bool(true)) }
+}
