@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The handful of system calls the journal writer makes, behind a protocol so tests can inject ENOSPC,
+/// short writes and fsync failures without root or a tiny filesystem.
+protocol JournalFileOps: Sendable {
+    /// Creates a new file; fails if it exists, so a writer never clobbers a segment it did not scan.
+    func createExclusive(_ path: String) throws(StoreError) -> Int32
+    /// Writes all of `bytes` at `offset` or throws; a throw may leave a partial write behind.
+    func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(StoreError)
+    func sync(_ fd: Int32, path: String) throws(StoreError)
+    func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError)
+    func syncDirectory(_ path: String) throws(StoreError)
+    func close(_ fd: Int32)
+    func remove(_ path: String)
+}
+
+/// The real thing: plain POSIX calls with EINTR retried and short writes continued.
+struct PosixFileOps: JournalFileOps {
+    func createExclusive(_ path: String) throws(StoreError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw StoreError.lastIO("create", path) }
+        return fd
+    }
+
+    func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(StoreError) {
+        let failure: Int32 = bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if n == 0 { return EIO }
+                done += n
+            }
+            return 0
+        }
+        if failure != 0 { throw StoreError.io(operation: "write", path: path, errno: failure) }
+    }
+
+    func sync(_ fd: Int32, path: String) throws(StoreError) {
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw StoreError.lastIO("fsync", path)
+        }
+    }
+
+    func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError) {
+        while ftruncate(fd, off_t(length)) != 0 {
+            if errno == EINTR { continue }
+            throw StoreError.lastIO("truncate", path)
+        }
+    }
+
+    func syncDirectory(_ path: String) throws(StoreError) {
+        try FileSystem.syncDirectory(path)
+    }
+
+    func close(_ fd: Int32) {
+        sysClose(fd)
+    }
+
+    func remove(_ path: String) {
+        _ = unlink(path)
+    }
+}
+
+private func sysClose(_ fd: Int32) {
+    _ = close(fd)
+}
+
+/// File helpers shared by the reader, snapshots and the data directory.
+enum FileSystem {
+    /// Makes a rename or create in `path` durable: without this a power cut can lose the new directory entry
+    /// even though the file's data was fsynced.
+    static func syncDirectory(_ path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw StoreError.lastIO("open directory", path) }
+        defer { _ = close(fd) }
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            // Some filesystems refuse fsync on directories; they also do not need it.
+            if errno == EINVAL || errno == EROFS { return }
+            throw StoreError.lastIO("fsync directory", path)
+        }
+    }
+
+    static func readAll(_ path: String) throws(StoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw StoreError.lastIO("open", path) }
+        defer { _ = close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw StoreError.lastIO("stat", path) }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        var failure: Int32 = 0
+        out.withUnsafeMutableBytes { buf in
+            while done < size {
+                let n = pread(fd, buf.baseAddress! + done, size - done, off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if failure != 0 { throw StoreError.io(operation: "read", path: path, errno: failure) }
+        // The file shrank under us; what we have is what exists.
+        if done < size { out.removeLast(size - done) }
+        return out
+    }
+
+    /// Cuts a file to `length` and makes the cut durable, so a truncated torn tail cannot reappear.
+    static func truncate(_ path: String, to length: Int) throws(StoreError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { throw StoreError.lastIO("open", path) }
+        defer { _ = close(fd) }
+        if ftruncate(fd, off_t(length)) != 0 { throw StoreError.lastIO("truncate", path) }
+        if fsync(fd) != 0 { throw StoreError.lastIO("fsync", path) }
+    }
+
+    static func remove(_ path: String) throws(StoreError) {
+        if unlink(path) != 0 && errno != ENOENT { throw StoreError.lastIO("unlink", path) }
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    static func makeDirectory(_ path: String) throws(StoreError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw StoreError.lastIO("mkdir", path) }
+    }
+
+    /// Names in `path`; a missing directory is empty (a fresh data folder), any other failure is an error
+    /// because silently seeing no files would mean starting from nothing.
+    static func list(_ path: String) throws(StoreError) -> [String] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw StoreError.lastIO("list directory", path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw StoreError.lastIO("list directory", path) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+
+    static func join(_ dir: String, _ name: String) -> String {
+        dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    /// `prefix` + LSN zero-padded to 20 digits (the width of UInt64.max) + `suffix`, so names sort by LSN.
+    static func lsnName(prefix: String, _ lsn: UInt64, suffix: String) -> String {
+        let digits = String(lsn)
+        return prefix + String(repeating: "0", count: 20 - digits.count) + digits + suffix
+    }
+
+    /// Inverse of `lsnName`; nil for anything else living in the folder (temp files, editor backups).
+    static func parseLSNName(_ name: String, prefix: String, suffix: String) -> UInt64? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return UInt64(digits)
+    }
+}

@@ -1,0 +1,219 @@
+import Logging
+
+/// The writer thread's private state: the open segment, the last good offset, fsync bookkeeping.
+///
+/// Only the writer thread touches an instance after `run()` starts, which is why none of this needs a lock;
+/// everything shared with `append` goes through `shared`.
+final class WriterCore {
+    private let journalDirectory: String
+    private let policy: FsyncPolicy
+    private let segmentSize: Int
+    private let logger: Logger
+    private let ops: any JournalFileOps
+    private let shared: Locked<SharedState>
+    private let onDurable: JournalWriter.DurableHandler
+
+    private var fd: Int32?
+    private var segmentPath = ""
+    /// End of the last fully written (and under `.always`, fsynced) group; nothing past it is trusted.
+    private var offset: Int64 = 0
+    /// A failed truncate leaves junk past `offset`; it must be cut before anything else is written after it.
+    private var needsTruncate = false
+    private var nextLSN: UInt64
+    /// Written but not yet fsynced (`.everysec` only).
+    private var dirty = false
+    private var lastSync: UInt64 = 0
+    /// Tickets failed in the current failure streak; the streak is logged once at its start and once at its end.
+    private var failedTickets = 0
+
+    init(
+        journalDirectory: String, nextLSN: UInt64, options: JournalOptions, logger: Logger,
+        ops: any JournalFileOps, shared: Locked<SharedState>, onDurable: @escaping JournalWriter.DurableHandler
+    ) {
+        self.journalDirectory = journalDirectory
+        self.nextLSN = nextLSN
+        self.policy = options.fsync
+        self.segmentSize = max(options.segmentSize, Segment.headerSize + 1)
+        self.logger = logger
+        self.ops = ops
+        self.shared = shared
+        self.onDurable = onDurable
+    }
+
+    func run() {
+        var bytes: [UInt8] = []
+        var chunks: [Chunk] = []
+        while true {
+            let deadline: UInt64? = policy == .everysec && dirty ? lastSync + 1_000_000_000 : nil
+            // Swapping keeps both buffers' capacity alive, so steady state allocates nothing.
+            let closing = shared.withLock(
+                waitingUntil: { !$0.chunks.isEmpty || $0.closing },
+                deadline: deadline
+            ) { s -> Bool in
+                swap(&s.buffer, &bytes)
+                swap(&s.chunks, &chunks)
+                return s.closing
+            }
+            let hadWork = !chunks.isEmpty
+            if hadWork { process(chunks, bytes) }
+            bytes.removeAll(keepingCapacity: true)
+            chunks.removeAll(keepingCapacity: true)
+            if policy == .everysec && dirty && monotonicNanos() >= lastSync + 1_000_000_000 {
+                backgroundSync()
+            }
+            if closing && !hadWork {
+                finish()
+                return
+            }
+        }
+    }
+
+    private func process(_ chunks: [Chunk], _ bytes: [UInt8]) {
+        var outcomes = [Result<Void, StoreError>](repeating: .success(()), count: chunks.count)
+        var included: [Int] = []
+        var expected = nextLSN
+        for (i, c) in chunks.enumerated() {
+            if let problem = c.invalid {
+                outcomes[i] = .failure(problem)
+            } else if c.count > 0 && c.firstLSN != expected {
+                outcomes[i] = .failure(.outOfSequence(expected: expected, got: c.firstLSN))
+            } else {
+                included.append(i)
+                expected += c.count
+            }
+        }
+        if expected != nextLSN {
+            let result = writeGroup(chunks, included, bytes, endLSN: expected)
+            for i in included { outcomes[i] = result }
+        }
+        for (i, c) in chunks.enumerated() {
+            track(outcomes[i])
+            onDurable(c.ticket, outcomes[i])
+        }
+    }
+
+    private func writeGroup(_ chunks: [Chunk], _ included: [Int], _ bytes: [UInt8], endLSN: UInt64) -> Result<Void, StoreError> {
+        do throws(StoreError) {
+            if needsTruncate, let fd {
+                try ops.truncate(fd, to: offset, path: segmentPath)
+                needsTruncate = false
+            }
+            if fd == nil || offset >= Int64(segmentSize) { try roll(firstLSN: nextLSN) }
+            guard let fd else { return .failure(.closed) }
+            // Skipped (failed) chunks are rare, so only then pay for copying the good ones together.
+            let whole = included.count == chunks.count
+            let group = whole ? bytes : included.flatMap { bytes[chunks[$0].range] }
+            do throws(StoreError) {
+                try ops.write(fd, group, at: offset, path: segmentPath)
+                if policy == .always { try ops.sync(fd, path: segmentPath) }
+            } catch {
+                rewind()
+                throw error
+            }
+            offset += Int64(group.count)
+            nextLSN = endLSN
+            if policy == .always {
+                lastSync = monotonicNanos()
+            } else if policy == .everysec {
+                dirty = true
+            }
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Cuts off whatever part of a failed group reached the file, so no partial record stays behind
+    /// and a later good group lands exactly after the last good one.
+    private func rewind() {
+        guard let fd else { return }
+        do throws(StoreError) {
+            try ops.truncate(fd, to: offset, path: segmentPath)
+            // Make the cut durable too: otherwise writeback could persist complete records of the failed
+            // (rejected) group, and a restart would replay votes the server reported as failed.
+            if policy != .none { try ops.sync(fd, path: segmentPath) }
+        } catch {
+            needsTruncate = true
+            logger.warning("journal: could not cut back failed write; will retry before the next write", metadata: [
+                "file": "\(segmentPath)", "offset": "\(offset)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// Closes the current segment (durably, unless `.none`) and creates the next, named by its first LSN.
+    private func roll(firstLSN: UInt64) throws(StoreError) {
+        if let old = fd {
+            // Under `.always` every group was fsynced as it was written; `.none` never syncs.
+            if policy == .everysec { try ops.sync(old, path: segmentPath) }
+            ops.close(old)
+            fd = nil
+            dirty = false
+        }
+        let path = FileSystem.join(journalDirectory, Segment.fileName(firstLSN: firstLSN))
+        let newFD = try ops.createExclusive(path)
+        do throws(StoreError) {
+            try ops.write(newFD, Segment.header(firstLSN: firstLSN), at: 0, path: path)
+            if policy != .none {
+                try ops.sync(newFD, path: path)
+                // The new name must survive a power cut too, or the records in it would vanish with it.
+                try ops.syncDirectory(journalDirectory)
+            }
+        } catch {
+            ops.close(newFD)
+            ops.remove(path)
+            throw error
+        }
+        fd = newFD
+        segmentPath = path
+        offset = Int64(Segment.headerSize)
+        needsTruncate = false
+        logger.debug("journal: started segment", metadata: ["file": "\(path)"])
+    }
+
+    private func backgroundSync() {
+        guard let fd else {
+            dirty = false
+            return
+        }
+        lastSync = monotonicNanos()
+        do {
+            try ops.sync(fd, path: segmentPath)
+            dirty = false
+        } catch {
+            // The records were already reported (that is what everysec means); all we can do is say so loudly
+            // and keep trying, since a later fsync that succeeds covers them if the kernel still has them.
+            logger.error("journal: background fsync failed; recent acknowledged records may not survive a power cut", metadata: [
+                "file": "\(segmentPath)", "error": "\(error)",
+            ])
+        }
+    }
+
+    private func finish() {
+        guard let fd else { return }
+        if policy != .none && (policy == .everysec && dirty || needsTruncate) {
+            do { try ops.sync(fd, path: segmentPath) } catch {
+                logger.error("journal: final fsync failed", metadata: ["file": "\(segmentPath)", "error": "\(error)"])
+            }
+        }
+        ops.close(fd)
+        self.fd = nil
+    }
+
+    /// Logs the first failure of a streak and the recovery, not every failed batch in between.
+    private func track(_ outcome: Result<Void, StoreError>) {
+        switch outcome {
+        case .success:
+            if failedTickets > 0 {
+                logger.notice("journal: writes succeed again", metadata: ["failedBatches": "\(failedTickets)"])
+                failedTickets = 0
+            }
+        case let .failure(error):
+            if failedTickets == 0 {
+                logger.error("journal: batch failed; rejecting batches until a write succeeds", metadata: [
+                    "error": "\(error)", "file": "\(segmentPath)", "nextLSN": "\(nextLSN)",
+                ])
+            }
+            failedTickets += 1
+        }
+    }
+}
