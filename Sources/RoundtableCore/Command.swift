@@ -1,0 +1,64 @@
+/// A client request after decoding: typed, but not yet checked against limits or permissions
+/// (the coordinator does that, because only it knows the room).
+public enum Command: Sendable, Hashable {
+    case createRoom(CreateRoom)
+    case join(Join)
+    case leave
+    case updateMember(MemberUpdate)
+    case removeMember(MemberID)
+    case rotateKey
+
+    public struct CreateRoom: Sendable, Hashable {
+        public var title: String
+        public var name: String
+        public var organization: String
+        public var settings: RoomSettings
+        /// Checked by the server, not the domain: room creation is a node policy.
+        public var createToken: String?
+        public init(
+            title: String, name: String, organization: String = "", settings: RoomSettings = RoomSettings(),
+            createToken: String? = nil
+        ) {
+            self.createToken = createToken
+            self.title = title
+            self.name = name
+            self.organization = organization
+            self.settings = settings
+        }
+    }
+
+    public struct Join: Sendable, Hashable {
+        public var code: String
+        public var name: String?
+        public var organization: String?
+        public var role: Role
+        public var facilitatorKey: String?
+        public var token: String?
+        public var since: UInt64?
+        public init(
+            code: String, name: String? = nil, organization: String? = nil, role: Role = .member,
+            facilitatorKey: String? = nil, token: String? = nil, since: UInt64? = nil
+        ) {
+            self.code = code
+            self.name = name
+            self.organization = organization
+            self.role = role
+            self.facilitatorKey = facilitatorKey
+            self.token = token
+            self.since = since
+        }
+    }
+
+    public struct MemberUpdate: Sendable, Hashable {
+        public var name: String?
+        public var organization: String?
+        public var expertise: [String]?
+        public var bio: String?
+        public init(name: String? = nil, organization: String? = nil, expertise: [String]? = nil, bio: String? = nil) {
+            self.name = name
+            self.organization = organization
+            self.expertise = expertise
+            self.bio = bio
+        }
+    }
+}

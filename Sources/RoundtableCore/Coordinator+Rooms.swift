@@ -1,0 +1,187 @@
+/// Rooms and membership: create, join (new or resumed), leave, update, remove, key rotation.
+extension Coordinator {
+    mutating func createRoom(_ r: Command.CreateRoom, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
+        -> [Effect]
+    {
+        if bindings[c] != nil { throw DomainError("already_joined", "this connection is already in a room; leave first") }
+        if rooms.count >= limits.maxRooms { throw DomainError("too_many_rooms", "the server holds its maximum of \(limits.maxRooms) rooms") }
+        let title = try Self.text(r.title, "title", limit: limits.maxTitleLength, required: true)
+        let name = try Self.text(r.name, "name", limit: limits.maxNameLength, required: true)
+        let org = try Self.text(r.organization, "organization", limit: limits.maxNameLength)
+
+        var code = Crockford.code(limits.roomCodeLength, from: &entropy)
+        while rooms[code] != nil { code = Crockford.code(limits.roomCodeLength, from: &entropy) }
+        let key = randomSecret(from: &entropy)
+        let token = randomSecret(from: &entropy)
+        rooms[code] = Room(code: code)
+        runtime[code] = RoomRuntime(bufferLimit: limits.resumeBufferEvents)
+
+        var effects = commit(.created(title: title, facilitatorKeyHash: hasher.digest(key), settings: r.settings), in: code, at: at)
+        let member = Member(
+            id: 1, name: name, organization: org, role: .facilitator, tokenHash: hasher.digest(token), joinedAt: at)
+        effects += commit(.joined(member), in: code, at: at)
+        bind(c, to: member.id, in: code)
+        effects.append(
+            .send(
+                Self.ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]),
+                ref: ref, to: [c]))
+        effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
+        return effects
+    }
+
+    mutating func join(_ j: Command.Join, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        if bindings[c] != nil { throw DomainError("already_joined", "this connection is already in a room; leave first") }
+        let code = Crockford.normalize(j.code)
+        guard let room = rooms[code] else { throw .roomNotFound }
+
+        if let token = j.token {
+            guard let m = room.member(withTokenHash: hasher.digest(token)) else {
+                throw DomainError("bad_credentials", "this resume token is not valid in this room")
+            }
+            return resume(m, in: room, since: j.since, ref: ref, from: c, at: at)
+        }
+
+        var role = j.role
+        if let key = j.facilitatorKey {
+            guard constantTimeEquals(hasher.digest(key), room.facilitatorKeyHash) else {
+                throw DomainError("bad_credentials", "this facilitator key is not valid in this room")
+            }
+            role = .facilitator
+        } else if role == .facilitator {
+            throw DomainError("bad_credentials", "joining as facilitator needs the facilitator key")
+        }
+        if room.currentMemberCount >= limits.maxMembersPerRoom {
+            throw DomainError("room_full", "this room already has its maximum of \(limits.maxMembersPerRoom) members")
+        }
+        let name = try Self.text(j.name ?? "", "name", limit: limits.maxNameLength, required: true)
+        let org = try Self.text(j.organization ?? "", "organization", limit: limits.maxNameLength)
+        let token = randomSecret(from: &entropy)
+        let member = Member(
+            id: room.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
+
+        var effects = commit(.joined(member), in: code, at: at)
+        bind(c, to: member.id, in: code)
+        effects.append(
+            .send(
+                Self.ack(["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]),
+                ref: ref, to: [c]))
+        effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
+        return effects
+    }
+
+    /// A known member comes back, possibly in a second tab: missed events if the buffer has them, else the state.
+    private mutating func resume(_ m: Member, in room: Room, since: UInt64?, ref: Value?, from c: ConnectionID, at: Millis)
+        -> [Effect]
+    {
+        let code = room.code
+        let missed = since.flatMap { runtime[code]?.events(after: $0, current: room.seq) }
+        let first = bind(c, to: m.id, in: code)
+        var effects: [Effect] = []
+        if first { effects += commit(.presence(m.id, online: true), in: code, at: at, excluding: c) }
+        let body: Value.Object = [
+            "room": .string(code), "member": Value(m.id), "role": .string(m.role.rawValue),
+            "resumed": missed != nil ? "events" : "state",
+        ]
+        effects.append(.send(Self.ack(body), ref: ref, to: [c]))
+        if let missed {
+            // Missed events first, then our own presence change, so the stream stays gap-free for this client.
+            let current = rooms[code]?.seq ?? room.seq
+            let all = missed + (first ? (runtime[code]?.events(after: room.seq, current: current) ?? []) : [])
+            for e in all { effects.append(.broadcast(e, to: [c])) }
+        } else {
+            effects.append(.send(stateNotice(code, for: m.id), ref: nil, to: [c]))
+        }
+        return effects
+    }
+
+    mutating func leave(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, m) = try caller(c)
+        var effects = commit(.departed(m.id, removed: false), in: room.code, at: at)
+        // Every tab of the member leaves with it: their token no longer works.
+        for other in runtime[room.code]?.connections[m.id] ?? [] { bindings[other] = nil }
+        runtime[room.code]?.connections[m.id] = nil
+        effects.append(.send(Self.ack(["room": .string(room.code)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func updateMember(_ u: Command.MemberUpdate, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
+        -> [Effect]
+    {
+        let (room, m) = try caller(c)
+        let name = try u.name.map { s throws(DomainError) in try Self.text(s, "name", limit: limits.maxNameLength, required: true) } ?? m.name
+        let org = try u.organization.map { s throws(DomainError) in try Self.text(s, "organization", limit: limits.maxNameLength) } ?? m.organization
+        let expertise = try u.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise
+        let bio = try u.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
+        var effects = commit(.updated(m.id, name: name, organization: org, expertise: expertise, bio: bio), in: room.code, at: at)
+        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func removeMember(_ id: MemberID, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, _) = try facilitator(c)
+        guard let target = room.members[id], !target.departed else {
+            throw DomainError("member_not_found", "no current member has id \(id)")
+        }
+        var effects = commit(.departed(id, removed: true), in: room.code, at: at)
+        let theirs = runtime[room.code]?.connections[id] ?? []
+        runtime[room.code]?.connections[id] = nil
+        for other in theirs {
+            bindings[other] = nil
+            effects.append(.close(other, code: 4001, reason: "removed from the room"))
+        }
+        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func rotateKey(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, _) = try facilitator(c)
+        let key = randomSecret(from: &entropy)
+        var effects = commit(.keyRotated(facilitatorKeyHash: hasher.digest(key)), in: room.code, at: at)
+        effects.append(.send(Self.ack(["facilitatorKey": .string(key)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    @discardableResult
+    mutating func bind(_ c: ConnectionID, to m: MemberID, in code: String) -> Bool {
+        bindings[c] = Binding(room: code, member: m)
+        return runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].attach(c, to: m)
+    }
+
+    /// The full state of a room as one member may see it.
+    public func stateNotice(_ code: String, for viewer: MemberID) -> Notice {
+        guard let room = rooms[code], let me = room.members[viewer] else {
+            return Notice(type: "room.state", body: [:])
+        }
+        let online = runtime[code]?.connections ?? [:]
+        var body: Value.Object = [
+            "room": .string(code), "seq": .int(Int64(room.seq)), "title": .string(room.title),
+            "createdAt": .int(room.createdAt), "settings": room.settings.value,
+            "you": me.profile(online: true),
+        ]
+        body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })
+        return Notice(type: "room.state", body: body)
+    }
+
+    // MARK: Recovery
+
+    /// Re-applies a journaled op during recovery. Produces no effects: nobody is connected yet.
+    public mutating func replay(_ entry: JournalEntry) throws(OpDecodingError) {
+        let op = try RoomOp(value: entry.op)
+        if case .created = op, rooms[entry.room] == nil {
+            rooms[entry.room] = Room(code: entry.room)
+        }
+        guard var room = rooms[entry.room] else { throw OpDecodingError("op for unknown room \(entry.room)") }
+        _ = room.apply(op, at: entry.at)
+        rooms[entry.room] = room
+    }
+
+    /// Called once recovery is done: nobody is online until they reconnect.
+    public mutating func finishRecovery() {
+        for code in rooms.keys { rooms[code]?.resetPresence() }
+    }
+
+    /// Installs a room restored from a snapshot.
+    public mutating func restore(_ room: Room) {
+        rooms[room.code] = room
+    }
+}

@@ -1,0 +1,191 @@
+/// The session coordinator: owns every room, applies one command at a time, returns effects.
+///
+/// It is a value with no I/O: the server calls it on its service thread, feeds it the time and
+/// connection events, and runs the effects (journal, sends, closes). Tests drive it directly.
+public struct Coordinator {
+    public var limits: Limits
+    public internal(set) var rooms: [String: Room] = [:]
+    var runtime: [String: RoomRuntime] = [:]
+    var bindings: [ConnectionID: Binding] = [:]
+    var entropy: any EntropySource
+    let hasher: any SecretHasher
+
+    /// Which member a connection speaks for, once it has joined.
+    struct Binding: Hashable {
+        var room: String
+        var member: MemberID
+    }
+
+    public init(limits: Limits = Limits(), entropy: any EntropySource, hasher: any SecretHasher) {
+        self.limits = limits
+        self.entropy = entropy
+        self.hasher = hasher
+    }
+
+    // MARK: Connections
+
+    /// The member and room a connection has joined, if any.
+    public func binding(of connection: ConnectionID) -> (room: String, member: MemberID)? {
+        bindings[connection].map { ($0.room, $0.member) }
+    }
+
+    /// A connection went away: the member goes offline when it was their last one.
+    public mutating func disconnected(_ connection: ConnectionID, at: Millis) -> [Effect] {
+        guard let b = bindings.removeValue(forKey: connection) else { return [] }
+        let last = runtime[b.room]?.detach(connection, from: b.member) ?? false
+        guard last, rooms[b.room]?.members[b.member]?.departed == false else { return [] }
+        return commit(.presence(b.member, online: false), in: b.room, at: at)
+    }
+
+    /// Handles one request from one connection.
+    public mutating func handle(_ command: Command, ref: Value?, from connection: ConnectionID, at: Millis) -> [Effect] {
+        do {
+            return try dispatch(command, ref: ref, from: connection, at: at)
+        } catch {
+            var effects: [Effect] = [.send(Self.errorNotice(error), ref: ref, to: [connection])]
+            if let code = error.closeCode { effects.append(.close(connection, code: code, reason: error.message)) }
+            return effects
+        }
+    }
+
+    private mutating func dispatch(_ command: Command, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
+        -> [Effect]
+    {
+        switch command {
+        case .createRoom(let r): return try createRoom(r, ref: ref, from: c, at: at)
+        case .join(let j): return try join(j, ref: ref, from: c, at: at)
+        case .leave: return try leave(ref: ref, from: c, at: at)
+        case .updateMember(let u): return try updateMember(u, ref: ref, from: c, at: at)
+        case .removeMember(let id): return try removeMember(id, ref: ref, from: c, at: at)
+        case .rotateKey: return try rotateKey(ref: ref, from: c, at: at)
+        }
+    }
+
+    // MARK: Shared helpers
+
+    /// The error reply for a refused request.
+    public static func errorNotice(_ e: DomainError) -> Notice {
+        Notice(type: "error", body: ["code": .string(e.code), "message": .string(e.message)])
+    }
+
+    static func ack(_ body: Value.Object = [:]) -> Notice { Notice(type: "ack", body: body) }
+
+    /// The caller's binding, or `not_joined`.
+    func caller(_ c: ConnectionID) throws(DomainError) -> (room: Room, member: Member) {
+        guard let b = bindings[c], let room = rooms[b.room], let m = room.members[b.member], !m.departed else {
+            throw .notJoined
+        }
+        return (room, m)
+    }
+
+    func facilitator(_ c: ConnectionID) throws(DomainError) -> (room: Room, member: Member) {
+        let who = try caller(c)
+        guard who.member.role == .facilitator else { throw .notFacilitator }
+        return who
+    }
+
+    /// Applies an op to a room and returns the journal entry plus one broadcast per event.
+    /// `excluding` leaves out connections that get the news another way (a joiner gets `room.state`).
+    mutating func commit(_ op: RoomOp, in code: String, at: Millis, excluding: ConnectionID? = nil) -> [Effect] {
+        guard var room = rooms[code] else { return [] }
+        let events = room.apply(op, at: at)
+        rooms[code] = room
+        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: room.seq, at: at, op: op.value))]
+        guard !events.isEmpty else { return effects }
+        var recipients = runtime[code]?.allConnections ?? []
+        if let excluding { recipients.removeAll { $0 == excluding } }
+        for e in events {
+            runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].remember(e)
+            effects.append(.broadcast(e, to: recipients))
+        }
+        return effects
+    }
+
+    /// Checks a free-text field against its limit after trimming; empty is refused when required.
+    static func text(_ s: String, _ field: String, limit: Int, required: Bool = false) throws(DomainError) -> String {
+        let t = s.trimmingWhitespace()
+        if required && t.isEmpty { throw .invalidField(field, "must not be empty") }
+        if t.count > limit { throw .tooLarge(field, limit: limit) }
+        return t
+    }
+
+    static func tags(_ list: [String], _ field: String, limits: Limits) throws(DomainError) -> [String] {
+        if list.count > limits.maxTags { throw .tooLarge(field, limit: limits.maxTags) }
+        var seen = Set<String>()
+        var out: [String] = []
+        for raw in list {
+            let t = try text(raw, field, limit: limits.maxTagLength).lowercased()
+            if !t.isEmpty && seen.insert(t).inserted { out.append(t) }
+        }
+        return out
+    }
+}
+
+/// Per-room facts that live only while the process does.
+struct RoomRuntime {
+    var connections: [MemberID: [ConnectionID]] = [:]
+    private var buffer: [RoomEvent] = []
+    private var head = 0
+    let bufferLimit: Int
+
+    init(bufferLimit: Int) { self.bufferLimit = max(1, bufferLimit) }
+
+    var allConnections: [ConnectionID] {
+        var out: [ConnectionID] = []
+        for list in connections.values { out.append(contentsOf: list) }
+        return out
+    }
+
+    /// Returns true when this was the member's first connection.
+    mutating func attach(_ c: ConnectionID, to m: MemberID) -> Bool {
+        connections[m, default: []].append(c)
+        return connections[m]!.count == 1
+    }
+
+    /// Returns true when this was the member's last connection.
+    mutating func detach(_ c: ConnectionID, from m: MemberID) -> Bool {
+        guard var list = connections[m] else { return false }
+        list.removeAll { $0 == c }
+        if list.isEmpty {
+            connections[m] = nil
+            return true
+        }
+        connections[m] = list
+        return false
+    }
+
+    mutating func remember(_ e: RoomEvent) {
+        if buffer.count < bufferLimit {
+            buffer.append(e)
+        } else {
+            buffer[head] = e
+            head = (head + 1) % bufferLimit
+        }
+    }
+
+    /// Events after `since`, if the buffer still holds all of them.
+    func events(after since: UInt64, current: UInt64) -> [RoomEvent]? {
+        if since == current { return [] }
+        if since > current { return nil }
+        let ordered = Array(buffer[head...] + buffer[..<head])
+        guard let first = ordered.first, first.seq <= since + 1 else { return nil }
+        return ordered.filter { $0.seq > since }
+    }
+}
+
+extension String {
+    /// Trims ASCII and Unicode whitespace without Foundation.
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
+    }
+}
+
+extension Coordinator {
+    /// Time passes: coalesced results and server-side timers are produced here.
+    public mutating func tick(at: Millis) -> [Effect] {
+        []
+    }
+}

@@ -1,0 +1,23 @@
+/// Limits the coordinator enforces on every request. Each one is a named setting in
+/// `Config/roundtable.json` (section `limits`) and documented in docs/PROTOCOL.md.
+public struct Limits: Sendable, Hashable {
+    public var maxRooms = 1_000
+    public var maxMembersPerRoom = 20_000
+    public var maxNameLength = 80
+    public var maxTitleLength = 200
+    public var maxTextLength = 1_000
+    public var maxTags = 20
+    public var maxTagLength = 40
+    public var maxNeedsPerRoom = 1_000
+    public var maxPollsPerRoom = 200
+    public var maxOptionsPerPoll = 100
+    public var maxGroupsPerRoom = 200
+    /// Room events kept per room so a reconnecting member can catch up without a full `room.state`.
+    public var resumeBufferEvents = 1_024
+    /// Characters in a room join code (Crockford base32, 5 bits each).
+    public var roomCodeLength = 8
+    /// Coalescing interval for `poll.results` and `needs.ranking`.
+    public var resultsIntervalMs: Int64 = 250
+
+    public init() {}
+}

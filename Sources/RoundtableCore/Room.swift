@@ -1,0 +1,83 @@
+/// One room's durable state: a plain value, so a snapshot is a copy and replay is `apply` in a loop.
+///
+/// Owned by the coordinator (service thread). Runtime-only facts — which connections belong to whom,
+/// the resume buffer — live in `RoomRuntime`.
+public struct Room: Sendable {
+    public let code: String
+    public private(set) var title: String = ""
+    public private(set) var createdAt: Millis = 0
+    public private(set) var settings = RoomSettings()
+    public private(set) var facilitatorKeyHash: String = ""
+    /// Seq of the last event; the next event gets `seq + 1`.
+    public private(set) var seq: UInt64 = 0
+    public private(set) var members: [MemberID: Member] = [:]
+    /// Members currently online, as journaled presence says. Reset to empty by recovery.
+    public private(set) var online: Set<MemberID> = []
+    private var memberByToken: [String: MemberID] = [:]
+    public private(set) var nextMemberID: MemberID = 1
+
+    public init(code: String) { self.code = code }
+
+    /// Members who have not left, in joining order.
+    public var currentMembers: [Member] {
+        members.values.filter { !$0.departed }.sorted { $0.id < $1.id }
+    }
+    public var currentMemberCount: Int { members.count - departedCount }
+    private var departedCount = 0
+
+    public func member(withTokenHash hash: String) -> Member? {
+        memberByToken[hash].flatMap { members[$0] }.flatMap { $0.departed ? nil : $0 }
+    }
+
+    /// Applies an op and returns the events it produces, numbered from `seq + 1`.
+    public mutating func apply(_ op: RoomOp, at: Millis) -> [RoomEvent] {
+        switch op {
+        case .created(let title, let hash, let settings):
+            self.title = title
+            self.createdAt = at
+            self.facilitatorKeyHash = hash
+            self.settings = settings
+            return [event("room.created", at, ["title": .string(title), "settings": settings.value])]
+        case .joined(let m):
+            members[m.id] = m
+            memberByToken[m.tokenHash] = m.id
+            nextMemberID = max(nextMemberID, m.id + 1)
+            online.insert(m.id)
+            return [event("member.joined", at, ["member": m.profile(online: true)])]
+        case .presence(let id, let isOnline):
+            if isOnline { online.insert(id) } else { online.remove(id) }
+            return [event("member.presence", at, ["member": Value(id), "online": .bool(isOnline)])]
+        case .updated(let id, let name, let org, let expertise, let bio):
+            guard var m = members[id] else { return [] }
+            m.name = name
+            m.organization = org
+            m.expertise = expertise
+            m.bio = bio
+            members[id] = m
+            return [event("member.updated", at, ["member": m.profile(online: online.contains(id))])]
+        case .departed(let id, let removed):
+            guard var m = members[id], !m.departed else { return [] }
+            m.departed = true
+            members[id] = m
+            departedCount += 1
+            memberByToken[m.tokenHash] = nil
+            online.remove(id)
+            return [event("member.left", at, ["member": Value(id), "reason": removed ? "removed" : "left"])]
+        case .keyRotated(let hash):
+            facilitatorKeyHash = hash
+            return [event("room.keyRotated", at, [:])]
+        }
+    }
+
+    /// Forgets presence: after a restart nobody is connected yet.
+    public mutating func resetPresence() { online.removeAll() }
+
+    private mutating func event(_ type: String, _ at: Millis, _ payload: Value.Object) -> RoomEvent {
+        seq += 1
+        return RoomEvent(room: code, seq: seq, at: at, type: type, payload: payload)
+    }
+}
+
+extension Value.Object: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Value)...) { self.init(elements) }
+}

@@ -1,0 +1,59 @@
+/// An event of a room's public stream: gap-free `seq`, server time `at`. Every member of the room
+/// receives it, and it is kept in the resume buffer.
+public struct RoomEvent: Sendable, Hashable {
+    public var room: String
+    public var seq: UInt64
+    public var at: Millis
+    public var type: String
+    public var payload: Value.Object
+
+    public init(room: String, seq: UInt64, at: Millis, type: String, payload: Value.Object) {
+        self.room = room
+        self.seq = seq
+        self.at = at
+        self.type = type
+        self.payload = payload
+    }
+}
+
+/// A message for some connections only, outside the room's sequence: replies, `room.state`,
+/// private assignments, results a poll's visibility restricts. Never journaled, never resumed:
+/// `room.state` carries the private state again after a reconnect.
+public struct Notice: Sendable, Hashable {
+    public var type: String
+    public var body: Value.Object
+
+    public init(type: String, body: Value.Object) {
+        self.type = type
+        self.body = body
+    }
+}
+
+/// What the coordinator asks the server to do. The server runs them in order; messages that follow
+/// a journal entry are held until that entry is durable.
+public enum Effect: Sendable, Hashable {
+    /// Append to the journal; outputs after this wait until it is durable.
+    case journal(JournalEntry)
+    /// One encoding of `event`, sent to every listed connection.
+    case broadcast(RoomEvent, to: [ConnectionID])
+    /// A private message (reply, state, assignment) to some connections.
+    case send(Notice, ref: Value?, to: [ConnectionID])
+    /// Close a connection with a WebSocket close code after what is queued for it.
+    case close(ConnectionID, code: UInt16, reason: String)
+}
+
+/// One applied operation as the journal keeps it: enough to replay the room exactly.
+public struct JournalEntry: Sendable, Hashable {
+    public var room: String
+    /// The seq of the last event this op produced (ops that produce none carry the room's current seq).
+    public var seq: UInt64
+    public var at: Millis
+    public var op: Value
+
+    public init(room: String, seq: UInt64, at: Millis, op: Value) {
+        self.room = room
+        self.seq = seq
+        self.at = at
+        self.op = op
+    }
+}

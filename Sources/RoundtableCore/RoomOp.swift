@@ -1,0 +1,115 @@
+/// A state change of one room, as decided by the coordinator and kept in the journal.
+///
+/// Ops are facts, not requests: validation happened before one was built, so applying an op never
+/// fails. That is what makes replay after a crash reproduce the room exactly, seq numbers included.
+public enum RoomOp: Sendable, Hashable {
+    case created(title: String, facilitatorKeyHash: String, settings: RoomSettings)
+    case joined(Member)
+    case presence(MemberID, online: Bool)
+    case updated(MemberID, name: String, organization: String, expertise: [String], bio: String)
+    case departed(MemberID, removed: Bool)
+    case keyRotated(facilitatorKeyHash: String)
+}
+
+/// Room settings chosen at creation.
+public struct RoomSettings: Sendable, Hashable {
+    /// Whether needs show the submitter's organization. Names are never shown.
+    public var showNeedOrganization = true
+    /// Whether answers to open-text polls become candidate needs.
+    public var openAnswersBecomeNeeds = true
+
+    public init() {}
+
+    public var value: Value {
+        ["showNeedOrganization": .bool(showNeedOrganization), "openAnswersBecomeNeeds": .bool(openAnswersBecomeNeeds)]
+    }
+
+    public init(value: Value?) {
+        self.init()
+        if let b = value?["showNeedOrganization"]?.boolValue { showNeedOrganization = b }
+        if let b = value?["openAnswersBecomeNeeds"]?.boolValue { openAnswersBecomeNeeds = b }
+    }
+}
+
+/// Errors decoding a journaled op: a record that passed its checksum but does not parse is a bug
+/// or a version mismatch, and recovery reports it rather than guessing.
+public struct OpDecodingError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+extension Member {
+    var journalValue: Value {
+        [
+            "id": Value(id), "name": .string(name), "organization": .string(organization), "role": .string(role.rawValue),
+            "expertise": Value(expertise), "bio": .string(bio), "tokenHash": .string(tokenHash), "joinedAt": .int(joinedAt),
+            "departed": .bool(departed),
+        ]
+    }
+
+    init(journal v: Value) throws(OpDecodingError) {
+        guard let id = v["id"]?.intValue, let name = v["name"]?.stringValue, let org = v["organization"]?.stringValue,
+            let role = v["role"]?.stringValue.flatMap(Role.init(rawValue:)), let hash = v["tokenHash"]?.stringValue,
+            let at = v["joinedAt"]?.intValue
+        else { throw OpDecodingError("member: missing field") }
+        self.init(
+            id: Int(id), name: name, organization: org, role: role,
+            expertise: v["expertise"]?.arrayValue?.compactMap(\.stringValue) ?? [], bio: v["bio"]?.stringValue ?? "",
+            tokenHash: hash, joinedAt: at)
+        departed = v["departed"]?.boolValue ?? false
+    }
+}
+
+extension RoomOp {
+    /// The op as a JSON-shaped value for the journal.
+    public var value: Value {
+        switch self {
+        case .created(let title, let hash, let settings):
+            ["op": "created", "title": .string(title), "keyHash": .string(hash), "settings": settings.value]
+        case .joined(let m):
+            ["op": "joined", "member": m.journalValue]
+        case .presence(let id, let online):
+            ["op": "presence", "member": Value(id), "online": .bool(online)]
+        case .updated(let id, let name, let org, let expertise, let bio):
+            [
+                "op": "updated", "member": Value(id), "name": .string(name), "organization": .string(org),
+                "expertise": Value(expertise), "bio": .string(bio),
+            ]
+        case .departed(let id, let removed):
+            ["op": "departed", "member": Value(id), "removed": .bool(removed)]
+        case .keyRotated(let hash):
+            ["op": "keyRotated", "keyHash": .string(hash)]
+        }
+    }
+
+    public init(value v: Value) throws(OpDecodingError) {
+        guard let kind = v["op"]?.stringValue else { throw OpDecodingError("op without a name") }
+        func member() throws(OpDecodingError) -> MemberID {
+            guard let id = v["member"]?.intValue else { throw OpDecodingError("\(kind): missing member") }
+            return Int(id)
+        }
+        switch kind {
+        case "created":
+            guard let title = v["title"]?.stringValue, let hash = v["keyHash"]?.stringValue else {
+                throw OpDecodingError("created: missing field")
+            }
+            self = .created(title: title, facilitatorKeyHash: hash, settings: RoomSettings(value: v["settings"]))
+        case "joined":
+            guard let m = v["member"] else { throw OpDecodingError("joined: missing member") }
+            self = .joined(try Member(journal: m))
+        case "presence":
+            self = .presence(try member(), online: v["online"]?.boolValue ?? false)
+        case "updated":
+            self = .updated(
+                try member(), name: v["name"]?.stringValue ?? "", organization: v["organization"]?.stringValue ?? "",
+                expertise: v["expertise"]?.arrayValue?.compactMap(\.stringValue) ?? [], bio: v["bio"]?.stringValue ?? "")
+        case "departed":
+            self = .departed(try member(), removed: v["removed"]?.boolValue ?? false)
+        case "keyRotated":
+            guard let hash = v["keyHash"]?.stringValue else { throw OpDecodingError("keyRotated: missing keyHash") }
+            self = .keyRotated(facilitatorKeyHash: hash)
+        default:
+            throw OpDecodingError("unknown op \(kind)")
+        }
+    }
+}

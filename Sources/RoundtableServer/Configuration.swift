@@ -1,0 +1,180 @@
+import RoundtableCore
+import RoundtableWire
+
+/// Every setting of a Roundtable node, with its default. `Config/roundtable.json` lists them all;
+/// docs/PROTOCOL.md ("Limits") and README.md ("Configuration") explain them.
+public struct Configuration: Sendable {
+    // server
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDir = "data"
+    public var webRoot = "web"
+    // tls
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
+    // storage
+    public var fsync = "always"
+    public var snapshotEveryEvents = 50_000
+    public var snapshotEverySeconds = 300
+    // transport
+    public var maxFrameBytes = 65_536
+    public var maxConnections = 19_000
+    public var maxConnectionsPerAddress = 20_000
+    public var sendQueueBytes = 4 << 20
+    public var messagesPerSecond = 20.0
+    public var messageBurst = 40.0
+    /// Rate-limited messages tolerated before the connection is closed with 1008.
+    public var rateLimitStrikes = 50
+    public var joinTimeoutSeconds = 30
+    public var pingIntervalSeconds = 30
+    public var pingTimeoutSeconds = 75
+    public var allowedOrigins: [String] = []
+    // rooms
+    public var roomCreateToken: String?
+    // logging
+    public var logLevel = "info"
+    // the domain's limits
+    public var limits = Limits()
+
+    public init() {}
+
+    /// A configuration problem, naming the key so the operator can fix the file.
+    public struct Invalid: Error, CustomStringConvertible, Sendable {
+        public var description: String
+        init(_ key: String, _ why: String) { description = "configuration: \(key) \(why)" }
+    }
+
+    /// Reads a JSON configuration file's text; unknown keys are refused so typos do not pass silently.
+    public static func parse(_ text: String) throws(Invalid) -> Configuration {
+        let root: Value
+        do { root = try JSON.parse(text, maxDepth: 16) } catch { throw Invalid("file", "is not valid JSON: \(error)") }
+        guard let top = root.objectValue else { throw Invalid("file", "must be a JSON object") }
+        var c = Configuration()
+        try c.apply(top)
+        try c.validate()
+        return c
+    }
+
+    mutating func apply(_ top: Value.Object) throws(Invalid) {
+        for (section, value) in top {
+            if section.hasPrefix("_") { continue }  // comments
+            guard let o = value.objectValue else { throw Invalid(section, "must be an object") }
+            for (key, v) in o where !key.hasPrefix("_") {
+                try set("\(section).\(key)", v)
+            }
+        }
+    }
+
+    /// Sets one setting by its dotted name (also used for environment overrides).
+    public mutating func set(_ path: String, _ v: Value) throws(Invalid) {
+        func str() throws(Invalid) -> String {
+            guard let s = v.stringValue else { throw Invalid(path, "must be a string") }
+            return s
+        }
+        func optStr() throws(Invalid) -> String? { v.isNull ? nil : try str() }
+        func int() throws(Invalid) -> Int {
+            guard let i = v.intValue else { throw Invalid(path, "must be an integer") }
+            return Int(i)
+        }
+        func num() throws(Invalid) -> Double {
+            guard let d = v.doubleValue else { throw Invalid(path, "must be a number") }
+            return d
+        }
+        switch path {
+        case "server.host": host = try str()
+        case "server.port": port = try int()
+        case "server.dataDir": dataDir = try str()
+        case "server.webRoot": webRoot = try str()
+        case "tls.certificate": tlsCertificate = try optStr()
+        case "tls.privateKey": tlsPrivateKey = try optStr()
+        case "storage.fsync": fsync = try str()
+        case "storage.snapshotEveryEvents": snapshotEveryEvents = try int()
+        case "storage.snapshotEverySeconds": snapshotEverySeconds = try int()
+        case "transport.maxFrameBytes": maxFrameBytes = try int()
+        case "transport.maxConnections": maxConnections = try int()
+        case "transport.maxConnectionsPerAddress": maxConnectionsPerAddress = try int()
+        case "transport.sendQueueBytes": sendQueueBytes = try int()
+        case "transport.messagesPerSecond": messagesPerSecond = try num()
+        case "transport.messageBurst": messageBurst = try num()
+        case "transport.rateLimitStrikes": rateLimitStrikes = try int()
+        case "transport.joinTimeoutSeconds": joinTimeoutSeconds = try int()
+        case "transport.pingIntervalSeconds": pingIntervalSeconds = try int()
+        case "transport.pingTimeoutSeconds": pingTimeoutSeconds = try int()
+        case "transport.allowedOrigins":
+            guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
+                throw Invalid(path, "must be an array of strings")
+            }
+            allowedOrigins = a.compactMap(\.stringValue)
+        case "rooms.createToken": roomCreateToken = try optStr()
+        case "logging.level": logLevel = try str()
+        case "limits.maxRooms": limits.maxRooms = try int()
+        case "limits.maxMembersPerRoom": limits.maxMembersPerRoom = try int()
+        case "limits.maxNameLength": limits.maxNameLength = try int()
+        case "limits.maxTitleLength": limits.maxTitleLength = try int()
+        case "limits.maxTextLength": limits.maxTextLength = try int()
+        case "limits.maxTags": limits.maxTags = try int()
+        case "limits.maxTagLength": limits.maxTagLength = try int()
+        case "limits.maxNeedsPerRoom": limits.maxNeedsPerRoom = try int()
+        case "limits.maxPollsPerRoom": limits.maxPollsPerRoom = try int()
+        case "limits.maxOptionsPerPoll": limits.maxOptionsPerPoll = try int()
+        case "limits.maxGroupsPerRoom": limits.maxGroupsPerRoom = try int()
+        case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
+        case "limits.roomCodeLength": limits.roomCodeLength = try int()
+        case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
+        default: throw Invalid(path, "is not a known setting")
+        }
+    }
+
+    /// Applies `ROUNDTABLE_SECTION_KEY=value` overrides, e.g. `ROUNDTABLE_SERVER_PORT=9000`.
+    public mutating func applyEnvironment(_ env: [String: String]) throws(Invalid) {
+        for path in Self.settingNames {
+            let name = "ROUNDTABLE_" + path.replacingDots().uppercased()
+            guard let raw = env[name] else { continue }
+            let v: Value = (try? JSON.parse(raw, maxDepth: 4)) ?? .string(raw)
+            try set(path, v)
+        }
+        try validate()
+    }
+
+    public static let settingNames = [
+        "server.host", "server.port", "server.dataDir", "server.webRoot", "tls.certificate", "tls.privateKey",
+        "storage.fsync", "storage.snapshotEveryEvents", "storage.snapshotEverySeconds", "transport.maxFrameBytes",
+        "transport.maxConnections", "transport.maxConnectionsPerAddress", "transport.sendQueueBytes",
+        "transport.messagesPerSecond", "transport.messageBurst", "transport.rateLimitStrikes",
+        "transport.joinTimeoutSeconds", "transport.pingIntervalSeconds", "transport.pingTimeoutSeconds",
+        "transport.allowedOrigins", "rooms.createToken", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
+        "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
+        "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
+        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs",
+    ]
+
+    public func validate() throws(Invalid) {
+        if !(0...65535).contains(port) { throw Invalid("server.port", "must be 0...65535") }
+        if !["always", "everysec", "none"].contains(fsync) { throw Invalid("storage.fsync", "must be always, everysec or none") }
+        if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
+            throw Invalid("tls", "needs both certificate and privateKey, or neither")
+        }
+        if maxFrameBytes < 1024 { throw Invalid("transport.maxFrameBytes", "must be at least 1024") }
+        if maxConnections < 1 || maxConnections > 19_900 {
+            throw Invalid("transport.maxConnections", "must be 1...19900 (the process may hold 20,000 open files)")
+        }
+        if maxConnectionsPerAddress < 1 { throw Invalid("transport.maxConnectionsPerAddress", "must be at least 1") }
+        if sendQueueBytes < maxFrameBytes { throw Invalid("transport.sendQueueBytes", "must be at least maxFrameBytes") }
+        if messagesPerSecond <= 0 || messageBurst < 1 { throw Invalid("transport.messagesPerSecond", "and messageBurst must be positive") }
+        if limits.roomCodeLength < 6 || limits.roomCodeLength > 16 { throw Invalid("limits.roomCodeLength", "must be 6...16") }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            throw Invalid("logging.level", "must be trace, debug, info, notice, warning, error or critical")
+        }
+        for (name, v) in [
+            ("limits.maxRooms", limits.maxRooms), ("limits.maxMembersPerRoom", limits.maxMembersPerRoom),
+            ("limits.maxNameLength", limits.maxNameLength), ("limits.maxTextLength", limits.maxTextLength),
+            ("limits.resumeBufferEvents", limits.resumeBufferEvents), ("limits.maxOptionsPerPoll", limits.maxOptionsPerPoll),
+        ] where v < 1 {
+            throw Invalid(name, "must be at least 1")
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingDots() -> String { String(map { $0 == "." ? "_" : $0 }) }
+}

@@ -1,0 +1,68 @@
+import CLibWebSockets
+import RoundtableCore
+
+/// One WebSocket connection. Owned by the lws service thread; never touched from another.
+final class Connection {
+    let id: ConnectionID
+    let wsi: OpaquePointer
+    let address: String
+    let openedAt: Double
+    var joined = false
+
+    /// Reassembly of a message split over several RECEIVE callbacks.
+    var incoming: [UInt8] = []
+    var incomingIsBinary = false
+
+    private var queue: [SharedBytes] = []
+    private var queueHead = 0
+    private(set) var queuedBytes = 0
+    /// Set once a close is scheduled: nothing more is queued, the next WRITEABLE sends the close.
+    var closing: (code: UInt16, reason: String)?
+
+    // Token bucket for messages per second.
+    var tokens: Double
+    var lastRefill: Double
+    var strikes = 0
+
+    init(id: ConnectionID, wsi: OpaquePointer, address: String, now: Double, burst: Double) {
+        self.id = id
+        self.wsi = wsi
+        self.address = address
+        self.openedAt = now
+        self.tokens = burst
+        self.lastRefill = now
+    }
+
+    var hasQueued: Bool { queueHead < queue.count }
+
+    /// Adds a message; returns false when the queue would exceed `limit` bytes (a slow reader).
+    func enqueue(_ message: SharedBytes, limit: Int) -> Bool {
+        if queuedBytes + message.bytes.count > limit { return false }
+        queue.append(message)
+        queuedBytes += message.bytes.count
+        return true
+    }
+
+    func dequeue() -> SharedBytes? {
+        guard queueHead < queue.count else { return nil }
+        let m = queue[queueHead]
+        queueHead += 1
+        queuedBytes -= m.bytes.count
+        if queueHead > 64 && queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        return m
+    }
+
+    /// Takes one token; false when the connection is over its rate.
+    func admit(now: Double, rate: Double, burst: Double) -> Bool {
+        tokens = min(burst, tokens + (now - lastRefill) * rate)
+        lastRefill = now
+        if tokens >= 1 {
+            tokens -= 1
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,164 @@
+import CLibWebSockets
+import Logging
+import RoundtableCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one lws protocol callback: plain HTTP and WebSocket on the same port (protocols[0] gets both).
+/// Capture-less by necessity; it finds its server through the context user pointer.
+func roundtableCallback(
+    _ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+    _ input: UnsafeMutableRawPointer?, _ len: Int
+) -> Int32 {
+    guard let wsi, let ctx = lws_get_context(wsi), let raw = lws_context_user(ctx) else {
+        return lws_callback_http_dummy(wsi, reason, user, input, len)
+    }
+    let server = Unmanaged<RoundtableServer>.fromOpaque(raw).takeUnretainedValue()
+    return server.callback(wsi, reason, user, input, len)
+}
+
+extension RoundtableServer {
+    func callback(
+        _ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+        _ input: UnsafeMutableRawPointer?, _ len: Int
+    ) -> Int32 {
+        switch reason {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            drainInbox()
+            return 0
+
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            return originAllowed(wsi) ? 0 : 1
+
+        case LWS_CALLBACK_ESTABLISHED:
+            return established(wsi, user)
+
+        case LWS_CALLBACK_RECEIVE:
+            guard let c = connection(user) else { return -1 }
+            return receive(c, wsi, input, len)
+
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            guard let c = connection(user) else { return -1 }
+            return writeable(c)
+
+        case LWS_CALLBACK_CLOSED:
+            if let c = connection(user) { closed(c) }
+            return 0
+
+        case LWS_CALLBACK_HTTP:
+            return http(wsi, input, len)
+
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return httpWriteable(wsi)
+
+        case LWS_CALLBACK_CLOSED_HTTP:
+            httpResponses[wsi] = nil
+            return 0
+
+        default:
+            return lws_callback_http_dummy(wsi, reason, user, input, len)
+        }
+    }
+
+    private func connection(_ user: UnsafeMutableRawPointer?) -> Connection? {
+        guard let user else { return nil }
+        return connections[user.load(as: UInt64.self)]
+    }
+
+    private func established(_ wsi: OpaquePointer, _ user: UnsafeMutableRawPointer?) -> Int32 {
+        guard let user else { return -1 }
+        var buf = [CChar](repeating: 0, count: 64)
+        let address = lws_get_peer_simple(wsi, &buf, buf.count).map { String(cString: $0) } ?? "?"
+        let id = nextConnectionID
+        nextConnectionID += 1
+        user.storeBytes(of: id, as: UInt64.self)
+        let c = Connection(id: id, wsi: wsi, address: address, now: monotonicSeconds(), burst: config.messageBurst)
+        connections[id] = c
+        perAddress[address, default: 0] += 1
+        stats.withLock { $0.connectionsOpened += 1 }
+        if stopping {
+            scheduleClose(c, code: 1001, reason: "server shutting down")
+        } else if connections.count > config.maxConnections {
+            stats.withLock { $0.connectionsRefused += 1 }
+            scheduleClose(c, code: 1013, reason: "server is at its connection limit")
+        } else if perAddress[address, default: 0] > config.maxConnectionsPerAddress {
+            stats.withLock { $0.connectionsRefused += 1 }
+            scheduleClose(c, code: 1008, reason: "too many connections from this address")
+        }
+        return 0
+    }
+
+    private func receive(_ c: Connection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        if c.closing != nil { return 0 }  // drain quietly until the close goes out
+        if c.incoming.isEmpty { c.incomingIsBinary = lws_frame_is_binary(wsi) != 0 }
+        if c.incoming.count + len > config.maxFrameBytes {
+            // lws waits for whatever length a header claims; the limit is ours to enforce.
+            logger.info("message too big", metadata: ["connection.id": "\(c.id)"])
+            c.incoming = []
+            return closeNow(wsi, code: 1009, reason: "message larger than \(config.maxFrameBytes) bytes")
+        }
+        if let input, len > 0 {
+            c.incoming.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len))
+        }
+        guard lws_is_final_fragment(wsi) != 0, lws_remaining_packet_payload(wsi) == 0 else { return 0 }
+        let message = c.incoming
+        c.incoming = []
+        c.incoming.reserveCapacity(0)
+        if c.incomingIsBinary {
+            reply(c, error: DomainError("binary_unsupported", "send requests as JSON in text frames"), ref: nil)
+            return 0
+        }
+        message.withUnsafeBytes { received(c, $0) }
+        return 0
+    }
+
+    func closeNow(_ wsi: OpaquePointer, code: UInt16, reason: String) -> Int32 {
+        var r = Array(reason.utf8.prefix(120))
+        r.withUnsafeMutableBufferPointer { lws_close_reason(wsi, lws_close_status(UInt32(code)), $0.baseAddress, $0.count) }
+        return -1
+    }
+
+    /// One write per WRITEABLE, as lws requires; re-arms while more is queued.
+    private func writeable(_ c: Connection) -> Int32 {
+        if let message = c.dequeue() {
+            let n = message.bytes.count
+            if n > writeBufferSize {
+                writeBuffer.deallocate()
+                writeBufferSize = max(n, writeBufferSize * 2)
+                writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + pre, alignment: 16)
+            }
+            let payload = writeBuffer + pre
+            message.bytes.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            let written = lws_write(c.wsi, payload.assumingMemoryBound(to: UInt8.self), n, LWS_WRITE_TEXT)
+            if written < n { return -1 }
+            if c.hasQueued || c.closing != nil { lws_callback_on_writable(c.wsi) }
+            return 0
+        }
+        if let closing = c.closing {
+            return closeNow(c.wsi, code: closing.code, reason: closing.reason)
+        }
+        return 0
+    }
+
+    private func closed(_ c: Connection) {
+        connections[c.id] = nil
+        if let n = perAddress[c.address] { perAddress[c.address] = n > 1 ? n - 1 : nil }
+        let effects = coordinator.disconnected(c.id, at: wallClockMillis())
+        if !effects.isEmpty { run(effects) }
+    }
+
+    /// Browsers send Origin; other clients usually do not. With an allow-list set, a browser from elsewhere is refused.
+    private func originAllowed(_ wsi: OpaquePointer) -> Bool {
+        guard !config.allowedOrigins.isEmpty else { return true }
+        let n = Int(lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN))
+        guard n > 0 else { return true }
+        var buf = [CChar](repeating: 0, count: n + 1)
+        guard lws_hdr_copy(wsi, &buf, Int32(buf.count), WSI_TOKEN_ORIGIN) >= 0 else { return false }
+        let origin = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let ok = config.allowedOrigins.contains(origin)
+        if !ok { logger.notice("refused origin", metadata: ["origin": "\(origin)"]) }
+        return ok
+    }
+}

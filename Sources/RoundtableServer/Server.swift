@@ -1,0 +1,426 @@
+import CLibWebSockets
+import Logging
+import RoundtableCore
+import RoundtableWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where journal entries go. The server appends on its service thread and learns of durability
+/// through `setDurableHandler`, called on any thread with the highest durable ticket.
+public protocol JournalSink: AnyObject, Sendable {
+    func append(_ entries: [JournalEntry]) -> UInt64
+    func setDurableHandler(_ handler: @escaping @Sendable (_ ticket: UInt64, _ ok: Bool) -> Void)
+}
+
+/// What other threads hand to the service thread.
+enum InboxItem {
+    case tick
+    case durable(ticket: UInt64, ok: Bool)
+    case recovered(Coordinator)
+    case recoveryFailed(String)
+    case stop
+}
+
+/// A Roundtable node: the libwebsockets context, its single service thread, and the coordinator it feeds.
+///
+/// Threading: everything below `// service thread` is touched only by the lws service thread (inside
+/// callbacks or the loop). Other threads talk to it only through `inbox` plus `lws_cancel_service`,
+/// the one lws call that is safe from another thread.
+public final class RoundtableServer: @unchecked Sendable {
+    public let config: Configuration
+    let logger: Logger
+    private let inbox = Locked<(items: [InboxItem], context: OpaquePointer?)>(([], nil))
+    private let stopped = Locked<Bool>(false)
+    private let started = Locked<Int?>(nil)
+    private var thread: pthread_t?
+    private let tickerStop = Locked<Bool>(false)
+    private var tickerThread: pthread_t?
+    let journal: (any JournalSink)?
+    private let recover: @Sendable () throws -> Coordinator
+
+    // service thread
+    var coordinator: Coordinator
+    var ready = false
+    var stopping = false
+    var stopDeadline = 0.0
+    var connections: [ConnectionID: Connection] = [:]
+    var perAddress: [String: Int] = [:]
+    var nextConnectionID: ConnectionID = 1
+    var httpResponses: [OpaquePointer: HTTPResponse] = [:]
+    var writeBuffer: UnsafeMutableRawPointer
+    var writeBufferSize: Int
+    let pre = Int(rt_lws_pre())
+    var pending: [(ticket: UInt64, effects: [Effect])] = []
+    var durableTicket: UInt64 = 0
+    var lastTicket: UInt64 = 0
+    var storageFailing = false
+    var lastHousekeeping = 0.0
+    let stats = Locked(ServerStats())
+
+    // C memory lws keeps pointers to; freed after lws_context_destroy.
+    private var cStrings: [UnsafeMutablePointer<CChar>] = []
+    private var protocols: UnsafeMutablePointer<lws_protocols>?
+    private var retryPolicy: UnsafeMutablePointer<lws_retry_bo_t>?
+
+    /// - Parameters:
+    ///   - recover: builds the coordinator from the data folder; runs on its own thread while `/readyz` says 503.
+    public init(
+        config: Configuration, logger: Logger, journal: (any JournalSink)? = nil,
+        recover: @escaping @Sendable () throws -> Coordinator
+    ) {
+        self.config = config
+        self.logger = logger
+        self.journal = journal
+        self.recover = recover
+        self.coordinator = Coordinator(limits: config.limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
+        self.writeBufferSize = 64 * 1024
+        self.writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + Int(rt_lws_pre()), alignment: 16)
+    }
+
+    deinit { writeBuffer.deallocate() }
+
+    /// The port actually listened on (useful with port 0). Valid after `start()` returns.
+    public var port: Int { started.withLock { $0 } ?? 0 }
+
+    /// Creates the context, starts the service thread and recovery, and returns once listening.
+    public func start() throws {
+        installLWSLogging(logger)
+        let ctx = try makeContext()
+        inbox.withLock { $0.context = ctx }
+        let vhostPort = Int(lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx, "default")))
+        started.withLock { $0 = vhostPort }
+        logger.info(
+            "listening", metadata: ["host": "\(config.host)", "port": "\(vhostPort)", "tls": "\(config.tlsCertificate != nil)"])
+
+        journal?.setDurableHandler { [weak self] ticket, ok in self?.post(.durable(ticket: ticket, ok: ok)) }
+        thread = spawnThread { [self] in serviceLoop(ctx) }
+        tickerThread = spawnThread { [self] in tickerLoop() }
+        let recover = self.recover
+        _ = spawnThread { [weak self] in
+            do {
+                let c = try recover()
+                self?.post(.recovered(c))
+            } catch {
+                self?.post(.recoveryFailed("\(error)"))
+            }
+        }
+    }
+
+    /// Asks the server to stop (from any thread): close 1001 to every client, flush, destroy the context.
+    public func stop() { post(.stop) }
+
+    /// Blocks until the service thread has finished.
+    public func wait() {
+        if let thread { pthread_join(thread, nil) }
+        tickerStop.withLock { $0 = true }
+        if let tickerThread { pthread_join(tickerThread, nil) }
+        thread = nil
+        tickerThread = nil
+    }
+
+    /// Hands an item to the service thread. Holding the lock across `lws_cancel_service` keeps the
+    /// context alive while it is called (destroy takes the same lock first).
+    func post(_ item: InboxItem) {
+        inbox.withLock { state in
+            state.items.append(item)
+            if let ctx = state.context { lws_cancel_service(ctx) }
+        }
+    }
+
+    private func serviceLoop(_ ctx: OpaquePointer) {
+        while !stopped.withLock({ $0 }) {
+            if lws_service(ctx, 0) < 0 { break }
+            if stopping && (connections.isEmpty || monotonicSeconds() > stopDeadline) {
+                stopped.withLock { $0 = true }
+            }
+        }
+        inbox.withLock { $0.context = nil }
+        lws_context_destroy(ctx)
+        freeCMemory()
+        logger.info("stopped")
+    }
+
+    private func tickerLoop() {
+        while !tickerStop.withLock({ $0 }) && !stopped.withLock({ $0 }) {
+            usleep(50_000)
+            post(.tick)
+        }
+    }
+
+    /// Runs on the service thread when woken by `lws_cancel_service`; several posts may collapse into one wake.
+    func drainInbox() {
+        let items = inbox.withLock { state -> [InboxItem] in
+            let items = state.items
+            state.items.removeAll(keepingCapacity: true)
+            return items
+        }
+        for item in items {
+            switch item {
+            case .tick: housekeeping()
+            case .durable(let ticket, let ok): released(upTo: ticket, ok: ok)
+            case .recovered(let c):
+                coordinator = c
+                ready = true
+                logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
+            case .recoveryFailed(let why):
+                logger.critical("recovery failed; refusing to serve", metadata: ["error": "\(why)"])
+                beginStop()
+            case .stop: beginStop()
+            }
+        }
+    }
+
+    private func beginStop() {
+        guard !stopping else { return }
+        stopping = true
+        stopDeadline = monotonicSeconds() + 3
+        logger.info("stopping", metadata: ["connections": "\(connections.count)"])
+        for c in connections.values { scheduleClose(c, code: 1001, reason: "server shutting down") }
+        if connections.isEmpty { stopped.withLock { $0 = true } }
+    }
+
+    private func housekeeping() {
+        let now = monotonicSeconds()
+        let effects = coordinator.tick(at: wallClockMillis())
+        if !effects.isEmpty { run(effects) }
+        guard now - lastHousekeeping >= 1 else { return }
+        lastHousekeeping = now
+        let deadline = now - Double(config.joinTimeoutSeconds)
+        for c in connections.values where !c.joined && c.closing == nil && c.openedAt < deadline {
+            scheduleClose(c, code: 1008, reason: "no room.join within \(config.joinTimeoutSeconds) s")
+        }
+    }
+
+    // MARK: Effects
+
+    /// Runs the coordinator's effects, holding everything behind a journal append until it is durable.
+    func run(_ effects: [Effect]) {
+        var entries: [JournalEntry] = []
+        for case .journal(let e) in effects { entries.append(e) }
+        if !entries.isEmpty, let journal {
+            lastTicket = journal.append(entries)
+            pending.append((lastTicket, effects))
+            stats.withLock { $0.journalEntries += entries.count }
+            return
+        }
+        if pending.isEmpty {
+            execute(effects)
+        } else {
+            pending.append((lastTicket, effects))
+        }
+    }
+
+    private func released(upTo ticket: UInt64, ok: Bool) {
+        if ok {
+            if storageFailing { logger.notice("storage is writable again") }
+            storageFailing = false
+            durableTicket = max(durableTicket, ticket)
+        } else if !storageFailing {
+            storageFailing = true
+            logger.error("storage failed: requests get storage_unavailable until a write succeeds")
+        }
+        while let first = pending.first, first.ticket <= ticket {
+            pending.removeFirst()
+            if ok || first.ticket < ticket {
+                execute(first.effects)
+            } else {
+                refuseUndurable(first.effects)
+            }
+        }
+    }
+
+    /// A batch whose journal write failed: nothing in it is acknowledged or broadcast.
+    private func refuseUndurable(_ effects: [Effect]) {
+        let error = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
+        for case .send(let notice, let ref, let to) in effects where notice.type == "ack" {
+            execute([.send(Coordinator.errorNotice(error), ref: ref, to: to)])
+        }
+    }
+
+    private func execute(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .journal: continue
+            case .broadcast(let event, let to):
+                guard !to.isEmpty else { continue }
+                let bytes = SharedBytes(MessageEncoder.encode(event))
+                for id in to { send(bytes, to: id) }
+            case .send(let notice, let ref, let to):
+                let bytes = SharedBytes(MessageEncoder.encode(notice, ref: ref))
+                for id in to { send(bytes, to: id) }
+            case .close(let id, let code, let reason):
+                if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
+            }
+        }
+    }
+
+    func send(_ bytes: SharedBytes, to id: ConnectionID) {
+        guard let c = connections[id], c.closing == nil else { return }
+        let wasIdle = !c.hasQueued
+        guard c.enqueue(bytes, limit: config.sendQueueBytes) else {
+            logger.warning(
+                "slow reader closed: send queue full",
+                metadata: ["connection.id": "\(id)", "queued.bytes": "\(c.queuedBytes)"])
+            stats.withLock { $0.slowReadersClosed += 1 }
+            c.closing = (1008, "send queue full")
+            lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
+            return
+        }
+        stats.withLock { $0.messagesOut += 1 }
+        if wasIdle { lws_callback_on_writable(c.wsi) }
+    }
+
+    func scheduleClose(_ c: Connection, code: UInt16, reason: String) {
+        guard c.closing == nil else { return }
+        c.closing = (code, reason)
+        lws_callback_on_writable(c.wsi)
+    }
+
+    // MARK: Requests
+
+    /// One complete text message from a client.
+    func received(_ c: Connection, _ bytes: UnsafeRawBufferPointer) {
+        stats.withLock { $0.messagesIn += 1 }
+        let now = monotonicSeconds()
+        if !c.admit(now: now, rate: config.messagesPerSecond, burst: config.messageBurst) {
+            c.strikes += 1
+            stats.withLock { $0.rateLimited += 1 }
+            if c.strikes > config.rateLimitStrikes {
+                scheduleClose(c, code: 1008, reason: "rate limit exceeded repeatedly")
+            } else {
+                reply(c, error: DomainError("rate_limited", "more than \(config.messagesPerSecond) messages per second"), ref: nil)
+            }
+            return
+        }
+        let request: Request
+        do {
+            request = try RequestDecoder.decode(bytes)
+        } catch {
+            reply(c, error: error.error, ref: error.ref)
+            return
+        }
+        guard ready else {
+            reply(c, error: DomainError("not_ready", "the server is still recovering; retry in a moment"), ref: request.ref)
+            return
+        }
+        if storageFailing {
+            reply(c, error: DomainError("storage_unavailable", "the server cannot store changes right now"), ref: request.ref)
+            return
+        }
+        if case .createRoom(let create) = request.command, let refusal = creationRefusal(create, from: c.address) {
+            reply(c, error: refusal, ref: request.ref)
+            return
+        }
+        let effects = coordinator.handle(request.command, ref: request.ref, from: c.id, at: wallClockMillis())
+        c.joined = coordinator.binding(of: c.id) != nil
+        run(effects)
+    }
+
+    func reply(_ c: Connection, error: DomainError, ref: Value?) {
+        run([.send(Coordinator.errorNotice(error), ref: ref, to: [c.id])])
+    }
+
+    /// Rooms are created freely from loopback; with `rooms.createToken` set, only with that token.
+    func creationRefusal(_ r: Command.CreateRoom, from address: String) -> DomainError? {
+        if let token = config.roomCreateToken {
+            let given = r.createToken.map { SHA256Hasher().digest($0) } ?? ""
+            return constantTimeEquals(given, SHA256Hasher().digest(token))
+                ? nil : DomainError("not_allowed", "creating a room needs the server's createToken")
+        }
+        return isLoopback(address) ? nil : DomainError("not_allowed", "rooms can be created from this machine only, unless rooms.createToken is set")
+    }
+
+    func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
+    }
+
+    private func freeCMemory() {
+        for s in cStrings { free(s) }
+        cStrings.removeAll()
+        protocols?.deallocate()
+        protocols = nil
+        retryPolicy?.deallocate()
+        retryPolicy = nil
+    }
+
+    func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
+        let p = strdup(s)!
+        cStrings.append(p)
+        return p
+    }
+
+    // MARK: Context
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private func makeContext() throws -> OpaquePointer {
+        let protos = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
+        protos.initialize(repeating: lws_protocols(), count: 2)
+        protos[0].name = UnsafePointer(cString("roundtable"))
+        protos[0].callback = roundtableCallback
+        protos[0].per_session_data_size = MemoryLayout<UInt64>.size
+        protos[0].rx_buffer_size = 16 * 1024
+        protocols = protos
+
+        let retry = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
+        retry.initialize(to: lws_retry_bo_t())
+        retry.pointee.secs_since_valid_ping = UInt16(clamping: config.pingIntervalSeconds)
+        retry.pointee.secs_since_valid_hangup = UInt16(clamping: config.pingTimeoutSeconds)
+        retryPolicy = retry
+
+        var info = lws_context_creation_info()
+        info.port = Int32(config.port)
+        info.iface = UnsafePointer(cString(config.host))
+        info.protocols = UnsafePointer(protos)
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+        info.fd_limit_per_thread = UInt32(config.maxConnections + 64)
+        info.retry_and_idle_policy = UnsafePointer(retry)
+        info.timeout_secs = 20
+        info.vhost_name = UnsafePointer(cString("default"))
+        var options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8) | UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
+        if let cert = config.tlsCertificate, let key = config.tlsPrivateKey {
+            options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+            info.ssl_cert_filepath = UnsafePointer(cString(cert))
+            info.ssl_private_key_filepath = UnsafePointer(cString(key))
+            // TLS 1.2 or newer only.
+            info.ssl_options_set = rt_tls12_minimum_options()
+        }
+        info.options = options
+        guard let ctx = lws_create_context(&info) else {
+            freeCMemory()
+            throw StartError(
+                description:
+                    "could not start on \(config.host):\(config.port) (port in use, no permission, or unreadable TLS files; see the log above)"
+            )
+        }
+        return ctx
+    }
+
+    private func spawnThread(_ body: @escaping () -> Void) -> pthread_t {
+        final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { arg in
+            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        return tid
+    }
+}
+
+/// Counters read by `/metrics` and the logs. Written on the service thread, read from anywhere.
+public struct ServerStats: Sendable {
+    public var connectionsOpened = 0
+    public var connectionsRefused = 0
+    public var messagesIn = 0
+    public var messagesOut = 0
+    public var rateLimited = 0
+    public var slowReadersClosed = 0
+    public var journalEntries = 0
+}

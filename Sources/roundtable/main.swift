@@ -1,2 +1,0 @@
-import RoundtableServer
-print("roundtable \(RoundtableVersion.string)")
