@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit and integration tests, then the third-party client scenarios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/deps.sh --test
+swift build --build-tests
+swift test --skip-build 2>&1 | tee /tmp/roundtable-swift-test.log
+python3 Scripts/tests/run_python_tests.py

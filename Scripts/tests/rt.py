@@ -1,0 +1,71 @@
+"""A small Roundtable client over Python `websockets`, for the scenarios."""
+import asyncio
+import json
+
+import websockets
+
+
+class Client:
+    def __init__(self, ws):
+        self.ws = ws
+        self.inbox = []
+        self.ref = 0
+
+    @classmethod
+    async def connect(cls, server, **kw):
+        ws = await websockets.connect(server.url(), max_size=None, **kw)
+        return cls(ws)
+
+    async def send(self, msg):
+        await self.ws.send(json.dumps(msg))
+
+    async def next(self, timeout=5):
+        if self.inbox:
+            return self.inbox.pop(0)
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def request(self, type_, **fields):
+        """Sends a request and returns its reply (ack or error); other messages are kept for `expect`."""
+        self.ref += 1
+        ref = f"r{self.ref}"
+        await self.send(dict(type=type_, ref=ref, **fields))
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
+            if msg.get("ref") == ref and msg["type"] in ("ack", "error"):
+                return msg
+            self.inbox.append(msg)
+
+    async def expect(self, type_, timeout=5, **match):
+        """Returns the first message of this type (and matching fields), skipping others."""
+        for i, m in enumerate(self.inbox):
+            if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
+                return self.inbox.pop(i)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"no {type_} {match} within {timeout}s; inbox: {self.inbox[-5:]}")
+            m = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):
+                return m
+            self.inbox.append(m)
+
+    async def close(self):
+        await self.ws.close()
+
+
+async def create_room(server, title="Launch", name="Facilitator"):
+    fac = await Client.connect(server)
+    ack = await fac.request("room.create", title=title, name=name, organization="TTA Center")
+    assert ack["type"] == "ack", ack
+    state = await fac.expect("room.state")
+    return fac, ack, state
+
+
+async def join(server, code, name, org="", **extra):
+    c = await Client.connect(server)
+    ack = await c.request("room.join", room=code, name=name, organization=org, **extra)
+    assert ack["type"] == "ack", ack
+    state = await c.expect("room.state") if ack.get("resumed", "state") == "state" else None
+    return c, ack, state

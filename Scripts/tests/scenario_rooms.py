@@ -1,0 +1,122 @@
+"""Rooms and presence over a real third-party WebSocket client (Python websockets)."""
+import asyncio
+import json
+import urllib.request
+
+import websockets
+from rt import Client, create_room, join
+
+
+async def test_create_join_presence_two_tabs_resume(server):
+    fac, created, state = await create_room(server)
+    code = created["room"]
+    assert len(code) == 8 and state["seq"] == 2 and state["you"]["role"] == "facilitator"
+
+    ann, ann_ack, ann_state = await join(server, code, "Ann", "Org A")
+    assert ann_state["seq"] == 3
+    joined = await fac.expect("member.joined")
+    assert joined["seq"] == 3 and joined["member"]["name"] == "Ann"
+
+    # A second tab of the same member: no presence change, both tabs get events.
+    tab2, ack2, _ = await join(server, code, None, token=ann_ack["token"])
+    assert ack2["member"] == ann_ack["member"]
+    bob, _, _ = await join(server, code, "Bob", "Org B")
+    for c in (fac, ann, tab2):
+        e = await c.expect("member.joined")
+        assert e["member"]["name"] == "Bob"
+
+    await ann.close()
+    await tab2.close()
+    off = await fac.expect("member.presence", online=False)
+    assert off["member"] == ann_ack["member"]
+    since = off["seq"]
+
+    upd = await bob.request("member.update", expertise=["Grant Writing", "evaluation"], bio="I run a food bank")
+    assert upd["type"] == "ack"
+
+    # Resume with `since`: the missed event arrives, gap-free, before our own presence change.
+    again, ack3, _ = await join(server, code, None, token=ann_ack["token"], since=since)
+    assert ack3["resumed"] == "events", ack3
+    missed = await again.expect("member.updated")
+    assert missed["seq"] == since + 1 and missed["member"]["expertise"] == ["grant writing", "evaluation"]
+    on = await again.expect("member.presence", online=True)
+    assert on["seq"] == since + 2
+
+
+async def test_bad_input_gets_clear_errors(server):
+    fac, created, _ = await create_room(server)
+    c = await Client.connect(server)
+    for raw, code in [("{nope", "bad_json"), ("[1,2]", "bad_json"), ('"x"', "bad_json"),
+                      ('{"type":"warp.drive"}', "unknown_type"), ('{"type":42}', "invalid_field"),
+                      ('{"ref":"a"}', "invalid_field"),
+                      ('{"type":"room.join","room":7,"name":"x"}', "invalid_field"),
+                      ('{"type":"member.update","name":"x"}', "not_joined"),
+                      ('{"type":"room.join","room":"ZZZZZZZZ","name":"x"}', "room_not_found"),
+                      ('{"type":"room.join","room":"%s","token":"forged"}' % created["room"], "bad_credentials"),
+                      ('{"type":"room.join","room":"%s","facilitatorKey":"forged","name":"x"}' % created["room"], "bad_credentials"),
+                      ('{"type":"room.join","room":"%s","name":"%s"}' % (created["room"], "n" * 81), "too_large"),
+                      ('[' * 100 + ']' * 100, "bad_json")]:
+        await c.ws.send(raw)
+        m = json.loads(await asyncio.wait_for(c.ws.recv(), 5))
+        assert m["type"] == "error" and m["code"] == code, (raw[:40], m)
+    await c.ws.send(b"\x01\x02")
+    m = json.loads(await asyncio.wait_for(c.ws.recv(), 5))
+    assert m["code"] == "binary_unsupported", m
+
+    # A member asking for facilitator things is refused; the room goes on.
+    m_ack = await c.request("room.join", room=created["room"], name="Mallory")
+    assert m_ack["type"] == "ack"
+    r = await c.request("member.remove", member=1)
+    assert r["code"] == "not_facilitator", r
+
+    # Oversized message: close 1009, others unaffected.
+    big = await Client.connect(server)
+    await big.ws.send("x" * 70000)
+    try:
+        await asyncio.wait_for(big.ws.recv(), 5)
+        raise AssertionError("expected close")
+    except websockets.ConnectionClosed as e:
+        assert e.rcvd is not None and e.rcvd.code == 1009, e
+    ok = await fac.request("member.update", bio="still here")
+    assert ok["type"] == "ack"
+
+
+async def test_remove_member_closes_their_connections_and_kills_token(server):
+    fac, created, _ = await create_room(server)
+    code = created["room"]
+    eve, eve_ack, _ = await join(server, code, "Eve")
+    r = await fac.request("member.remove", member=eve_ack["member"])
+    assert r["type"] == "ack"
+    left = await fac.expect("member.left")
+    assert left["reason"] == "removed"
+    try:
+        while True:
+            await asyncio.wait_for(eve.ws.recv(), 5)
+    except websockets.ConnectionClosed as e:
+        assert e.rcvd.code == 4001, e
+    again = await Client.connect(server)
+    r = await again.request("room.join", room=code, token=eve_ack["token"])
+    assert r["code"] == "bad_credentials", r
+
+
+async def test_http_health_and_static(server):
+    base = f"http://127.0.0.1:{server.port}"
+    body = json.loads(urllib.request.urlopen(base + "/healthz", timeout=5).read())
+    assert body["status"] == "ok"
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        try:
+            ready = urllib.request.urlopen(base + "/readyz", timeout=5)
+            assert ready.status == 200
+            break
+        except urllib.error.HTTPError as e:
+            assert e.code == 503
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.1)
+    page = urllib.request.urlopen(base + "/r/ABCDEFGH", timeout=5).read().decode()
+    assert "<html" in page.lower()
+    try:
+        urllib.request.urlopen(base + "/../../etc/passwd", timeout=5)
+        raise AssertionError("path traversal served")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
