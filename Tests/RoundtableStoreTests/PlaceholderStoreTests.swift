@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct StoreSmoke {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
