@@ -1,6 +1,7 @@
 """A small Roundtable client over Python `websockets`, for the scenarios."""
 import asyncio
 import json
+import ssl
 
 import websockets
 
@@ -13,6 +14,11 @@ class Client:
 
     @classmethod
     async def connect(cls, server, **kw):
+        if server.tls and "ssl" not in kw:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            kw["ssl"] = ctx
         ws = await websockets.connect(server.url(), max_size=None, **kw)
         return cls(ws)
 

@@ -25,8 +25,13 @@ MODULES = ["scenario_rooms"]
 class Server:
     """One server process on a random port; restartable on the same data folder."""
 
-    def __init__(self, extra_env=None, config=None):
+    def __init__(self, extra_env=None, config=None, tls=False):
         self.data = tempfile.mkdtemp(prefix="rt-py-")
+        self.tls = tls
+        if tls:
+            cert, key = os.path.join(self.data, "cert.pem"), os.path.join(self.data, "key.pem")
+            subprocess.run(["bash", str(ROOT / "Scripts/dev-cert.sh"), cert, key], check=True, capture_output=True)
+            extra_env = dict(extra_env or {}, ROUNDTABLE_TLS_CERTIFICATE=cert, ROUNDTABLE_TLS_PRIVATEKEY=key)
         self.port_file = os.path.join(self.data, "port")
         self.extra_env = extra_env or {}
         self.config = config
@@ -63,7 +68,7 @@ class Server:
             return ""
 
     def url(self):
-        return f"ws://127.0.0.1:{self.port}/ws"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/ws"
 
     def stop(self, sig=None):
         if self.proc and self.proc.poll() is None:

@@ -120,3 +120,25 @@ async def test_http_health_and_static(server):
         raise AssertionError("path traversal served")
     except urllib.error.HTTPError as e:
         assert e.code == 404
+
+
+async def test_tls_wss_round_trip_and_old_protocols_refused(server):
+    import ssl
+    fac, created, state = await create_room(server)
+    ann, ack, _ = await join(server, created["room"], "Ann")
+    assert (await fac.expect("member.joined"))["member"]["name"] == "Ann"
+    # TLS 1.1 must be refused: the server's minimum is TLS 1.2.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    try:
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+        r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", server.port, ssl=ctx), 5)
+        w.close()
+        raise AssertionError("TLS 1.1 handshake accepted")
+    except (ssl.SSLError, ConnectionResetError, OSError):
+        pass
+
+test_tls_wss_round_trip_and_old_protocols_refused.server_args = {"tls": True}
