@@ -157,6 +157,7 @@ final class WriterCore {
                 try ops.sync(newFD, path: path)
                 // The new name must survive a power cut too, or the records in it would vanish with it.
                 try ops.syncDirectory(journalDirectory)
+                lastSync = monotonicNanos()
             }
         } catch {
             ops.close(newFD)

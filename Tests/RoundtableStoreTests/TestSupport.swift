@@ -128,3 +128,11 @@ final class DurableLog: Sendable {
         return false
     }
 }
+
+extension Result where Success == Void {
+    /// The error, or nil on success (`Result<Void, _>` is not Equatable).
+    var error: Failure? {
+        if case let .failure(e) = self { return e }
+        return nil
+    }
+}
