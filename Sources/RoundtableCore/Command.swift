@@ -7,6 +7,17 @@ public enum Command: Sendable, Hashable {
     case updateMember(MemberUpdate)
     case removeMember(MemberID)
     case rotateKey
+    case submitNeed(text: String, tags: [String])
+    case editNeed(Int, text: String?, tags: [String]?)
+    case mergeNeeds(into: Int, from: [Int])
+    case removeNeed(Int)
+    case createPoll(PollDefinition, openNow: Bool)
+    case importPolls([PollDefinition])
+    case openPoll(Int)
+    case closePoll(Int)
+    /// The ballot's fields are read once the poll (and so its kind) is known.
+    case castVote(poll: Int, ballot: Value.Object)
+    case retractVote(poll: Int)
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

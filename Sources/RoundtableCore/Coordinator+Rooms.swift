@@ -159,6 +159,7 @@ extension Coordinator {
             "you": me.profile(online: true),
         ]
         body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })
+        for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }
         return Notice(type: "room.state", body: body)
     }
 

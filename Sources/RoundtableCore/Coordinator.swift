@@ -7,6 +7,8 @@ public struct Coordinator {
     public internal(set) var rooms: [String: Room] = [:]
     var runtime: [String: RoomRuntime] = [:]
     var bindings: [ConnectionID: Binding] = [:]
+    /// Rooms with results or rankings waiting for the next coalesced update.
+    var dirtyRooms: Set<String> = []
     var entropy: any EntropySource
     let hasher: any SecretHasher
 
@@ -58,6 +60,16 @@ public struct Coordinator {
         case .updateMember(let u): return try updateMember(u, ref: ref, from: c, at: at)
         case .removeMember(let id): return try removeMember(id, ref: ref, from: c, at: at)
         case .rotateKey: return try rotateKey(ref: ref, from: c, at: at)
+        case .submitNeed(let text, let tags): return try submitNeed(text: text, tags: tags, ref: ref, from: c, at: at)
+        case .editNeed(let id, let text, let tags): return try editNeed(id, text: text, tags: tags, ref: ref, from: c, at: at)
+        case .mergeNeeds(let into, let from): return try mergeNeeds(into: into, from: from, ref: ref, from: c, at: at)
+        case .removeNeed(let id): return try removeNeed(id, ref: ref, from: c, at: at)
+        case .createPoll(let def, let openNow): return try createPolls([def], openNow: openNow, ref: ref, from: c, at: at)
+        case .importPolls(let defs): return try createPolls(defs, openNow: false, ref: ref, from: c, at: at)
+        case .openPoll(let id): return try openPoll(id, ref: ref, from: c, at: at)
+        case .closePoll(let id): return try closePoll(id, ref: ref, from: c, at: at)
+        case .castVote(let poll, let ballot): return try castVote(poll, ballot, ref: ref, from: c, at: at)
+        case .retractVote(let poll): return try retractVote(poll, ref: ref, from: c, at: at)
         }
     }
 
@@ -124,6 +136,9 @@ public struct Coordinator {
 /// Per-room facts that live only while the process does.
 struct RoomRuntime {
     var connections: [MemberID: [ConnectionID]] = [:]
+    var dirtyPolls: Set<Int> = []
+    var rankingDirty = false
+    var lastFlush: Millis = 0
     private var buffer: [RoomEvent] = []
     private var head = 0
     let bufferLimit: Int
@@ -183,9 +198,3 @@ extension String {
     }
 }
 
-extension Coordinator {
-    /// Time passes: coalesced results and server-side timers are produced here.
-    public mutating func tick(at: Millis) -> [Effect] {
-        []
-    }
-}

@@ -15,6 +15,10 @@ public struct Room: Sendable {
     public private(set) var online: Set<MemberID> = []
     private var memberByToken: [String: MemberID] = [:]
     public private(set) var nextMemberID: MemberID = 1
+    public internal(set) var needs: [Int: Need] = [:]
+    public internal(set) var nextNeedID = 1
+    public internal(set) var polls: [Int: Poll] = [:]
+    public internal(set) var nextPollID = 1
 
     public init(code: String) { self.code = code }
 
@@ -66,13 +70,17 @@ public struct Room: Sendable {
         case .keyRotated(let hash):
             facilitatorKeyHash = hash
             return [event("room.keyRotated", at, [:])]
+        case .needAdded, .needEdited, .needsMerged, .needRemoved:
+            return applyNeedOp(op, at: at)
+        case .pollCreated, .pollOpened, .pollClosed, .voteCast, .voteRetracted:
+            return applyPollOp(op, at: at)
         }
     }
 
     /// Forgets presence: after a restart nobody is connected yet.
     public mutating func resetPresence() { online.removeAll() }
 
-    private mutating func event(_ type: String, _ at: Millis, _ payload: Value.Object) -> RoomEvent {
+    mutating func event(_ type: String, _ at: Millis, _ payload: Value.Object) -> RoomEvent {
         seq += 1
         return RoomEvent(room: code, seq: seq, at: at, type: type, payload: payload)
     }

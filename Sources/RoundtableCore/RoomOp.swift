@@ -9,6 +9,15 @@ public enum RoomOp: Sendable, Hashable {
     case updated(MemberID, name: String, organization: String, expertise: [String], bio: String)
     case departed(MemberID, removed: Bool)
     case keyRotated(facilitatorKeyHash: String)
+    case needAdded(Need)
+    case needEdited(Int, text: String, tags: [String])
+    case needsMerged(into: Int, from: [Int])
+    case needRemoved(Int)
+    case pollCreated(id: Int, PollDefinition, options: [OptionID])
+    case pollOpened(id: Int, options: [OptionID], voterKey: String?)
+    case pollClosed(id: Int)
+    case voteCast(poll: Int, voter: String, Ballot)
+    case voteRetracted(poll: Int, voter: String)
 }
 
 /// Room settings chosen at creation.
@@ -79,11 +88,37 @@ extension RoomOp {
             ["op": "departed", "member": Value(id), "removed": .bool(removed)]
         case .keyRotated(let hash):
             ["op": "keyRotated", "keyHash": .string(hash)]
+        case .needAdded(let n):
+            ["op": "needAdded", "need": n.journalValue]
+        case .needEdited(let id, let text, let tags):
+            ["op": "needEdited", "need": Value(id), "text": .string(text), "tags": Value(tags)]
+        case .needsMerged(let into, let from):
+            ["op": "needsMerged", "into": Value(into), "from": .array(from.map { Value($0) })]
+        case .needRemoved(let id):
+            ["op": "needRemoved", "need": Value(id)]
+        case .pollCreated(let id, let def, let options):
+            ["op": "pollCreated", "poll": Value(id), "definition": def.value, "options": .array(options.map { Value($0) })]
+        case .pollOpened(let id, let options, let key):
+            ["op": "pollOpened", "poll": Value(id), "options": .array(options.map { Value($0) }), "voterKey": Value(key)]
+        case .pollClosed(let id):
+            ["op": "pollClosed", "poll": Value(id)]
+        case .voteCast(let poll, let voter, let ballot):
+            ["op": "voteCast", "poll": Value(poll), "voter": .string(voter), "ballot": .object(ballot.value)]
+        case .voteRetracted(let poll, let voter):
+            ["op": "voteRetracted", "poll": Value(poll), "voter": .string(voter)]
         }
     }
 
     public init(value v: Value) throws(OpDecodingError) {
         guard let kind = v["op"]?.stringValue else { throw OpDecodingError("op without a name") }
+        func int(_ key: String) throws(OpDecodingError) -> Int {
+            guard let i = v[key]?.intValue else { throw OpDecodingError("\(kind): missing \(key)") }
+            return Int(i)
+        }
+        func ints(_ key: String) throws(OpDecodingError) -> [Int] {
+            guard let a = v[key]?.arrayValue else { throw OpDecodingError("\(kind): missing \(key)") }
+            return a.compactMap { $0.intValue.map { Int($0) } }
+        }
         func member() throws(OpDecodingError) -> MemberID {
             guard let id = v["member"]?.intValue else { throw OpDecodingError("\(kind): missing member") }
             return Int(id)
@@ -108,8 +143,51 @@ extension RoomOp {
         case "keyRotated":
             guard let hash = v["keyHash"]?.stringValue else { throw OpDecodingError("keyRotated: missing keyHash") }
             self = .keyRotated(facilitatorKeyHash: hash)
+        case "needAdded":
+            guard let n = v["need"] else { throw OpDecodingError("needAdded: missing need") }
+            self = .needAdded(try Need(journal: n))
+        case "needEdited":
+            self = .needEdited(
+                try int("need"), text: v["text"]?.stringValue ?? "", tags: v["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        case "needsMerged":
+            self = .needsMerged(into: try int("into"), from: try ints("from"))
+        case "needRemoved":
+            self = .needRemoved(try int("need"))
+        case "pollCreated":
+            guard let d = v["definition"] else { throw OpDecodingError("pollCreated: missing definition") }
+            self = .pollCreated(id: try int("poll"), try PollDefinition(value: d), options: try ints("options"))
+        case "pollOpened":
+            self = .pollOpened(id: try int("poll"), options: try ints("options"), voterKey: v["voterKey"]?.stringValue)
+        case "pollClosed":
+            self = .pollClosed(id: try int("poll"))
+        case "voteCast", "voteRetracted":
+            guard let voter = v["voter"]?.stringValue else { throw OpDecodingError("\(kind): missing voter") }
+            if kind == "voteRetracted" {
+                self = .voteRetracted(poll: try int("poll"), voter: voter)
+            } else {
+                guard let b = v["ballot"]?.objectValue, let k = v["kind"]?.stringValue.flatMap(PollKind.init(rawValue:)) ?? Self.kindOf(b)
+                else { throw OpDecodingError("voteCast: missing ballot") }
+                let ballot: Ballot
+                do throws(DomainError) { ballot = try Ballot(kind: k, fields: b, maxAnswerBytes: .max) } catch {
+                    throw OpDecodingError("voteCast: \(error.message)")
+                }
+                self = .voteCast(poll: try int("poll"), voter: voter, ballot)
+            }
         default:
             throw OpDecodingError("unknown op \(kind)")
         }
+    }
+}
+
+extension RoomOp {
+    /// A journaled ballot's kind follows from its one field.
+    static func kindOf(_ b: Value.Object) -> PollKind? {
+        if b["option"] != nil { return .single }
+        if b["options"] != nil { return .multi }
+        if b["ranking"] != nil { return .ranking }
+        if b["ratings"] != nil { return .rating }
+        if b["points"] != nil { return .points }
+        if b["text"] != nil { return .open }
+        return nil
     }
 }

@@ -66,6 +66,13 @@ struct Fields {
         return o
     }
 
+    /// A positive id (need, poll).
+    func id(_ key: String) throws(DomainError) -> Int {
+        let i = try int(key)
+        guard i > 0 && i < Int64(Int32.max) else { throw .invalidField(key, "is not a valid id") }
+        return Int(i)
+    }
+
     func memberID(_ key: String) throws(DomainError) -> MemberID {
         let i = try int(key)
         guard i > 0 && i < Int64(Int32.max) else { throw .invalidField(key, "is not a member id") }

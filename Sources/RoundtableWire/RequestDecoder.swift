@@ -97,8 +97,82 @@ public enum RequestDecoder {
                     expertise: try f.optionalStrings("expertise", maxCount: maxArray), bio: try f.optionalString("bio")))
         case "member.remove":
             return .removeMember(try f.memberID("member"))
+        case "need.submit":
+            return .submitNeed(text: try f.string("text"), tags: try f.optionalStrings("tags", maxCount: maxArray) ?? [])
+        case "need.edit":
+            return .editNeed(try f.id("need"), text: try f.optionalString("text"), tags: try f.optionalStrings("tags", maxCount: maxArray))
+        case "need.merge":
+            guard let from = try f.optionalArray("from", maxCount: maxArray) else { throw .invalidField("from", "is required") }
+            var ids: [Int] = []
+            for v in from {
+                guard let i = v.intValue, i > 0, i < Int64(Int32.max) else { throw .invalidField("from", "must be an array of need ids") }
+                ids.append(Int(i))
+            }
+            return .mergeNeeds(into: try f.id("into"), from: ids)
+        case "need.remove":
+            return .removeNeed(try f.id("need"))
+        case "poll.create":
+            return .createPoll(try pollDefinition(f, prefix: ""), openNow: try f.optionalBool("open") ?? false)
+        case "poll.import":
+            // Either {"polls": [...]} or a whole activity file {"activity": {"polls": [...]}}.
+            var source = f
+            if let activity = try f.optionalObject("activity") { source = Fields(object: activity) }
+            guard let list = try source.optionalArray("polls", maxCount: 200) else { throw .invalidField("polls", "is required") }
+            var defs: [PollDefinition] = []
+            for (i, v) in list.enumerated() {
+                guard let o = v.objectValue else { throw .invalidField("polls[\(i)]", "must be an object") }
+                defs.append(try pollDefinition(Fields(object: o), prefix: "polls[\(i)]."))
+            }
+            return .importPolls(defs)
+        case "poll.open":
+            return .openPoll(try f.id("poll"))
+        case "poll.close":
+            return .closePoll(try f.id("poll"))
+        case "vote.cast":
+            var ballot = f.object
+            ballot["type"] = nil
+            ballot["ref"] = nil
+            return .castVote(poll: try f.id("poll"), ballot: ballot)
+        case "vote.retract":
+            return .retractVote(poll: try f.id("poll"))
         default:
             throw DomainError("unknown_type", "unknown request type \"\(type.prefix(64))\"")
+        }
+    }
+
+    static func pollDefinition(_ f: Fields, prefix: String) throws(DomainError) -> PollDefinition {
+        func named(_ e: DomainError) -> DomainError { DomainError(e.code, prefix + e.message) }
+        do throws(DomainError) {
+            let kindName = try f.string("kind")
+            guard let kind = PollKind(rawValue: kindName) else {
+                throw DomainError.invalidField("kind", "must be one of single, multi, rating, ranking, points, open")
+            }
+            var method: RankingMethod?
+            if let m = try f.optionalString("method") {
+                guard let parsed = RankingMethod(rawValue: m) else {
+                    throw DomainError.invalidField("method", "must be one of count, points, mean-rating, borda, schulze")
+                }
+                method = parsed
+            }
+            var visibility = ResultsVisibility.live
+            if let v = try f.optionalString("visibility") {
+                guard let parsed = ResultsVisibility(rawValue: v) else {
+                    throw DomainError.invalidField("visibility", "must be live, after-close or facilitator")
+                }
+                visibility = parsed
+            }
+            func small(_ key: String) throws(DomainError) -> Int? {
+                guard let i = try f.optionalInt(key) else { return nil }
+                guard abs(i) <= 1_000_000 else { throw DomainError.invalidField(key, "is out of range") }
+                return Int(i)
+            }
+            return PollDefinition(
+                question: try f.string("question"), kind: kind, labels: try f.optionalStrings("options", maxCount: maxArray) ?? [],
+                overNeeds: try f.optionalBool("overNeeds") ?? false, anonymous: try f.optionalBool("anonymous") ?? true,
+                visibility: visibility, maxChoices: try small("maxChoices"), scaleMin: try small("scaleMin") ?? 1,
+                scaleMax: try small("scaleMax") ?? 5, budget: try small("budget") ?? 100, method: method)
+        } catch {
+            throw named(error)
         }
     }
 

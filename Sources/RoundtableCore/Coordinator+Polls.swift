@@ -1,0 +1,154 @@
+/// Polls: prepared by facilitators (one by one or a whole activity file), opened, voted on, closed.
+extension Coordinator {
+    mutating func createPolls(_ defs: [PollDefinition], openNow: Bool, ref: Value?, from c: ConnectionID, at: Millis)
+        throws(DomainError) -> [Effect]
+    {
+        let (room, _) = try facilitator(c)
+        if defs.isEmpty { throw .invalidField("polls", "must hold at least one poll") }
+        if room.polls.count + defs.count > limits.maxPollsPerRoom {
+            throw DomainError("limit_reached", "this room may hold at most \(limits.maxPollsPerRoom) polls")
+        }
+        var checked: [(PollDefinition, [OptionID])] = []
+        for (i, raw) in defs.enumerated() {
+            let field = defs.count > 1 ? "polls[\(i)]." : ""
+            var d = raw
+            d.question = try Self.text(d.question, field + "question", limit: limits.maxTextLength, required: true)
+            if d.overNeeds && d.kind == .open { throw .invalidField(field + "overNeeds", "an open poll has no options") }
+            if !d.overNeeds && d.kind != .open {
+                if d.labels.count < 2 { throw .invalidField(field + "options", "needs at least 2 options") }
+                if d.labels.count > limits.maxOptionsPerPoll { throw .tooLarge(field + "options", limit: limits.maxOptionsPerPoll) }
+                var labels: [String] = []
+                for l in d.labels { labels.append(try Self.text(l, field + "options", limit: limits.maxTitleLength, required: true)) }
+                d.labels = labels
+            } else {
+                d.labels = []
+            }
+            if let m = d.method, !m.applies(to: d.kind) {
+                throw .invalidField(field + "method", "\(m.rawValue) does not apply to \(d.kind.rawValue) polls")
+            }
+            let options = d.overNeeds ? room.activeNeeds.map(\.id) : (d.kind == .open ? [] : Array(1...d.labels.count))
+            // Rules are checked with placeholder options for polls over needs: the real ones come at open.
+            let probe = Poll.rules(d, d.overNeeds ? Array(1...max(2, d.maxChoices ?? 2)) : options)
+            if let v = probe.check() { throw .invalidField(field + "settings", v.message) }
+            checked.append((d, options))
+        }
+        var effects: [Effect] = []
+        var ids: [Int] = []
+        for (d, options) in checked {
+            let id = rooms[room.code]!.nextPollID
+            ids.append(id)
+            effects += commit(.pollCreated(id: id, d, options: options), in: room.code, at: at)
+        }
+        if openNow, let id = ids.first {
+            effects += try openPollEffects(id, in: room.code, at: at)
+        }
+        effects.append(.send(Self.ack(["polls": .array(ids.map { Value($0) }), "poll": Value(ids[0])]), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func openPoll(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, _) = try facilitator(c)
+        var effects = try openPollEffects(id, in: room.code, at: at)
+        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    private mutating func openPollEffects(_ id: Int, in code: String, at: Millis) throws(DomainError) -> [Effect] {
+        let room = rooms[code]!
+        let p = try poll(id, in: room)
+        switch p.state {
+        case .open: throw DomainError("poll_open", "poll \(id) is already open")
+        case .closed: throw DomainError("poll_closed", "poll \(id) is closed; create a new one to ask again")
+        case .draft: break
+        }
+        var options = p.options
+        if p.definition.overNeeds {
+            options = room.activeNeeds.map(\.id)
+            if options.isEmpty { throw DomainError("no_needs", "there are no needs to vote on yet") }
+            if options.count > limits.maxOptionsPerPoll {
+                throw DomainError("limit_reached", "\(options.count) needs exceed maxOptionsPerPoll (\(limits.maxOptionsPerPoll)); merge or remove some")
+            }
+            if let v = Poll.rules(p.definition, options).check() { throw DomainError("invalid_field", "settings: \(v.message)") }
+        }
+        let key = p.definition.anonymous ? randomSecret(from: &entropy) : nil
+        let effects = commit(.pollOpened(id: id, options: options, voterKey: key), in: code, at: at)
+        markPollDirty(code, id)
+        return effects
+    }
+
+    mutating func closePoll(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, _) = try facilitator(c)
+        let p = try poll(id, in: room)
+        guard p.state == .open else {
+            throw DomainError(p.state == .draft ? "poll_not_open" : "poll_closed", "poll \(id) is not open")
+        }
+        var effects = commit(.pollClosed(id: id), in: room.code, at: at)
+        // Answers to an open question become candidate needs, so the room can prioritize them next.
+        if p.definition.kind == .open && room.settings.openAnswersBecomeNeeds {
+            let existing = Set(room.needs.values.filter(\.isActive).map { $0.text.lowercased() })
+            var seen = existing
+            for answer in p.tally.results().answers {
+                let text = answer.text.trimmingWhitespace()
+                guard !text.isEmpty, text.count <= limits.maxTextLength, seen.insert(text.lowercased()).inserted,
+                    rooms[room.code]!.needs.count < limits.maxNeedsPerRoom
+                else { continue }
+                let need = Need(
+                    id: rooms[room.code]!.nextNeedID, text: text, tags: [], submitter: nil, organization: "", createdAt: at,
+                    fromPoll: id)
+                effects += commit(.needAdded(need), in: room.code, at: at)
+            }
+            markRankingDirty(room.code)
+        }
+        markPollDirty(room.code, id)
+        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func castVote(_ id: Int, _ fields: Value.Object, ref: Value?, from c: ConnectionID, at: Millis)
+        throws(DomainError) -> [Effect]
+    {
+        let (room, m) = try caller(c)
+        if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
+        let p = try votablePoll(id, in: room)
+        let ballot = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
+        if let v = p.rules.validate(ballot) {
+            throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
+        }
+        var effects = commit(.voteCast(poll: id, voter: voterKey(for: m.id, in: p), ballot), in: room.code, at: at)
+        markPollDirty(room.code, id)
+        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    mutating func retractVote(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let (room, m) = try caller(c)
+        let p = try votablePoll(id, in: room)
+        let voter = voterKey(for: m.id, in: p)
+        guard p.ballots[voter] != nil else { throw DomainError("no_ballot", "you have no ballot in poll \(id)") }
+        var effects = commit(.voteRetracted(poll: id, voter: voter), in: room.code, at: at)
+        markPollDirty(room.code, id)
+        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    func poll(_ id: Int, in room: Room) throws(DomainError) -> Poll {
+        guard let p = room.polls[id] else { throw DomainError("poll_not_found", "no poll has id \(id)") }
+        return p
+    }
+
+    func votablePoll(_ id: Int, in room: Room) throws(DomainError) -> Poll {
+        let p = try poll(id, in: room)
+        switch p.state {
+        case .draft: throw DomainError("poll_not_open", "poll \(id) is not open yet")
+        case .closed: throw DomainError("poll_closed", "poll \(id) is closed")
+        case .open: return p
+        }
+    }
+
+    /// Named polls key ballots by member; anonymous ones by a keyed hash only this open poll can compute.
+    func voterKey(for member: MemberID, in p: Poll) -> String {
+        guard p.definition.anonymous else { return "m\(member)" }
+        guard let key = p.voterKey else { return "" }
+        return "a" + hasher.digest("\(key):\(p.id):\(member)").prefix(32)
+    }
+}

@@ -1,0 +1,129 @@
+/// Coalesced live results and the ranked list of needs, and what `room.state` shows of them.
+extension Coordinator {
+    /// Time passes: each room with changes gets at most one `poll.results` per poll and one
+    /// `needs.ranking` per `resultsIntervalMs`, each encoded once per audience.
+    public mutating func tick(at: Millis) -> [Effect] {
+        var effects: [Effect] = []
+        for code in dirtyRooms {
+            guard var rt = runtime[code], let room = rooms[code] else {
+                dirtyRooms.remove(code)
+                continue
+            }
+            guard at - rt.lastFlush >= limits.resultsIntervalMs else { continue }
+            rt.lastFlush = at
+            let (facilitators, others) = audiences(room, rt)
+            for id in rt.dirtyPolls.sorted() {
+                guard let p = room.polls[id], p.state != .draft else { continue }
+                let base = resultsValue(p)
+                var forFacilitators = base
+                forFacilitators["responses"] = responses(p, room, rt)
+                effects.append(.send(Notice(type: "poll.results", body: forFacilitators), ref: nil, to: facilitators))
+                if membersMaySee(p) && !others.isEmpty {
+                    effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: others))
+                }
+            }
+            if rt.rankingDirty {
+                let full = rankingValue(room, forFacilitator: true)
+                effects.append(.send(Notice(type: "needs.ranking", body: full), ref: nil, to: facilitators))
+                if !others.isEmpty {
+                    effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: false)), ref: nil, to: others))
+                }
+            }
+            rt.dirtyPolls.removeAll()
+            rt.rankingDirty = false
+            runtime[code] = rt
+            dirtyRooms.remove(code)
+        }
+        return effects
+    }
+
+    private func audiences(_ room: Room, _ rt: RoomRuntime) -> (facilitators: [ConnectionID], others: [ConnectionID]) {
+        var f: [ConnectionID] = []
+        var o: [ConnectionID] = []
+        for (member, conns) in rt.connections {
+            if room.members[member]?.role == .facilitator { f += conns } else { o += conns }
+        }
+        return (f, o)
+    }
+
+    /// Whether members (not facilitators) may see this poll's results now.
+    func membersMaySee(_ p: Poll) -> Bool {
+        switch p.definition.visibility {
+        case .live: p.state != .draft
+        case .afterClose: p.state == .closed
+        case .facilitator: false
+        }
+    }
+
+    /// Results as everyone allowed to see them gets them: scores, intervals, ranks; never voters.
+    func resultsValue(_ p: Poll) -> Value.Object {
+        let r = p.tally.results()
+        var o: Value.Object = [
+            "poll": Value(p.id), "state": .string(p.state.rawValue), "final": .bool(p.state == .closed),
+            "method": .string(r.method.rawValue), "ballots": Value(r.ballots),
+        ]
+        o["results"] = .array(
+            r.options.map { x in
+                [
+                    "option": Value(x.option), "score": .double(x.score), "low": .double(x.low), "high": .double(x.high),
+                    "rank": Value(x.rank), "support": Value(x.support), "tied": .bool(x.tied),
+                ]
+            })
+        if p.definition.kind == .open {
+            o["answers"] = .array(r.answers.map { ["text": .string($0.text), "count": Value($0.count)] })
+        }
+        return o
+    }
+
+    /// Response tracking for facilitators: how many present voters answered and, for named polls, who has not.
+    func responses(_ p: Poll, _ room: Room, _ rt: RoomRuntime) -> Value {
+        let present = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role != .observer } ?? false }
+        var o: Value.Object = ["present": Value(present.count), "ballots": Value(p.ballots.count)]
+        if !p.definition.anonymous {
+            let waiting = present.filter { p.ballots["m\($0)"] == nil }.sorted()
+            o["answered"] = Value(present.count - waiting.count)
+            o["waiting"] = .array(waiting.map { Value($0) })
+        }
+        return .object(o)
+    }
+
+    /// The ranked list of needs. Members' version counts only polls whose results they may see.
+    func rankingValue(_ room: Room, forFacilitator: Bool) -> Value.Object {
+        let polls = room.polls.values
+            .filter { $0.definition.overNeeds && $0.state != .draft && (forFacilitator || membersMaySee($0)) }
+            .sorted { $0.id < $1.id }
+        let active = room.activeNeeds
+        let ranked = NeedsRanking.rank(polls.map { $0.tally.results() }, needs: active.map(\.id))
+        let experts = room.currentMembers.filter { !$0.expertise.isEmpty }
+        let entries: [Value] = ranked.map { r in
+            let need = room.needs[r.need]
+            let tags = Set(need?.tags ?? [])
+            let helpers = experts.filter { !tags.isDisjoint(with: $0.expertise) }.map { Value($0.id) }
+            return [
+                "need": Value(r.need), "text": .string(need?.text ?? ""), "rank": Value(r.rank), "score": .double(r.score),
+                "low": .double(r.low), "high": .double(r.high), "support": Value(r.support), "polls": Value(r.polls),
+                "tied": .bool(r.tied), "helpers": .array(helpers),
+            ]
+        }
+        return ["polls": .array(polls.map { Value($0.id) }), "needs": .array(entries)]
+    }
+
+    /// Needs, polls (with results the viewer may see and the viewer's own ballot) and the ranking, for `room.state`.
+    func needsAndPollsState(_ room: Room, for viewer: Member) -> Value.Object {
+        let isFacilitator = viewer.role == .facilitator
+        var o: Value.Object = [:]
+        o["needs"] = .array(room.activeNeeds.map { $0.publicValue(showOrganization: room.settings.showNeedOrganization) })
+        o["polls"] = .array(
+            room.polls.keys.sorted().compactMap { id -> Value? in
+                guard let p = room.polls[id] else { return nil }
+                if p.state == .draft && !isFacilitator { return nil }
+                guard case .object(var s) = room.pollSummary(id) else { return nil }
+                if p.state != .draft && (isFacilitator || membersMaySee(p)) { s["results"] = .object(resultsValue(p)) }
+                let key = voterKey(for: viewer.id, in: p)
+                if !key.isEmpty, let mine = p.ballots[key] { s["yourBallot"] = .object(mine.value) }
+                return .object(s)
+            })
+        o["ranking"] = .object(rankingValue(room, forFacilitator: isFacilitator))
+        return o
+    }
+}

@@ -1,0 +1,142 @@
+import Testing
+@testable import RoundtableCore
+
+@Suite struct CoordinatorRoomTests {
+    @Test func createGivesCodeKeyTokenAndState() {
+        var h = Harness()
+        let (code, key, token) = h.createRoom()
+        #expect(code.count == 8)
+        #expect(code.utf8.allSatisfy { Crockford.alphabet.contains($0) })
+        #expect(key.count == 32 && token.count == 32 && key != token)
+        let got = h.drain(1)
+        #expect(got.last?.type == "room.state")
+        #expect(got.last?.body["seq"] == 2)
+        // Secrets are stored hashed only.
+        let room = h.coordinator.rooms[code]!
+        #expect(room.facilitatorKeyHash == "h(\(key))")
+        #expect(room.members[1]?.tokenHash == "h(\(token))")
+        #expect(!h.journal.contains { "\($0.op)".contains(key) || "\($0.op)".contains(token) })
+    }
+
+    @Test func seqIsGapFreeAndEveryEventIsJournaled() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        for i in 0..<5 { h.join(ConnectionID(10 + i), code, "M\(i)") }
+        h.disconnect(10)
+        _ = h.send(11, .updateMember(.init(bio: "hello")))
+        let seqs = h.journal.map(\.seq)
+        #expect(seqs == Array(1...UInt64(seqs.count)))
+        let events = h.drain(1).compactMap(\.seq)
+        #expect(events == Array(3...UInt64(seqs.count)))
+    }
+
+    @Test func joinErrors() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        #expect(h.send(2, .join(.init(code: "NOPE0000", name: "x")))["code"] == "room_not_found")
+        #expect(h.send(2, .join(.init(code: code, name: "  ")))["code"] == "invalid_field")
+        #expect(h.send(2, .join(.init(code: code, name: "x", token: "forged")))["code"] == "bad_credentials")
+        #expect(h.send(2, .join(.init(code: code, name: "x", facilitatorKey: "forged")))["code"] == "bad_credentials")
+        #expect(h.send(2, .join(.init(code: code, name: "x", role: .facilitator)))["code"] == "bad_credentials")
+        #expect(h.send(2, .join(.init(code: code, name: String(repeating: "n", count: 81))))["code"] == "too_large")
+        #expect(h.join(2, code.lowercased(), "Ok")["type"] == "ack")  // codes are case-insensitive
+        #expect(h.join(2, code, "Again")["code"] == "already_joined")
+    }
+
+    @Test func roomFullAtLimit() {
+        var limits = Limits()
+        limits.maxMembersPerRoom = 3
+        var h = Harness(limits: limits)
+        let (code, _, _) = h.createRoom()
+        #expect(h.join(2, code, "A")["type"] == "ack")
+        #expect(h.join(3, code, "B")["type"] == "ack")
+        #expect(h.join(4, code, "C")["code"] == "room_full")
+    }
+
+    @Test func facilitatorKeyJoinsAsFacilitatorAndRotationRevokesIt() {
+        var h = Harness()
+        let (code, key, _) = h.createRoom()
+        let ack = h.send(2, .join(.init(code: code, name: "Co", facilitatorKey: key)))
+        #expect(ack["role"] == "facilitator")
+        let rotated = h.send(2, .rotateKey)
+        let newKey = rotated["facilitatorKey"]!.stringValue!
+        #expect(h.send(3, .join(.init(code: code, name: "Old", facilitatorKey: key)))["code"] == "bad_credentials")
+        #expect(h.send(3, .join(.init(code: code, name: "New", facilitatorKey: newKey)))["role"] == "facilitator")
+    }
+
+    @Test func membersCannotActAsFacilitators() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "Mel")
+        #expect(h.send(2, .removeMember(1))["code"] == "not_facilitator")
+        #expect(h.send(2, .rotateKey)["code"] == "not_facilitator")
+        #expect(h.send(9, .removeMember(1))["code"] == "not_joined")
+    }
+
+    @Test func twoTabsShareOnePresence() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        let token = h.join(2, code, "Ann")["token"]!.stringValue!
+        _ = h.drain(1)
+        #expect(h.send(3, .join(.init(code: code, token: token)))["member"] == 2)
+        #expect(h.drain(1).isEmpty)  // already online: no presence event
+        h.disconnect(2)
+        #expect(h.drain(1).isEmpty)  // still online in the other tab
+        h.disconnect(3)
+        let off = h.drain(1)
+        #expect(off.map(\.type) == ["member.presence"])
+        #expect(off.first?.body["online"] == false)
+    }
+
+    @Test func resumeReplaysMissedEventsOrFallsBackToState() {
+        var limits = Limits()
+        limits.resumeBufferEvents = 4
+        var h = Harness(limits: limits)
+        let (code, _, _) = h.createRoom()
+        let token = h.join(2, code, "Ann")["token"]!.stringValue!
+        h.disconnect(2)
+        let since = h.coordinator.rooms[code]!.seq
+        h.join(3, code, "Bob")
+        let ack = h.send(4, .join(.init(code: code, token: token, since: since)))
+        #expect(ack["resumed"] == "events")
+        let replay = h.drain(4).compactMap(\.seq)
+        #expect(replay == [since + 1, since + 2])  // Bob joined, then Ann back online
+
+        // Too far behind for the buffer: a fresh room.state instead.
+        h.disconnect(4)
+        for i in 0..<6 { h.join(ConnectionID(20 + i), code, "X\(i)") }
+        let ack2 = h.send(5, .join(.init(code: code, token: token, since: since)))
+        #expect(ack2["resumed"] == "state")
+        #expect(h.drain(5).contains { $0.type == "room.state" })
+    }
+
+    @Test func leaveAndRemoveRevokeTokens() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        let t2 = h.join(2, code, "Ann")["token"]!.stringValue!
+        let t3 = h.join(3, code, "Bob")["token"]!.stringValue!
+        #expect(h.send(2, .leave)["type"] == "ack")
+        #expect(h.send(2, .updateMember(.init(bio: "x")))["code"] == "not_joined")
+        #expect(h.send(4, .join(.init(code: code, token: t2)))["code"] == "bad_credentials")
+        #expect(h.send(1, .removeMember(3))["type"] == "ack")
+        #expect(h.closed[3] == 4001)
+        #expect(h.send(5, .join(.init(code: code, token: t3)))["code"] == "bad_credentials")
+        #expect(h.send(1, .removeMember(3))["code"] == "member_not_found")
+    }
+
+    @Test func replayOfJournalRebuildsTheSameRooms() throws {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "Ann", org: "A")
+        _ = h.send(2, .updateMember(.init(expertise: ["Evaluation", "evaluation", "Data"])))
+        h.join(3, code, "Bob")
+        _ = h.send(1, .removeMember(3))
+        var fresh = Coordinator(entropy: SeededEntropy(seed: 1), hasher: TestHasher())
+        for e in h.journal { try fresh.replay(e) }
+        let a = h.coordinator.rooms[code]!, b = fresh.rooms[code]!
+        #expect(a.seq == b.seq)
+        #expect(a.members == b.members)
+        #expect(b.members[2]?.expertise == ["evaluation", "data"])
+        #expect(a.facilitatorKeyHash == b.facilitatorKeyHash)
+    }
+}

@@ -1,0 +1,69 @@
+@testable import RoundtableCore
+
+/// A hasher for tests: readable, deterministic, and obviously not the secret itself.
+struct TestHasher: SecretHasher {
+    func digest(_ secret: String) -> String { "h(" + secret + ")" }
+}
+
+/// Drives a coordinator the way the server does, and keeps what each connection received.
+struct Harness {
+    var coordinator = Coordinator(entropy: SeededEntropy(seed: 42), hasher: TestHasher())
+    var now: Millis = 1_800_000_000_000
+    var inbox: [ConnectionID: [(type: String, body: Value.Object, seq: UInt64?)]] = [:]
+    var journal: [JournalEntry] = []
+    var closed: [ConnectionID: UInt16] = [:]
+
+    init(limits: Limits = Limits()) {
+        coordinator = Coordinator(limits: limits, entropy: SeededEntropy(seed: 42), hasher: TestHasher())
+    }
+
+    @discardableResult
+    mutating func send(_ c: ConnectionID, _ command: Command, ref: Value? = nil) -> Value.Object {
+        now += 10
+        let effects = coordinator.handle(command, ref: ref, from: c, at: now)
+        run(effects)
+        let reply = effects.compactMap { e -> Value.Object? in
+            if case .send(let n, _, let to) = e, to == [c], n.type == "ack" || n.type == "error" {
+                var b = n.body
+                b["type"] = .string(n.type)
+                return b
+            }
+            return nil
+        }
+        return reply.first ?? [:]
+    }
+
+    mutating func disconnect(_ c: ConnectionID) {
+        now += 10
+        run(coordinator.disconnected(c, at: now))
+    }
+
+    mutating func run(_ effects: [Effect]) {
+        for e in effects {
+            switch e {
+            case .journal(let j): journal.append(j)
+            case .broadcast(let ev, let to):
+                for c in to { inbox[c, default: []].append((ev.type, ev.payload, ev.seq)) }
+            case .send(let n, _, let to):
+                for c in to { inbox[c, default: []].append((n.type, n.body, nil)) }
+            case .close(let c, let code, _): closed[c] = code
+            }
+        }
+    }
+
+    mutating func drain(_ c: ConnectionID) -> [(type: String, body: Value.Object, seq: UInt64?)] {
+        defer { inbox[c] = [] }
+        return inbox[c] ?? []
+    }
+
+    /// Creates a room from connection 1; returns (code, facilitator key, token).
+    mutating func createRoom() -> (code: String, key: String, token: String) {
+        let ack = send(1, .createRoom(.init(title: "Launch", name: "Fay", organization: "TTA")))
+        return (ack["room"]!.stringValue!, ack["facilitatorKey"]!.stringValue!, ack["token"]!.stringValue!)
+    }
+
+    @discardableResult
+    mutating func join(_ c: ConnectionID, _ code: String, _ name: String, org: String = "") -> Value.Object {
+        send(c, .join(.init(code: code, name: name, organization: org)))
+    }
+}
