@@ -30,12 +30,14 @@ public struct BallotViolation: Error, Sendable, Hashable {
         case answerTooLong = "answer-too-long"
     }
 
+    /// What is wrong.
     public var reason: Reason
     /// A sentence for the member who cast the ballot.
     public var message: String
     /// The offending option, when one option is to blame.
     public var option: OptionID?
 
+    /// A violation; `option` names the offending option when there is one.
     public init(reason: Reason, message: String, option: OptionID? = nil) {
         self.reason = reason
         self.message = message

@@ -1,5 +1,6 @@
 /// One need's place in the room's combined ranking.
 public struct RankedNeed: Sendable, Hashable {
+    /// The need's id.
     public var need: OptionID
     /// Mean normalized score over the polls that cover the need, in 0...1 (1 = best option of every such poll);
     /// 0 for uncovered needs.
@@ -17,6 +18,7 @@ public struct RankedNeed: Sendable, Hashable {
     /// Whether another covered need has exactly the same score.
     public var tied: Bool
 
+    /// A ranked need; `NeedsRanking.rank` builds these.
     public init(need: OptionID, score: Double, low: Double, high: Double, rank: Int, support: Int, polls: Int, tied: Bool) {
         self.need = need
         self.score = score

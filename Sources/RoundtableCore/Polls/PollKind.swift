@@ -72,6 +72,7 @@ public struct PollRules: Sendable, Hashable {
     /// realistic number of ballots stay far from `Int` overflow.
     public static let maxMagnitude = 1_000_000
 
+    /// The shape of the poll's ballots.
     public var kind: PollKind
     /// The options, in the order they were offered (for a poll over needs: need ids).
     public var options: [OptionID]
@@ -191,6 +192,7 @@ public struct PollRulesViolation: Error, Sendable, Hashable {
         case invalidAnswerLength = "invalid-answer-length"
     }
 
+    /// What is wrong.
     public var reason: Reason
     /// A sentence for the facilitator.
     public var message: String

@@ -15,6 +15,7 @@ public struct PollResults: Sendable, Hashable {
     /// most frequent first, then by text. Never who wrote them. Empty for other kinds.
     public var answers: [AnswerCount]
 
+    /// Results as `PollTally.results(using:)` builds them; `options` must already be in rank order.
     public init(
         kind: PollKind,
         method: RankingMethod,
@@ -39,6 +40,7 @@ public struct PollResults: Sendable, Hashable {
 
 /// One option's place in a poll's results.
 public struct OptionResult: Sendable, Hashable {
+    /// The option's id.
     public var option: OptionID
     /// The method's score; higher is better. See `PollTally.results(using:)` for each definition.
     public var score: Double
@@ -54,6 +56,7 @@ public struct OptionResult: Sendable, Hashable {
     /// Whether another option has exactly the same score, so that only the tie-break separates them.
     public var tied: Bool
 
+    /// An option's result; `PollTally.results(using:)` builds these.
     public init(option: OptionID, score: Double, low: Double, high: Double, rank: Int, support: Int, tied: Bool) {
         self.option = option
         self.score = score
@@ -67,9 +70,12 @@ public struct OptionResult: Sendable, Hashable {
 
 /// A distinct open answer and how many ballots gave it.
 public struct AnswerCount: Sendable, Hashable {
+    /// The answer, surrounding whitespace trimmed.
     public var text: String
+    /// Ballots that gave this answer.
     public var count: Int
 
+    /// An answer and its count.
     public init(text: String, count: Int) {
         self.text = text
         self.count = count
