@@ -178,6 +178,13 @@ struct RoomRuntime {
         }
     }
 
+    /// Drops buffered events the disk does not have (after a reload).
+    mutating func forget(after seq: UInt64) {
+        let ordered = Array(buffer[head...] + buffer[..<head]).filter { $0.seq <= seq }
+        buffer = ordered
+        head = 0
+    }
+
     /// Events after `since`, if the buffer still holds all of them.
     func events(after since: UInt64, current: UInt64) -> [RoomEvent]? {
         if since == current { return [] }
@@ -198,3 +205,20 @@ extension String {
     }
 }
 
+
+extension Coordinator {
+    /// After state was reloaded from disk: keep the live connections of `old`, dropping any event the disk does not have.
+    public mutating func adoptSessions(from old: Coordinator) {
+        for (c, b) in old.bindings {
+            guard let room = rooms[b.room], let m = room.members[b.member], !m.departed else { continue }
+            bindings[c] = b
+        }
+        for (code, var rt) in old.runtime {
+            guard let room = rooms[code] else { continue }
+            rt.connections = rt.connections.filter { room.members[$0.key].map { !$0.departed } ?? false }
+            rt.forget(after: room.seq)
+            runtime[code] = rt
+        }
+        entropy = old.entropy
+    }
+}

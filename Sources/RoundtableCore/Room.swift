@@ -4,17 +4,17 @@
 /// the resume buffer — live in `RoomRuntime`.
 public struct Room: Sendable {
     public let code: String
-    public private(set) var title: String = ""
-    public private(set) var createdAt: Millis = 0
-    public private(set) var settings = RoomSettings()
-    public private(set) var facilitatorKeyHash: String = ""
+    public internal(set) var title: String = ""
+    public internal(set) var createdAt: Millis = 0
+    public internal(set) var settings = RoomSettings()
+    public internal(set) var facilitatorKeyHash: String = ""
     /// Seq of the last event; the next event gets `seq + 1`.
-    public private(set) var seq: UInt64 = 0
+    public internal(set) var seq: UInt64 = 0
     public private(set) var members: [MemberID: Member] = [:]
     /// Members currently online, as journaled presence says. Reset to empty by recovery.
     public private(set) var online: Set<MemberID> = []
     private var memberByToken: [String: MemberID] = [:]
-    public private(set) var nextMemberID: MemberID = 1
+    public internal(set) var nextMemberID: MemberID = 1
     public internal(set) var needs: [Int: Need] = [:]
     public internal(set) var nextNeedID = 1
     public internal(set) var polls: [Int: Poll] = [:]
@@ -75,6 +75,13 @@ public struct Room: Sendable {
         case .pollCreated, .pollOpened, .pollClosed, .voteCast, .voteRetracted:
             return applyPollOp(op, at: at)
         }
+    }
+
+    /// Puts back a member read from a snapshot, with the indexes derived from it.
+    mutating func restoreMember(_ m: Member) {
+        members[m.id] = m
+        if m.departed { departedCount += 1 } else { memberByToken[m.tokenHash] = m.id }
+        nextMemberID = max(nextMemberID, m.id + 1)
     }
 
     /// Forgets presence: after a restart nobody is connected yet.

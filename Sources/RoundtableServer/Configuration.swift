@@ -41,7 +41,7 @@ public struct Configuration: Sendable {
     /// A configuration problem, naming the key so the operator can fix the file.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
-        init(_ key: String, _ why: String) { description = "configuration: \(key) \(why)" }
+        public init(_ key: String, _ why: String) { description = "configuration: \(key) \(why)" }
     }
 
     /// Reads a JSON configuration file's text; unknown keys are refused so typos do not pass silently.

@@ -1,28 +1,42 @@
 import Logging
 import RoundtableCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import RoundtableStore
 
 /// A server plus its data folder: what `roundtable serve` runs and what tests start.
 public final class Node: Sendable {
     public let server: RoundtableServer
+    public let persistence: Persistence
+    let logger: Logger
 
-    init(server: RoundtableServer) { self.server = server }
-
-    /// Prepares the data folder and the server; call `server.start()` to listen.
-    public static func open(config: Configuration, logger: Logger) throws -> Node {
-        if mkdir(config.dataDir, 0o755) != 0 && errno != EEXIST {
-            throw RoundtableServer.StartError(description: "cannot create data folder \(config.dataDir)")
-        }
-        let limits = config.limits
-        let server = RoundtableServer(config: config, logger: logger, journal: nil) {
-            Coordinator(limits: limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
-        }
-        return Node(server: server)
+    init(server: RoundtableServer, persistence: Persistence, logger: Logger) {
+        self.server = server
+        self.persistence = persistence
+        self.logger = logger
     }
 
-    /// Flushes and closes storage after the server has stopped.
-    public func close() {}
+    /// Locks the data folder and prepares the server; call `server.start()` to listen (recovery runs then).
+    public static func open(config: Configuration, logger: Logger) throws -> Node {
+        guard let policy = FsyncPolicy(rawValue: config.fsync) else {
+            throw Configuration.Invalid("storage.fsync", "must be always, everysec or none")
+        }
+        let persistence = try Persistence(path: config.dataDir, fsync: policy, logger: logger)
+        let limits = config.limits
+        let server = RoundtableServer(config: config, logger: logger, journal: persistence) {
+            try persistence.recover(limits: limits)
+        }
+        return Node(server: server, persistence: persistence, logger: logger)
+    }
+
+    /// After the server has stopped: flush the journal, then write a final snapshot so the next start is quick.
+    public func close() {
+        persistence.close()
+        let rooms = server.finalRooms
+        guard !rooms.isEmpty else { return }
+        do {
+            _ = try persistence.writeSnapshot(rooms, lsn: persistence.lastLSN)
+            logger.info("final snapshot written", metadata: ["rooms": "\(rooms.count)"])
+        } catch {
+            logger.error("final snapshot failed; the journal still has everything", metadata: ["error": "\(error)"])
+        }
+    }
 }

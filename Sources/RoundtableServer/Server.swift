@@ -7,19 +7,15 @@ import RoundtableWire
 import Glibc
 #endif
 
-/// Where journal entries go. The server appends on its service thread and learns of durability
-/// through `setDurableHandler`, called on any thread with the highest durable ticket.
-public protocol JournalSink: AnyObject, Sendable {
-    func append(_ entries: [JournalEntry]) -> UInt64
-    func setDurableHandler(_ handler: @escaping @Sendable (_ ticket: UInt64, _ ok: Bool) -> Void)
-}
-
 /// What other threads hand to the service thread.
 enum InboxItem {
     case tick
     case durable(ticket: UInt64, ok: Bool)
     case recovered(Coordinator)
     case recoveryFailed(String)
+    case reloaded(Coordinator)
+    case snapshotDone(ok: Bool, millis: Double, bytes: Int)
+    case recoveryRetry
     case stop
 }
 
@@ -37,7 +33,7 @@ public final class RoundtableServer: @unchecked Sendable {
     private var thread: pthread_t?
     private let tickerStop = Locked<Bool>(false)
     private var tickerThread: pthread_t?
-    let journal: (any JournalSink)?
+    let journal: Persistence?
     private let recover: @Sendable () throws -> Coordinator
 
     // service thread
@@ -56,6 +52,12 @@ public final class RoundtableServer: @unchecked Sendable {
     var durableTicket: UInt64 = 0
     var lastTicket: UInt64 = 0
     var storageFailing = false
+    var storageFailingSince = 0.0
+    var reloading = false
+    var entriesSinceSnapshot = 0
+    var lastSnapshotAt = monotonicSeconds()
+    var snapshotInFlight = false
+    var pendingSnapshot: (rooms: [String: Room], lsn: UInt64, ticket: UInt64)?
     var lastHousekeeping = 0.0
     let stats = Locked(ServerStats())
 
@@ -67,7 +69,7 @@ public final class RoundtableServer: @unchecked Sendable {
     /// - Parameters:
     ///   - recover: builds the coordinator from the data folder; runs on its own thread while `/readyz` says 503.
     public init(
-        config: Configuration, logger: Logger, journal: (any JournalSink)? = nil,
+        config: Configuration, logger: Logger, journal: Persistence? = nil,
         recover: @escaping @Sendable () throws -> Coordinator
     ) {
         self.config = config
@@ -110,6 +112,9 @@ public final class RoundtableServer: @unchecked Sendable {
 
     /// Asks the server to stop (from any thread): close 1001 to every client, flush, destroy the context.
     public func stop() { post(.stop) }
+
+    /// The rooms as they are now. Only valid once `wait()` has returned (the service thread owns them before).
+    public var finalRooms: [String: Room] { coordinator.snapshotRooms }
 
     /// Blocks until the service thread has finished.
     public func wait() {
@@ -167,6 +172,21 @@ public final class RoundtableServer: @unchecked Sendable {
             case .recoveryFailed(let why):
                 logger.critical("recovery failed; refusing to serve", metadata: ["error": "\(why)"])
                 beginStop()
+            case .reloaded(var c):
+                // State back to exactly what is on disk; live connections keep their seats.
+                c.adoptSessions(from: coordinator)
+                coordinator = c
+                reloading = false
+                storageFailing = false
+                logger.notice("state reloaded from the data folder; accepting changes again")
+            case .snapshotDone(let ok, let millis, let bytes):
+                snapshotInFlight = false
+                stats.withLock {
+                    $0.snapshots += ok ? 1 : 0
+                    $0.lastSnapshotMillis = millis
+                    $0.lastSnapshotBytes = bytes
+                }
+            case .recoveryRetry: reloading = false
             case .stop: beginStop()
             }
         }
@@ -187,6 +207,23 @@ public final class RoundtableServer: @unchecked Sendable {
         if !effects.isEmpty { run(effects) }
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
+        maybeSnapshot(now: now)
+        if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
+            // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
+            reloading = true
+            let limits = config.limits
+            _ = spawnThread { [weak self] in
+                do {
+                    let c = try journal.recover(limits: limits)
+                    self?.post(.reloaded(c))
+                } catch {
+                    self?.logger.error("reload after a storage failure failed; will retry", metadata: ["error": "\(error)"])
+                    self?.post(.tick)
+                    usleep(1_000_000)
+                    self?.post(.recoveryRetry)
+                }
+            }
+        }
         let deadline = now - Double(config.joinTimeoutSeconds)
         for c in connections.values where !c.joined && c.closing == nil && c.openedAt < deadline {
             scheduleClose(c, code: 1008, reason: "no room.join within \(config.joinTimeoutSeconds) s")
@@ -200,7 +237,13 @@ public final class RoundtableServer: @unchecked Sendable {
         var entries: [JournalEntry] = []
         for case .journal(let e) in effects { entries.append(e) }
         if !entries.isEmpty, let journal {
+            if storageFailing {
+                // The writer expects a re-send from the failed LSN; nothing new goes to it until the reload.
+                refuseUndurable(effects)
+                return
+            }
             lastTicket = journal.append(entries)
+            entriesSinceSnapshot += entries.count
             pending.append((lastTicket, effects))
             stats.withLock { $0.journalEntries += entries.count }
             return
@@ -214,12 +257,20 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func released(upTo ticket: UInt64, ok: Bool) {
         if ok {
-            if storageFailing { logger.notice("storage is writable again") }
-            storageFailing = false
             durableTicket = max(durableTicket, ticket)
-        } else if !storageFailing {
-            storageFailing = true
-            logger.error("storage failed: requests get storage_unavailable until a write succeeds")
+            journal?.durable(ticket)
+            if let snap = pendingSnapshot, snap.ticket <= ticket {
+                pendingSnapshot = nil
+                dispatchSnapshot(snap.rooms, lsn: snap.lsn)
+            }
+        } else {
+            journal?.failed(ticket)
+            if let snap = pendingSnapshot, snap.ticket >= ticket { pendingSnapshot = nil }
+            if !storageFailing {
+                storageFailing = true
+                storageFailingSince = monotonicSeconds()
+                logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
+            }
         }
         while let first = pending.first, first.ticket <= ticket {
             pending.removeFirst()
@@ -227,6 +278,40 @@ public final class RoundtableServer: @unchecked Sendable {
                 execute(first.effects)
             } else {
                 refuseUndurable(first.effects)
+            }
+        }
+    }
+
+    private func maybeSnapshot(now: Double) {
+        guard let journal, !snapshotInFlight, pendingSnapshot == nil, !storageFailing, entriesSinceSnapshot > 0 else { return }
+        guard entriesSinceSnapshot >= config.snapshotEveryEvents || now - lastSnapshotAt >= Double(config.snapshotEverySeconds)
+        else { return }
+        // Rooms are values: this copy is O(rooms) now, and later writes copy only what they touch.
+        let rooms = coordinator.snapshotRooms
+        entriesSinceSnapshot = 0
+        lastSnapshotAt = now
+        if lastTicket <= durableTicket {
+            dispatchSnapshot(rooms, lsn: journal.lastLSN)
+        } else {
+            pendingSnapshot = (rooms, journal.lastLSN, lastTicket)
+        }
+    }
+
+    /// Encodes and writes off the service thread; the state it holds is durable already.
+    private func dispatchSnapshot(_ rooms: [String: Room], lsn: UInt64) {
+        guard let journal else { return }
+        snapshotInFlight = true
+        let logger = self.logger
+        _ = spawnThread { [weak self] in
+            let t0 = monotonicSeconds()
+            do {
+                let bytes = try journal.writeSnapshot(rooms, lsn: lsn)
+                let ms = (monotonicSeconds() - t0) * 1000
+                logger.info("snapshot written", metadata: ["lsn": "\(lsn)", "bytes": "\(bytes)", "ms": "\(Int(ms))"])
+                self?.post(.snapshotDone(ok: true, millis: ms, bytes: bytes))
+            } catch {
+                logger.error("snapshot failed", metadata: ["error": "\(error)"])
+                self?.post(.snapshotDone(ok: false, millis: 0, bytes: 0))
             }
         }
     }
@@ -400,7 +485,7 @@ public final class RoundtableServer: @unchecked Sendable {
         return ctx
     }
 
-    private func spawnThread(_ body: @escaping () -> Void) -> pthread_t {
+    func spawnThread(_ body: @escaping () -> Void) -> pthread_t {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
@@ -423,4 +508,7 @@ public struct ServerStats: Sendable {
     public var rateLimited = 0
     public var slowReadersClosed = 0
     public var journalEntries = 0
+    public var snapshots = 0
+    public var lastSnapshotMillis = 0.0
+    public var lastSnapshotBytes = 0
 }

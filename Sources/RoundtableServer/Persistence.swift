@@ -1,0 +1,113 @@
+import Logging
+import RoundtableCore
+import RoundtableStore
+import RoundtableWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The data folder as the server uses it: recovery, the journal (as the server's `JournalSink`), snapshots.
+///
+/// Threads: `recover`/`reload` run on a recovery thread while the service thread refuses requests;
+/// `append`, `failed` and `lastLSN` are called on the service thread only; `writeSnapshot` on the
+/// snapshot thread. The writer reports durability on its own thread through the handler.
+public final class Persistence: @unchecked Sendable {
+    public let directory: DataDirectory
+    let logger: Logger
+    let options: JournalOptions
+    private let handler = Locked<(@Sendable (UInt64, Bool) -> Void)?>(nil)
+    private let writer = Locked<JournalWriter?>(nil)
+    // service thread (and the recovery thread before the server is ready)
+    private var nextLSN: UInt64 = 1
+    private var ticketFirstLSN: [UInt64: UInt64] = [:]
+
+    public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
+        directory = try DataDirectory(path: path)
+        self.logger = logger
+        options = JournalOptions(fsync: fsync)
+    }
+
+    /// Newest valid snapshot plus the journal after it; opens the writer on the first call.
+    public func recover(limits: Limits) throws -> Coordinator {
+        var c = Coordinator(limits: limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
+        let started = monotonicSeconds()
+        var after: UInt64 = 0
+        if let snap = try SnapshotStore.loadNewestValid(directory: directory.path, logger: logger) {
+            try c.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
+            after = snap.lsn
+        }
+        let scan = try JournalReader.scan(directory: directory.path, after: after, logger: logger)
+        for r in scan.records {
+            try c.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
+        }
+        c.finishRecovery()
+        nextLSN = scan.nextLSN
+        if writer.withLock({ $0 }) == nil {
+            let w = try JournalWriter(directory: directory.path, nextLSN: scan.nextLSN, options: options, logger: logger) {
+                [handler] ticket, result in
+                let ok: Bool
+                switch result {
+                case .success: ok = true
+                case .failure: ok = false
+                }
+                handler.withLock { $0 }?(ticket, ok)
+            }
+            writer.withLock { $0 = w }
+        }
+        logger.info(
+            "recovery done",
+            metadata: [
+                "snapshot.lsn": "\(after)", "journal.records": "\(scan.records.count)", "rooms": "\(c.rooms.count)",
+                "seconds": "\(Int((monotonicSeconds() - started) * 1000))ms",
+            ])
+        return c
+    }
+
+    public func setDurableHandler(_ h: @escaping @Sendable (UInt64, Bool) -> Void) {
+        handler.withLock { $0 = h }
+    }
+
+    public func append(_ entries: [JournalEntry]) -> UInt64 {
+        guard let w = writer.withLock({ $0 }) else { return 0 }
+        var records: [JournalRecord] = []
+        records.reserveCapacity(entries.count)
+        let first = nextLSN
+        for e in entries {
+            records.append(JournalRecord(lsn: nextLSN, room: e.room, seq: e.seq, at: e.at, payload: JSON.serialize(e.op)))
+            nextLSN += 1
+        }
+        let ticket = w.append(records)
+        ticketFirstLSN[ticket] = first
+        return ticket
+    }
+
+    /// The LSN of the last record handed to the writer: a snapshot taken now covers everything up to it.
+    public var lastLSN: UInt64 { nextLSN - 1 }
+
+    public func durable(_ ticket: UInt64) {
+        if ticketFirstLSN.count == 1, ticketFirstLSN[ticket] != nil {
+            ticketFirstLSN.removeAll(keepingCapacity: true)
+        } else {
+            ticketFirstLSN = ticketFirstLSN.filter { $0.key > ticket }
+        }
+    }
+
+    /// A batch failed: the writer expects the next batch to start where the failed one did.
+    public func failed(_ ticket: UInt64) {
+        if let first = ticketFirstLSN.removeValue(forKey: ticket), first < nextLSN { nextLSN = first }
+    }
+
+    /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.
+    public func writeSnapshot(_ rooms: [String: Room], lsn: UInt64) throws -> Int {
+        let payload = JSON.serialize(Coordinator.snapshotValue(rooms))
+        try SnapshotStore.write(directory: directory.path, lsn: lsn, payload: payload)
+        _ = try SnapshotStore.prune(directory: directory.path, keep: 2, logger: logger)
+        return payload.count
+    }
+
+    /// Flushes and fsyncs the journal; after this no append is accepted.
+    public func close() {
+        writer.withLock { $0 }?.close()
+    }
+}
