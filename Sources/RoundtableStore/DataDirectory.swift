@@ -35,6 +35,11 @@ public final class DataDirectory: Sendable {
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         lockFD = Locked(fd)
         try FileSystem.syncDirectory(path)
+        // Only now, holding the lock, can no other process be in the middle of writing one of these.
+        let snapshots = FileSystem.join(path, SnapshotStore.directoryName)
+        for name in try FileSystem.list(snapshots) where name.hasSuffix(SnapshotStore.tempSuffix) {
+            try FileSystem.remove(FileSystem.join(snapshots, name))
+        }
     }
 
     deinit {

@@ -148,7 +148,7 @@ public enum JournalReader {
 
             if let damage {
                 var reason = damage.reason
-                let intact = isLast ? intactRecord(in: bytes, after: damage.offset, lsnsFrom: (previous ?? seg.firstLSN - 1) + 1) : nil
+                let intact = isLast ? intactRecord(in: bytes, after: damage.offset, lsnsFrom: previous.map { $0 + 1 } ?? seg.firstLSN) : nil
                 if let intact { reason += "; intact records follow at offset \(intact), so this is not a torn tail" }
                 // A well-formed record with the wrong LSN is a spliced or misnamed file, never a torn write.
                 let tail = isLast && damage.repairable && (intact == nil || repair)

@@ -130,6 +130,8 @@ public enum RecordCodec {
 public struct RecordStreamDecoder: Sendable {
     private var pending: [UInt8] = []
     private var consumed = 0
+    /// Damage found after some good records in the same call: those are returned first, the error next time.
+    private var failure: StoreError?
 
     public init() {}
 
@@ -137,7 +139,9 @@ public struct RecordStreamDecoder: Sendable {
     public var bufferedCount: Int { pending.count - consumed }
 
     /// Adds bytes and returns every record they complete; throws on damage, which no later bytes can repair.
+    /// Records decoded before the damage are returned first; the error is thrown by the following call.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(StoreError) -> [JournalRecord] {
+        if let failure { throw failure }
         pending.append(contentsOf: bytes)
         var out: [JournalRecord] = []
         loop: while true {
@@ -148,7 +152,10 @@ public struct RecordStreamDecoder: Sendable {
             case .incomplete, .end:
                 break loop
             case let .corrupt(reason):
-                throw .corruptJournal(file: "<stream>", offset: consumed, reason: reason)
+                let error = StoreError.corruptJournal(file: "<stream>", offset: consumed, reason: reason)
+                if out.isEmpty { throw error }
+                failure = error
+                return out
             }
         }
         // Compact only when the dead prefix dominates, so byte-at-a-time feeding stays linear.

@@ -107,7 +107,7 @@ public final class JournalWriter: Sendable {
         close()
     }
 
-    /// Queues `records` (consecutive LSNs) as one batch and returns its ticket; never blocks on I/O.
+    /// Queues `records` (consecutive LSNs, starting at 1 for a new journal) as one batch and returns its ticket; never blocks on I/O.
     ///
     /// After `close()`, the ticket fails with `.closed` immediately, on the calling thread.
     @discardableResult
@@ -119,6 +119,8 @@ public final class JournalWriter: Sendable {
             let recordSize = RecordCodec.encodedSize(r)
             if recordSize - RecordCodec.headerSize > RecordCodec.maxBodySize {
                 problem = .invalidBatch("record LSN \(r.lsn) is \(recordSize) bytes, over the \(RecordCodec.maxBodySize) limit")
+            } else if r.lsn == 0 {
+                problem = .invalidBatch("LSN 0 is reserved; LSNs start at 1")
             } else if i > 0 && r.lsn != records[0].lsn &+ UInt64(i) {
                 problem = .invalidBatch("LSNs are not consecutive: \(records[i - 1].lsn) then \(r.lsn)")
             }

@@ -114,10 +114,14 @@ import Testing
         guard case .corrupt = RecordCodec.decode(bytes) else { Issue.record("huge length waited for"); return }
     }
 
-    @Test func streamDecoderThrowsOnDamage() {
-        var bytes = encodeAll([JournalRecord(lsn: 1, room: "x", seq: 1, at: 0, payload: [9])])
+    @Test func streamDecoderReturnsGoodRecordsThenThrowsOnDamage() throws {
+        let good = JournalRecord(lsn: 1, room: "x", seq: 1, at: 0, payload: [9])
+        var bytes = encodeAll([good, JournalRecord(lsn: 2, room: "x", seq: 2, at: 0, payload: [9])])
         bytes[bytes.count - 1] ^= 0x40
         var decoder = RecordStreamDecoder()
-        #expect(throws: StoreError.self) { _ = try decoder.feed(bytes) }
+        #expect(try decoder.feed(bytes) == [good])
+        #expect(throws: StoreError.self) { _ = try decoder.feed([]) }
+        var fresh = RecordStreamDecoder()
+        #expect(throws: StoreError.self) { _ = try fresh.feed(bytes[RecordCodec.encodedSize(good)...]) }
     }
 }

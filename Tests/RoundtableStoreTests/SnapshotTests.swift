@@ -112,7 +112,11 @@ import Glibc
         #expect(caught?.description.contains("in use") == true)
 
         first.unlock()
+        // A crash mid-snapshot leaves a temp file; the next holder clears it.
+        let temp = first.snapshotsPath + "/snap-00000000000000000007.snap.tmp"
+        try writeBytes(temp, [1, 2, 3])
         let second = try DataDirectory(path: dir.path + "/data")
+        #expect(!FileManager.default.fileExists(atPath: temp))
         second.unlock()
     }
 }
