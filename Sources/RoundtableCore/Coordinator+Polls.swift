@@ -70,8 +70,13 @@ extension Coordinator {
             }
             if let v = Poll.rules(p.definition, options).check() { throw DomainError("invalid_field", "settings: \(v.message)") }
         }
-        let key = p.definition.anonymous ? randomSecret(from: &entropy) : nil
-        let effects = commit(.pollOpened(id: id, options: options, voterKey: key), in: code, at: at)
+        var effects = commit(.pollOpened(id: id, options: options), in: code, at: at)
+        if p.definition.anonymous {
+            let key = randomSecret(from: &entropy)
+            rooms[code]!.polls[id]!.voterKey = key
+            // Inserted before the replies, so the key is on disk before anyone can vote.
+            effects.insert(.secret(name: Self.voterKeyName(code, id), value: key), at: 1)
+        }
         markPollDirty(code, id)
         return effects
     }
@@ -83,6 +88,7 @@ extension Coordinator {
             throw DomainError(p.state == .draft ? "poll_not_open" : "poll_closed", "poll \(id) is not open")
         }
         var effects = commit(.pollClosed(id: id), in: room.code, at: at)
+        if p.definition.anonymous { effects.insert(.secret(name: Self.voterKeyName(room.code, id), value: nil), at: 1) }
         // Answers to an open question become candidate needs, so the room can prioritize them next.
         if p.definition.kind == .open && room.settings.openAnswersBecomeNeeds {
             let existing = Set(room.needs.values.filter(\.isActive).map { $0.text.lowercased() })
@@ -129,6 +135,29 @@ extension Coordinator {
         markPollDirty(room.code, id)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
+    }
+
+    /// The name under which the server stores an open anonymous poll's voter key.
+    public static func voterKeyName(_ room: String, _ poll: Int) -> String { "\(room)-\(poll)" }
+
+    /// After recovery: give each open anonymous poll its key back (from the server's key files), or a new
+    /// one when the file is missing (a crash between the open and the key write: no ballot exists yet).
+    /// Returns keys that were created, for the server to store.
+    public mutating func installVoterKeys(_ keys: [String: String]) -> [(name: String, key: String)] {
+        var created: [(String, String)] = []
+        for code in rooms.keys {
+            for (id, p) in rooms[code]!.polls where p.definition.anonymous && p.state == .open {
+                let name = Self.voterKeyName(code, id)
+                if let k = keys[name] {
+                    rooms[code]!.polls[id]!.voterKey = k
+                } else {
+                    let k = randomSecret(from: &entropy)
+                    rooms[code]!.polls[id]!.voterKey = k
+                    created.append((name, k))
+                }
+            }
+        }
+        return created
     }
 
     func poll(_ id: Int, in room: Room) throws(DomainError) -> Poll {

@@ -12,7 +12,8 @@ public struct Poll: Sendable, Hashable {
     public var ballots: [String: Ballot] = [:]
     public var tally: PollTally
     /// The key that turns member ids into this poll's pseudonyms. Exists only while an anonymous poll
-    /// is open; dropped at close so nothing in memory or in later snapshots can link ballots to members.
+    /// is open, and never in the journal or a snapshot: the server keeps it in its own file under
+    /// `keys/` and deletes it at close, after which nothing can link a ballot to a member.
     public var voterKey: String?
 
     public init(id: Int, definition: PollDefinition, options: [OptionID], createdAt: Millis) {

@@ -49,12 +49,11 @@ extension Room {
             polls[id] = Poll(id: id, definition: def, options: options, createdAt: at)
             nextPollID = max(nextPollID, id + 1)
             return [event("poll.created", at, ["poll": pollSummary(id)])]
-        case .pollOpened(let id, let options, let key):
+        case .pollOpened(let id, let options):
             guard var p = polls[id] else { return [] }
             if p.definition.overNeeds { p.setOptions(options) }
             p.state = .open
             p.openedAt = at
-            p.voterKey = key
             polls[id] = p
             return [event("poll.opened", at, ["poll": pollSummary(id)])]
         case .pollClosed(let id):

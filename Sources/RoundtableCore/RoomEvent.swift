@@ -38,6 +38,8 @@ public enum Effect: Sendable, Hashable {
     case broadcast(RoomEvent, to: [ConnectionID])
     /// A private message (reply, state, assignment) to some connections.
     case send(Notice, ref: Value?, to: [ConnectionID])
+    /// Store (or, with `nil`, destroy) a secret outside the journal and snapshots: an anonymous poll's voter key.
+    case secret(name: String, value: String?)
     /// Close a connection with a WebSocket close code after what is queued for it.
     case close(ConnectionID, code: UInt16, reason: String)
 }

@@ -14,7 +14,7 @@ public enum RoomOp: Sendable, Hashable {
     case needsMerged(into: Int, from: [Int])
     case needRemoved(Int)
     case pollCreated(id: Int, PollDefinition, options: [OptionID])
-    case pollOpened(id: Int, options: [OptionID], voterKey: String?)
+    case pollOpened(id: Int, options: [OptionID])
     case pollClosed(id: Int)
     case voteCast(poll: Int, voter: String, Ballot)
     case voteRetracted(poll: Int, voter: String)
@@ -98,8 +98,8 @@ extension RoomOp {
             ["op": "needRemoved", "need": Value(id)]
         case .pollCreated(let id, let def, let options):
             ["op": "pollCreated", "poll": Value(id), "definition": def.value, "options": .array(options.map { Value($0) })]
-        case .pollOpened(let id, let options, let key):
-            ["op": "pollOpened", "poll": Value(id), "options": .array(options.map { Value($0) }), "voterKey": Value(key)]
+        case .pollOpened(let id, let options):
+            ["op": "pollOpened", "poll": Value(id), "options": .array(options.map { Value($0) })]
         case .pollClosed(let id):
             ["op": "pollClosed", "poll": Value(id)]
         case .voteCast(let poll, let voter, let ballot):
@@ -157,7 +157,7 @@ extension RoomOp {
             guard let d = v["definition"] else { throw OpDecodingError("pollCreated: missing definition") }
             self = .pollCreated(id: try int("poll"), try PollDefinition(value: d), options: try ints("options"))
         case "pollOpened":
-            self = .pollOpened(id: try int("poll"), options: try ints("options"), voterKey: v["voterKey"]?.stringValue)
+            self = .pollOpened(id: try int("poll"), options: try ints("options"))
         case "pollClosed":
             self = .pollClosed(id: try int("poll"))
         case "voteCast", "voteRetracted":

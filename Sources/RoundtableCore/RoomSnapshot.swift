@@ -31,7 +31,6 @@ extension Room {
                 ]
                 if let t = p.openedAt { v["openedAt"] = .int(t) }
                 if let t = p.closedAt { v["closedAt"] = .int(t) }
-                if let k = p.voterKey { v["voterKey"] = .string(k) }
                 v["ballots"] = .object(
                     Value.Object(p.ballots.keys.sorted().map { ($0, Value.object(p.ballots[$0]!.value)) }))
                 return .object(v)
@@ -74,7 +73,6 @@ extension Room {
             p.state = pv["state"]?.stringValue.flatMap(PollState.init(rawValue:)) ?? .draft
             p.openedAt = pv["openedAt"]?.intValue
             p.closedAt = pv["closedAt"]?.intValue
-            p.voterKey = pv["voterKey"]?.stringValue
             var ballots: [String: Ballot] = [:]
             for (voter, bv) in pv["ballots"]?.objectValue ?? Value.Object() {
                 guard let b = bv.objectValue else { continue }

@@ -42,6 +42,7 @@ public final class Persistence: @unchecked Sendable {
             try c.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
         }
         c.finishRecovery()
+        for (name, key) in c.installVoterKeys(try loadKeys()) { try storeKey(name, key) }
         nextLSN = scan.nextLSN
         if writer.withLock({ $0 }) == nil {
             let w = try JournalWriter(directory: directory.path, nextLSN: scan.nextLSN, options: options, logger: logger) {
@@ -104,6 +105,54 @@ public final class Persistence: @unchecked Sendable {
         try SnapshotStore.write(directory: directory.path, lsn: lsn, payload: payload)
         _ = try SnapshotStore.prune(directory: directory.path, keep: 2, logger: logger)
         return payload.count
+    }
+
+    // MARK: Voter keys of open anonymous polls: outside journal and snapshots, deleted at close.
+
+    var keysPath: String { directory.path + "/keys" }
+
+    /// Writes the key durably (temp file, fsync, rename, fsync folder) or deletes it.
+    public func storeKey(_ name: String, _ key: String?) throws {
+        if mkdir(keysPath, 0o700) != 0 && errno != EEXIST { throw StoreError.io(operation: "mkdir", path: keysPath, errno: errno) }
+        let file = keysPath + "/" + name + ".key"
+        guard let key else {
+            if unlink(file) != 0 && errno != ENOENT { throw StoreError.io(operation: "unlink", path: file, errno: errno) }
+            return
+        }
+        let tmp = file + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if fd < 0 { throw StoreError.io(operation: "open", path: tmp, errno: errno) }
+        let bytes = Array(key.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        Glibc.close(fd)
+        if written != bytes.count || synced != 0 { throw StoreError.io(operation: "write", path: tmp, errno: errno) }
+        if rename(tmp, file) != 0 { throw StoreError.io(operation: "rename", path: file, errno: errno) }
+        let dfd = open(keysPath, O_RDONLY | O_DIRECTORY)
+        if dfd >= 0 {
+            fsync(dfd)
+            Glibc.close(dfd)
+        }
+    }
+
+    func loadKeys() throws -> [String: String] {
+        guard let dir = opendir(keysPath) else { return [:] }
+        defer { closedir(dir) }
+        var keys: [String: String] = [:]
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasSuffix(".key") else { continue }
+            let path = keysPath + "/" + name
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { continue }
+            var buf = [UInt8](repeating: 0, count: 256)
+            let n = read(fd, &buf, buf.count)
+            Glibc.close(fd)
+            if n > 0 { keys[String(name.dropLast(4))] = String(decoding: buf[0..<n], as: UTF8.self) }
+        }
+        return keys
     }
 
     /// Flushes and fsyncs the journal; after this no append is accepted.

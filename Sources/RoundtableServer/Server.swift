@@ -337,6 +337,13 @@ public final class RoundtableServer: @unchecked Sendable {
                 for id in to { send(bytes, to: id) }
             case .close(let id, let code, let reason):
                 if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
+            case .secret(let name, let value):
+                do {
+                    try journal?.storeKey(name, value)
+                } catch {
+                    // The poll stays usable in memory; after a restart a missing key is replaced (see installVoterKeys).
+                    logger.error("could not store an anonymous poll's voter key", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

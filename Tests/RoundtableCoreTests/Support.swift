@@ -12,6 +12,7 @@ struct Harness {
     var inbox: [ConnectionID: [(type: String, body: Value.Object, seq: UInt64?)]] = [:]
     var journal: [JournalEntry] = []
     var closed: [ConnectionID: UInt16] = [:]
+    var secrets: [String: String] = [:]
 
     init(limits: Limits = Limits()) {
         coordinator = Coordinator(limits: limits, entropy: SeededEntropy(seed: 42), hasher: TestHasher())
@@ -47,6 +48,7 @@ struct Harness {
             case .send(let n, _, let to):
                 for c in to { inbox[c, default: []].append((n.type, n.body, nil)) }
             case .close(let c, let code, _): closed[c] = code
+            case .secret(let name, let value): secrets[name] = value
             }
         }
     }
