@@ -175,6 +175,8 @@ public final class RoundtableServer: @unchecked Sendable {
             case .reloaded(var c):
                 // State back to exactly what is on disk; live connections keep their seats.
                 c.adoptSessions(from: coordinator)
+                // Clients may have seen nothing wrong, but resend results computed from the disk's truth.
+                c.markAllResultsDirty()
                 coordinator = c
                 reloading = false
                 storageFailing = false
@@ -203,8 +205,11 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func housekeeping() {
         let now = monotonicSeconds()
-        let effects = coordinator.tick(at: wallClockMillis())
-        if !effects.isEmpty { run(effects) }
+        // While storage fails, memory may hold refused changes: derived results would leak them.
+        if !storageFailing {
+            let effects = coordinator.tick(at: wallClockMillis())
+            if !effects.isEmpty { run(effects) }
+        }
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
         maybeSnapshot(now: now)
