@@ -127,3 +127,13 @@ extension Coordinator {
         return o
     }
 }
+
+extension Coordinator {
+    /// Every poll that is not a draft, and every ranking, gets a fresh coalesced update at the next tick.
+    public mutating func markAllResultsDirty() {
+        for (code, room) in rooms {
+            for p in room.polls.values where p.state != .draft { markPollDirty(code, p.id) }
+            markRankingDirty(code)
+        }
+    }
+}
