@@ -127,3 +127,8 @@ public func randomSecret(byteCount: Int = 16, from entropy: inout any EntropySou
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+/// The wire protocol's version, sent in every `room.state` as `protocol`.
+public enum ProtocolVersion {
+    public static let current = 1
+}

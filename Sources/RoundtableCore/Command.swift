@@ -18,6 +18,22 @@ public enum Command: Sendable, Hashable {
     /// The ballot's fields are read once the poll (and so its kind) is known.
     case castVote(poll: Int, ballot: Value.Object)
     case retractVote(poll: Int)
+    case startInterviews(InterviewSettings)
+    case nextInterviewRound
+    case endInterviews
+    case interviewNote(about: MemberID, text: String, shared: Bool)
+    case acceptHighlight(Int)
+    case rematch
+    case createGroups(GroupMode, [Coordinator.GroupSpec])
+    case assignGroups(explicit: [MemberID: Int]?, strategy: String?)
+    case groupsFromNeeds(count: Int, capacity: Int?)
+    case joinGroup(Int)
+    case leaveGroup
+    case saveGrouping(String)
+    case applyGrouping(String)
+    case announce(text: String, group: Int?)
+    case startTimer(seconds: Int, label: String, group: Int?)
+    case stopTimer(Int)
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

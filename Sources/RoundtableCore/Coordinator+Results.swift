@@ -4,6 +4,10 @@ extension Coordinator {
     /// `needs.ranking` per `resultsIntervalMs`, each encoded once per audience.
     public mutating func tick(at: Millis) -> [Effect] {
         var effects: [Effect] = []
+        for code in timedRooms() {
+            effects += interviewTick(code, at: at)
+            effects += timerTick(code, at: at)
+        }
         for code in dirtyRooms {
             guard var rt = runtime[code], let room = rooms[code] else {
                 dirtyRooms.remove(code)
@@ -35,6 +39,11 @@ extension Coordinator {
             dirtyRooms.remove(code)
         }
         return effects
+    }
+
+    /// Rooms with a running interview session or agenda timer.
+    func timedRooms() -> [String] {
+        rooms.compactMap { code, room in room.interviews.active || !room.grouping.timers.isEmpty ? code : nil }
     }
 
     private func audiences(_ room: Room, _ rt: RoomRuntime) -> (facilitators: [ConnectionID], others: [ConnectionID]) {

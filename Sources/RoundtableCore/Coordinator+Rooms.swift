@@ -61,6 +61,7 @@ extension Coordinator {
 
         var effects = commit(.joined(member), in: code, at: at)
         bind(c, to: member.id, in: code)
+        effects += interviewArrival(member.id, in: code, at: at)
         effects.append(
             .send(
                 Self.ack(["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]),
@@ -91,6 +92,7 @@ extension Coordinator {
         } else {
             effects.append(.send(stateNotice(code, for: m.id), ref: nil, to: [c]))
         }
+        if first { effects += interviewArrival(m.id, in: code, at: at) }
         return effects
     }
 
@@ -113,6 +115,7 @@ extension Coordinator {
         let expertise = try u.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise
         let bio = try u.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
         var effects = commit(.updated(m.id, name: name, organization: org, expertise: expertise, bio: bio), in: room.code, at: at)
+        if expertise != m.expertise { markRankingDirty(room.code) }
         effects.append(.send(Self.ack(), ref: ref, to: [c]))
         return effects
     }
@@ -154,12 +157,13 @@ extension Coordinator {
         }
         let online = runtime[code]?.connections ?? [:]
         var body: Value.Object = [
-            "room": .string(code), "seq": .int(Int64(room.seq)), "title": .string(room.title),
+            "room": .string(code), "protocol": Value(ProtocolVersion.current), "seq": .int(Int64(room.seq)), "title": .string(room.title),
             "createdAt": .int(room.createdAt), "settings": room.settings.value,
             "you": me.profile(online: true),
         ]
         body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })
         for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }
+        for (k, v) in sessionState(room, for: me) { body[k] = v }
         return Notice(type: "room.state", body: body)
     }
 

@@ -36,6 +36,7 @@ public struct Coordinator {
         guard let b = bindings.removeValue(forKey: connection) else { return [] }
         let last = runtime[b.room]?.detach(connection, from: b.member) ?? false
         guard last, rooms[b.room]?.members[b.member]?.departed == false else { return [] }
+        runtime[b.room]?.offlineSince[b.member] = at
         return commit(.presence(b.member, online: false), in: b.room, at: at)
     }
 
@@ -70,6 +71,24 @@ public struct Coordinator {
         case .closePoll(let id): return try closePoll(id, ref: ref, from: c, at: at)
         case .castVote(let poll, let ballot): return try castVote(poll, ballot, ref: ref, from: c, at: at)
         case .retractVote(let poll): return try retractVote(poll, ref: ref, from: c, at: at)
+        case .startInterviews(let s): return try startInterviews(s, ref: ref, from: c, at: at)
+        case .nextInterviewRound: return try nextInterviewRound(ref: ref, from: c, at: at)
+        case .endInterviews: return try endInterviews(ref: ref, from: c, at: at)
+        case .interviewNote(let about, let text, let shared):
+            return try interviewNote(about: about, text: text, shared: shared, ref: ref, from: c, at: at)
+        case .acceptHighlight(let id): return try acceptHighlight(id, ref: ref, from: c, at: at)
+        case .rematch: return try rematch(ref: ref, from: c, at: at)
+        case .createGroups(let mode, let specs): return try createGroups(mode, specs, ref: ref, from: c, at: at)
+        case .assignGroups(let explicit, let strategy):
+            return try assignGroups(explicit: explicit, strategy: strategy, ref: ref, from: c, at: at)
+        case .groupsFromNeeds(let count, let capacity): return try groupsFromNeeds(count: count, capacity: capacity, ref: ref, from: c, at: at)
+        case .joinGroup(let g): return try joinGroup(g, ref: ref, from: c, at: at)
+        case .leaveGroup: return try leaveGroup(ref: ref, from: c, at: at)
+        case .saveGrouping(let name): return try saveGrouping(name, ref: ref, from: c, at: at)
+        case .applyGrouping(let name): return try applyGrouping(name, ref: ref, from: c, at: at)
+        case .announce(let text, let group): return try announce(text, group: group, ref: ref, from: c, at: at)
+        case .startTimer(let s, let label, let group): return try startTimer(seconds: s, label: label, group: group, ref: ref, from: c, at: at)
+        case .stopTimer(let id): return try stopTimer(id, ref: ref, from: c, at: at)
         }
     }
 
@@ -137,6 +156,10 @@ public struct Coordinator {
 struct RoomRuntime {
     var connections: [MemberID: [ConnectionID]] = [:]
     var dirtyPolls: Set<Int> = []
+    /// When each member's last connection went away (for interview partner-left).
+    var offlineSince: [MemberID: Millis] = [:]
+    /// (pair id << 32 | member) already reported gone, so the notice goes out once.
+    var partnerLeftSent: Set<Int64> = []
     var rankingDirty = false
     var lastFlush: Millis = 0
     private var buffer: [RoomEvent] = []
@@ -153,6 +176,7 @@ struct RoomRuntime {
 
     /// Returns true when this was the member's first connection.
     mutating func attach(_ c: ConnectionID, to m: MemberID) -> Bool {
+        offlineSince[m] = nil
         connections[m, default: []].append(c)
         return connections[m]!.count == 1
     }

@@ -11,6 +11,8 @@ public struct Member: Sendable, Hashable {
     public var joinedAt: Millis
     /// Set when the member leaves or is removed: their token stops working, their ballots stay.
     public var departed: Bool = false
+    /// Highlights partners wrote about this member in interviews and the member accepted.
+    public var highlights: [String] = []
 
     public init(
         id: MemberID, name: String, organization: String, role: Role, expertise: [String] = [], bio: String = "",
@@ -31,6 +33,7 @@ public struct Member: Sendable, Hashable {
         [
             "id": Value(id), "name": .string(name), "organization": .string(organization),
             "role": .string(role.rawValue), "expertise": Value(expertise), "bio": .string(bio), "online": .bool(online),
+            "highlights": Value(highlights),
         ]
     }
 }

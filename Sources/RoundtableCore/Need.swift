@@ -123,7 +123,7 @@ public struct PollDefinition: Sendable, Hashable {
         ]
         if !overNeeds && kind != .open { o["options"] = Value(labels) }
         switch kind {
-        case .multi: o["maxChoices"] = Value(maxChoices ?? labels.count)
+        case .multi: if let maxChoices { o["maxChoices"] = Value(maxChoices) }
         case .rating:
             o["scaleMin"] = Value(scaleMin)
             o["scaleMax"] = Value(scaleMax)

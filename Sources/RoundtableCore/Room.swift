@@ -10,15 +10,17 @@ public struct Room: Sendable {
     public internal(set) var facilitatorKeyHash: String = ""
     /// Seq of the last event; the next event gets `seq + 1`.
     public internal(set) var seq: UInt64 = 0
-    public private(set) var members: [MemberID: Member] = [:]
+    public internal(set) var members: [MemberID: Member] = [:]
     /// Members currently online, as journaled presence says. Reset to empty by recovery.
-    public private(set) var online: Set<MemberID> = []
+    public internal(set) var online: Set<MemberID> = []
     private var memberByToken: [String: MemberID] = [:]
     public internal(set) var nextMemberID: MemberID = 1
     public internal(set) var needs: [Int: Need] = [:]
     public internal(set) var nextNeedID = 1
     public internal(set) var polls: [Int: Poll] = [:]
     public internal(set) var nextPollID = 1
+    public internal(set) var interviews = InterviewSession()
+    public internal(set) var grouping = Grouping()
 
     public init(code: String) { self.code = code }
 
@@ -74,6 +76,10 @@ public struct Room: Sendable {
             return applyNeedOp(op, at: at)
         case .pollCreated, .pollOpened, .pollClosed, .voteCast, .voteRetracted:
             return applyPollOp(op, at: at)
+        case .interview(let op):
+            return applyInterviewOp(op, at: at)
+        case .groups(let op):
+            return applyGroupOp(op, at: at)
         }
     }
 

@@ -18,6 +18,8 @@ public enum RoomOp: Sendable, Hashable {
     case pollClosed(id: Int)
     case voteCast(poll: Int, voter: String, Ballot)
     case voteRetracted(poll: Int, voter: String)
+    case interview(InterviewOp)
+    case groups(GroupOp)
 }
 
 /// Room settings chosen at creation.
@@ -52,7 +54,7 @@ extension Member {
         [
             "id": Value(id), "name": .string(name), "organization": .string(organization), "role": .string(role.rawValue),
             "expertise": Value(expertise), "bio": .string(bio), "tokenHash": .string(tokenHash), "joinedAt": .int(joinedAt),
-            "departed": .bool(departed),
+            "departed": .bool(departed), "highlights": Value(highlights),
         ]
     }
 
@@ -66,6 +68,7 @@ extension Member {
             expertise: v["expertise"]?.arrayValue?.compactMap(\.stringValue) ?? [], bio: v["bio"]?.stringValue ?? "",
             tokenHash: hash, joinedAt: at)
         departed = v["departed"]?.boolValue ?? false
+        highlights = v["highlights"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }
 
@@ -106,6 +109,8 @@ extension RoomOp {
             ["op": "voteCast", "poll": Value(poll), "voter": .string(voter), "ballot": .object(ballot.value)]
         case .voteRetracted(let poll, let voter):
             ["op": "voteRetracted", "poll": Value(poll), "voter": .string(voter)]
+        case .interview(let op): op.value
+        case .groups(let op): op.value
         }
     }
 
@@ -174,7 +179,13 @@ extension RoomOp {
                 self = .voteCast(poll: try int("poll"), voter: voter, ballot)
             }
         default:
-            throw OpDecodingError("unknown op \(kind)")
+            if let op = try InterviewOp(value: v) {
+                self = .interview(op)
+            } else if let op = try GroupOp(value: v) {
+                self = .groups(op)
+            } else {
+                throw OpDecodingError("unknown op \(kind)")
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ extension Room {
                     Value.Object(p.ballots.keys.sorted().map { ($0, Value.object(p.ballots[$0]!.value)) }))
                 return .object(v)
             })
+        o["interviews"] = interviews.snapshotValue
+        o["grouping"] = grouping.snapshotValue
         return .object(o)
     }
 
@@ -85,6 +87,8 @@ extension Room {
             polls[p.id] = p
         }
         nextPollID = Int(v["nextPollID"]?.intValue ?? 1)
+        if let iv = v["interviews"] { interviews = InterviewSession(snapshot: iv) }
+        if let g = v["grouping"] { grouping = Grouping(snapshot: g) }
     }
 }
 

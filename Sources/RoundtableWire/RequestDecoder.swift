@@ -136,9 +136,86 @@ public enum RequestDecoder {
         case "vote.retract":
             return .retractVote(poll: try f.id("poll"))
         default:
+            return try sessionCommand(type, f)
+        }
+    }
+
+    /// Interviews, groups, announcements and timers.
+    static func sessionCommand(_ type: String, _ f: Fields) throws(DomainError) -> Command {
+        switch type {
+        case "interviews.start":
+            var s = InterviewSettings()
+            if let name = try f.optionalString("strategy") {
+                guard let st = PairingStrategy(rawValue: name) else {
+                    throw .invalidField("strategy", "must be random, cross-organization or need-expertise")
+                }
+                s.strategy = st
+            }
+            if let t = try f.optionalInt("turnSeconds") { s.turnMs = clampSeconds(t) }
+            if let t = try f.optionalInt("reportSeconds") { s.reportMs = clampSeconds(t) }
+            if let t = try f.optionalInt("lateJoinGraceSeconds") { s.lateJoinGraceMs = clampSeconds(t) }
+            if let t = try f.optionalInt("partnerGraceSeconds") { s.partnerGraceMs = clampSeconds(t) }
+            s.prompts = try f.optionalStrings("prompts", maxCount: maxArray) ?? []
+            s.linkTemplate = try f.optionalString("linkTemplate")
+            if f.object["group"] != nil { s.group = try f.id("group") }
+            return .startInterviews(s)
+        case "interviews.next": return .nextInterviewRound
+        case "interviews.end": return .endInterviews
+        case "interview.note":
+            return .interviewNote(about: try f.memberID("about"), text: try f.string("text"), shared: try f.optionalBool("shared") ?? false)
+        case "interview.accept": return .acceptHighlight(try f.id("highlight"))
+        case "interview.rematch": return .rematch
+        case "groups.create":
+            let modeName = try f.optionalString("mode") ?? "assigned"
+            guard let mode = GroupMode(rawValue: modeName) else { throw .invalidField("mode", "must be assigned or self-select") }
+            guard let list = try f.optionalArray("groups", maxCount: maxArray) else { throw .invalidField("groups", "is required") }
+            var specs: [Coordinator.GroupSpec] = []
+            for (i, v) in list.enumerated() {
+                guard let o = v.objectValue else { throw .invalidField("groups[\(i)]", "must be an object") }
+                let g = Fields(object: o)
+                let cap = try g.optionalInt("capacity")
+                if let cap, cap < 1 || cap > 1_000_000 { throw .invalidField("groups[\(i)].capacity", "must be 1...1000000") }
+                specs.append(.init(name: try g.string("name"), description: try g.optionalString("description") ?? "", capacity: cap.map { Int($0) }))
+            }
+            return .createGroups(mode, specs)
+        case "groups.assign":
+            var explicit: [MemberID: Int]?
+            if let map = try f.optionalObject("assignments") {
+                var out: [MemberID: Int] = [:]
+                for (k, v) in map {
+                    guard let m = Int(k), m > 0 else { throw .invalidField("assignments", "keys must be member ids") }
+                    guard let g = v.intValue, g > 0, g < Int64(Int32.max) else { throw .invalidField("assignments", "values must be group ids") }
+                    out[m] = Int(g)
+                }
+                explicit = out
+            }
+            let strategy = try f.optionalString("strategy")
+            if explicit == nil && strategy == nil { throw .invalidField("assignments", "or strategy is required") }
+            return .assignGroups(explicit: explicit, strategy: strategy)
+        case "groups.fromNeeds":
+            let count = try f.optionalInt("count") ?? 5
+            let cap = try f.optionalInt("capacity")
+            guard (1...10_000).contains(count) else { throw .invalidField("count", "must be 1...10000") }
+            if let cap, cap < 1 || cap > 1_000_000 { throw .invalidField("capacity", "must be 1...1000000") }
+            return .groupsFromNeeds(count: Int(count), capacity: cap.map { Int($0) })
+        case "group.join": return .joinGroup(try f.id("group"))
+        case "group.leave": return .leaveGroup
+        case "groups.save": return .saveGrouping(try f.string("name"))
+        case "groups.apply": return .applyGrouping(try f.string("name"))
+        case "room.announce":
+            return .announce(text: try f.string("text"), group: f.object["group"] == nil ? nil : try f.id("group"))
+        case "timer.start":
+            let seconds = try f.int("seconds")
+            guard (1...86_400).contains(seconds) else { throw .invalidField("seconds", "must be 1...86400") }
+            return .startTimer(seconds: Int(seconds), label: try f.optionalString("label") ?? "", group: f.object["group"] == nil ? nil : try f.id("group"))
+        case "timer.stop": return .stopTimer(try f.id("timer"))
+        default:
             throw DomainError("unknown_type", "unknown request type \"\(type.prefix(64))\"")
         }
     }
+
+    /// Seconds from a request as milliseconds; out-of-range values are left for the coordinator to refuse.
+    static func clampSeconds(_ s: Int64) -> Millis { max(-1, min(s, 1_000_000)) * 1000 }
 
     static func pollDefinition(_ f: Fields, prefix: String) throws(DomainError) -> PollDefinition {
         func named(_ e: DomainError) -> DomainError { DomainError(e.code, prefix + e.message) }

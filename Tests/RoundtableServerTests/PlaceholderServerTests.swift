@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct ServerSmoke {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
