@@ -42,7 +42,8 @@ extension Coordinator {
         if openNow, let id = ids.first {
             effects += try openPollEffects(id, in: room.code, at: at)
         }
-        effects.append(.send(Self.ack(["polls": .array(ids.map { Value($0) }), "poll": Value(ids[0])]), ref: ref, to: [c]))
+        let summaries = ids.map { rooms[room.code]!.pollSummary($0) }
+        effects.append(.send(Self.ack(["polls": .array(ids.map { Value($0) }), "poll": Value(ids[0]), "summaries": .array(summaries)]), ref: ref, to: [c]))
         return effects
     }
 
@@ -158,6 +159,15 @@ extension Coordinator {
             }
         }
         return created
+    }
+
+    /// Key names of every open anonymous poll (the only ones that may have a key file).
+    public func openAnonymousPollKeyNames() -> Set<String> {
+        var names = Set<String>()
+        for (code, room) in rooms {
+            for (id, p) in room.polls where p.definition.anonymous && p.state == .open { names.insert(Self.voterKeyName(code, id)) }
+        }
+        return names
     }
 
     func poll(_ id: Int, in room: Room) throws(DomainError) -> Poll {

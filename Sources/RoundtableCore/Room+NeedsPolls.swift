@@ -48,7 +48,8 @@ extension Room {
         case .pollCreated(let id, let def, let options):
             polls[id] = Poll(id: id, definition: def, options: options, createdAt: at)
             nextPollID = max(nextPollID, id + 1)
-            return [event("poll.created", at, ["poll": pollSummary(id)])]
+            // Prepared questions stay private until opened: the room only learns a draft exists.
+            return [event("poll.created", at, ["poll": ["id": Value(id), "state": "draft"]])]
         case .pollOpened(let id, let options):
             guard var p = polls[id] else { return [] }
             if p.definition.overNeeds { p.setOptions(options) }

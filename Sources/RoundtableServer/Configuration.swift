@@ -19,7 +19,7 @@ public struct Configuration: Sendable {
     // transport
     public var maxFrameBytes = 65_536
     public var maxConnections = 19_000
-    public var maxConnectionsPerAddress = 20_000
+    public var maxConnectionsPerAddress = 2_000
     public var sendQueueBytes = 4 << 20
     public var messagesPerSecond = 20.0
     public var messageBurst = 40.0

@@ -6,7 +6,8 @@ final class Connection {
     let id: ConnectionID
     let wsi: OpaquePointer
     let address: String
-    let openedAt: Double
+    /// When the connection opened, or last left a room: the join timeout counts from here.
+    var openedAt: Double
     var joined = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
@@ -23,6 +24,7 @@ final class Connection {
     var tokens: Double
     var lastRefill: Double
     var strikes = 0
+    var lastStrike = 0.0
 
     init(id: ConnectionID, wsi: OpaquePointer, address: String, now: Double, burst: Double) {
         self.id = id

@@ -42,7 +42,11 @@ public final class Persistence: @unchecked Sendable {
             try c.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
         }
         c.finishRecovery()
-        for (name, key) in c.installVoterKeys(try loadKeys()) { try storeKey(name, key) }
+        let keys = try loadKeys()
+        for (name, key) in c.installVoterKeys(keys) { try storeKey(name, key) }
+        // A crash between a poll's close and its key's deletion leaves the file: delete it now.
+        let open = c.openAnonymousPollKeyNames()
+        for name in keys.keys where !open.contains(name) { try storeKey(name, nil) }
         nextLSN = scan.nextLSN
         if writer.withLock({ $0 }) == nil {
             let w = try JournalWriter(directory: directory.path, nextLSN: scan.nextLSN, options: options, logger: logger) {

@@ -324,8 +324,12 @@ public final class RoundtableServer: @unchecked Sendable {
     /// A batch whose journal write failed: nothing in it is acknowledged or broadcast.
     private func refuseUndurable(_ effects: [Effect]) {
         let error = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
-        for case .send(let notice, let ref, let to) in effects where notice.type == "ack" {
-            execute([.send(Coordinator.errorNotice(error), ref: ref, to: to)])
+        for case .send(let notice, let ref, let to) in effects {
+            if notice.type == "ack" {
+                execute([.send(Coordinator.errorNotice(error), ref: ref, to: to)])
+            } else if notice.type == "error" {
+                execute([.send(notice, ref: ref, to: to)])  // refusals changed nothing: deliver them as they are
+            }
         }
     }
 
@@ -382,12 +386,17 @@ public final class RoundtableServer: @unchecked Sendable {
         stats.withLock { $0.messagesIn += 1 }
         let now = monotonicSeconds()
         if !c.admit(now: now, rate: config.messagesPerSecond, burst: config.messageBurst) {
+            // Strikes count abuse within a burst; a client that calmed down for 10 s starts afresh.
+            if now - c.lastStrike > 10 { c.strikes = 0 }
+            c.lastStrike = now
             c.strikes += 1
             stats.withLock { $0.rateLimited += 1 }
             if c.strikes > config.rateLimitStrikes {
                 scheduleClose(c, code: 1008, reason: "rate limit exceeded repeatedly")
             } else {
-                reply(c, error: DomainError("rate_limited", "more than \(config.messagesPerSecond) messages per second"), ref: nil)
+                let rate = config.messagesPerSecond
+                let shown = rate == rate.rounded() ? String(Int(rate)) : String(rate)
+                reply(c, error: DomainError("rate_limited", "more than \(shown) messages per second; slow down"), ref: nil)
             }
             return
         }
@@ -411,7 +420,10 @@ public final class RoundtableServer: @unchecked Sendable {
             return
         }
         let effects = coordinator.handle(request.command, ref: request.ref, from: c.id, at: wallClockMillis())
-        c.joined = coordinator.binding(of: c.id) != nil
+        let joined = coordinator.binding(of: c.id) != nil
+        // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
+        if c.joined && !joined { c.openedAt = monotonicSeconds() }
+        c.joined = joined
         run(effects)
     }
 
