@@ -9,8 +9,9 @@ extension Coordinator {
         let name = try Self.text(r.name, "name", limit: limits.maxNameLength, required: true)
         let org = try Self.text(r.organization, "organization", limit: limits.maxNameLength)
 
-        var code = Crockford.code(limits.roomCodeLength, from: &entropy)
-        while rooms[code] != nil { code = Crockford.code(limits.roomCodeLength, from: &entropy) }
+        let randomPart = limits.roomCodeLength - limits.roomCodePrefix.count
+        var code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy)
+        while rooms[code] != nil { code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy) }
         let key = randomSecret(from: &entropy)
         let token = randomSecret(from: &entropy)
         rooms[code] = Room(code: code)

@@ -121,6 +121,7 @@ public struct Configuration: Sendable {
         case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
         case "limits.roomCodeLength": limits.roomCodeLength = try int()
         case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
+        case "cluster.nodePrefix": limits.roomCodePrefix = Crockford.normalize(try optStr() ?? "")
         default: throw Invalid(path, "is not a known setting")
         }
     }
@@ -145,7 +146,7 @@ public struct Configuration: Sendable {
         "transport.allowedOrigins", "rooms.createToken", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
         "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
-        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs",
+        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "cluster.nodePrefix",
     ]
 
     public func validate() throws(Invalid) {
@@ -162,6 +163,9 @@ public struct Configuration: Sendable {
         if sendQueueBytes < maxFrameBytes { throw Invalid("transport.sendQueueBytes", "must be at least maxFrameBytes") }
         if messagesPerSecond <= 0 || messageBurst < 1 { throw Invalid("transport.messagesPerSecond", "and messageBurst must be positive") }
         if limits.roomCodeLength < 6 || limits.roomCodeLength > 16 { throw Invalid("limits.roomCodeLength", "must be 6...16") }
+        if limits.roomCodePrefix.count > 3 || !limits.roomCodePrefix.utf8.allSatisfy({ Crockford.alphabet.contains($0) }) {
+            throw Invalid("cluster.nodePrefix", "must be 0 to 3 Crockford base32 characters (0-9, A-Z without I, L, O, U)")
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw Invalid("logging.level", "must be trace, debug, info, notice, warning, error or critical")
         }
