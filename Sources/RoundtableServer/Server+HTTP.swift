@@ -13,7 +13,7 @@ struct HTTPResponse {
 }
 
 extension RoundtableServer {
-    /// Routes plain HTTP on the WebSocket port: health, readiness, the web client.
+    /// Routes plain HTTP on the WebSocket port: health, readiness, metrics, facilitator reports, the web client.
     func http(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
         let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
         switch path {
@@ -25,6 +25,10 @@ extension RoundtableServer {
                 : respond(wsi, 503, "application/json", Array("{\"ready\":false}".utf8))
         case "/ws":
             return respond(wsi, 426, "text/plain", Array("Upgrade to WebSocket here.\n".utf8))
+        case "/metrics":
+            return serveMetrics(wsi)
+        case _ where path.hasPrefix("/rooms/"):
+            return serveReport(wsi, path)
         default:
             return serveStatic(wsi, path)
         }

@@ -168,6 +168,7 @@ public final class RoundtableServer: @unchecked Sendable {
             case .recovered(let c):
                 coordinator = c
                 ready = true
+                stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
             case .recoveryFailed(let why):
                 logger.critical("recovery failed; refusing to serve", metadata: ["error": "\(why)"])
@@ -185,6 +186,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 snapshotInFlight = false
                 stats.withLock {
                     $0.snapshots += ok ? 1 : 0
+                    $0.snapshotFailures += ok ? 0 : 1
                     $0.lastSnapshotMillis = millis
                     $0.lastSnapshotBytes = bytes
                 }
@@ -250,7 +252,11 @@ public final class RoundtableServer: @unchecked Sendable {
             lastTicket = journal.append(entries)
             entriesSinceSnapshot += entries.count
             pending.append((lastTicket, effects))
-            stats.withLock { $0.journalEntries += entries.count }
+            let appendedAt = monotonicSeconds()
+            stats.withLock {
+                $0.journalEntries += entries.count
+                $0.journalAppended(ticket: lastTicket, at: appendedAt)
+            }
             return
         }
         if pending.isEmpty {
@@ -261,6 +267,8 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     private func released(upTo ticket: UInt64, ok: Bool) {
+        let releasedAt = monotonicSeconds()
+        stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt) }
         if ok {
             durableTicket = max(durableTicket, ticket)
             journal?.durable(ticket)
@@ -342,6 +350,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 let bytes = SharedBytes(MessageEncoder.encode(event))
                 for id in to { send(bytes, to: id) }
             case .send(let notice, let ref, let to):
+                if notice.type == "error" { stats.withLock { $0.countError(notice) } }
                 let bytes = SharedBytes(MessageEncoder.encode(notice, ref: ref))
                 for id in to { send(bytes, to: id) }
             case .close(let id, let code, let reason):
@@ -404,9 +413,12 @@ public final class RoundtableServer: @unchecked Sendable {
         do {
             request = try RequestDecoder.decode(bytes)
         } catch {
+            stats.withLock { $0.requestsByType["invalid", default: 0] += 1 }
             reply(c, error: error.error, ref: error.ref)
             return
         }
+        // Decoded types are the protocol's fixed set, so this label cannot grow without bound.
+        stats.withLock { $0.requestsByType[request.type, default: 0] += 1 }
         guard ready else {
             reply(c, error: DomainError("not_ready", "the server is still recovering; retry in a moment"), ref: request.ref)
             return
@@ -424,7 +436,18 @@ public final class RoundtableServer: @unchecked Sendable {
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
         if c.joined && !joined { c.openedAt = monotonicSeconds() }
         c.joined = joined
+        let heldBefore = pending.count
         run(effects)
+        // Ack latency: an ack that went out now is timed now; one held behind a journal write is timed
+        // when `released` lets its batch go (`pending` grew by exactly that batch).
+        if effects.contains(where: { if case .send(let n, _, _) = $0 { n.type == "ack" } else { false } }) {
+            if pending.count > heldBefore, let held = pending.last {
+                stats.withLock { $0.ackHeld(ticket: held.ticket, receivedAt: now) }
+            } else {
+                let latency = monotonicSeconds() - now
+                stats.withLock { $0.ackLatency.observe(latency) }
+            }
+        }
     }
 
     func reply(_ c: Connection, error: DomainError, ref: Value?) {
@@ -535,4 +558,20 @@ public struct ServerStats: Sendable {
     public var snapshots = 0
     public var lastSnapshotMillis = 0.0
     public var lastSnapshotBytes = 0
+    public var snapshotFailures = 0
+    /// Decoded requests by `type`; frames that did not decode count as "invalid".
+    public var requestsByType: [String: Int] = [:]
+    /// Error replies by protocol code.
+    public var errorsByCode: [String: Int] = [:]
+    public var ackLatency = LatencyHistogram()
+    /// Journal append to the service thread learning the batch is durable.
+    public var durableLatency = LatencyHistogram()
+    /// Batches appended and not yet reported, with when (monotonic seconds); see Metrics.swift.
+    var awaitingDurable: [(ticket: UInt64, since: Double)] = []
+    /// Acks held behind a batch, with when their request arrived.
+    var awaitingAck: [(ticket: UInt64, since: Double)] = []
+    /// Set when the server object is made, just before `start()`: recovery time and uptime count from here.
+    public var startedAt = monotonicSeconds()
+    public var startedAtWallMillis = wallClockMillis()
+    public var recoverySeconds: Double?
 }
