@@ -1,0 +1,605 @@
+/**
+ * The Roundtable web app: join or create a room, take part (polls, needs, interviews, groups),
+ * run the room (facilitator console), or show it on a big screen (`?view=projector`).
+ * @module app
+ */
+import { RoundtableClient, defaultURL, normalizeCode } from './client.js';
+import { h, fill, clear, announce, flash, renderBars, countdown, copyText, parseTags, fmt } from './ui.js';
+import { pollCard, renderResults, resultsBox, optionLabel } from './polls.js';
+import { buildConsole } from './console.js';
+
+const params = new URLSearchParams(location.search);
+const hash = new URLSearchParams(location.hash.slice(1));
+const projector = params.get('view') === 'projector';
+const codeInURL = (location.pathname.match(/^\/r\/([^/?#]+)/) || [])[1];
+
+const rt = new RoundtableClient(defaultURL());
+/** Exposed for debugging and the browser tests. */
+globalThis.roundtable = rt;
+
+const main = document.getElementById('main');
+const connEl = document.getElementById('conn');
+const connText = document.getElementById('conn-text');
+const roomInfo = document.getElementById('room-info');
+document.body.classList.toggle('projector', projector);
+
+// ------------------------------------------------------------------ connection status
+
+const CONN_TEXT = {
+  idle: 'Not connected', connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected',
+};
+let wasLive = false;
+function showConnection(s) {
+  const live = s === 'open' && rt.joined;
+  const state = s === 'open' && !rt.joined && rt.session ? 'reconnecting' : s;
+  connEl.dataset.state = live ? 'live' : state;
+  connText.textContent = live ? 'Live' : CONN_TEXT[state] || s;
+  if (live && !wasLive) announce('Connected.');
+  if (!live && wasLive) announce('Connection lost. Reconnecting…');
+  wasLive = live;
+}
+rt.on('connection', showConnection);
+rt.on('joined', () => showConnection(rt.connectionState));
+rt.on('session-lost', (e) => {
+  flash(e.code === 'removed' ? 'A facilitator removed you from this room.' : 'Your seat in this room is no longer valid. Please join again.');
+  view = null;
+  showJoin(rt.state.room || codeInURL);
+});
+
+// ------------------------------------------------------------------ rendering loop
+
+let view = null;
+let frame = 0;
+rt.on('change', () => {
+  if (!view || frame) return;
+  frame = requestAnimationFrame(() => { frame = 0; view?.update(); });
+});
+setInterval(() => {
+  const now = rt.serverNow();
+  for (const el of document.querySelectorAll('[data-ends-at]')) {
+    const t = countdown(Number(el.dataset.endsAt), now);
+    if (el.textContent !== t) el.textContent = t;
+    el.classList.toggle('ending', Number(el.dataset.endsAt) - now < 30000);
+  }
+}, 250);
+
+function act(promise, ok) {
+  return promise.then((r) => { if (ok) { flash(ok, 'ok'); announce(ok); } return r; }, (e) => { flash(e.message || String(e)); throw e; });
+}
+
+function roomLink(code) {
+  return `${location.origin}/r/${code}`;
+}
+
+// ------------------------------------------------------------------ join / create
+
+function field(label, input, hint) {
+  const id = input.id || `f-${Math.random().toString(36).slice(2)}`;
+  input.id = id;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'hint' }, hint) : null);
+}
+
+function showJoin(code) {
+  view = null;
+  clear(roomInfo);
+  document.title = 'Roundtable';
+  const key = hash.get('key');
+  const joinForm = h('form', { class: 'card join-card', id: 'join-form', 'aria-labelledby': 'join-h' });
+  const codeInput = h('input', { id: 'join-code', name: 'room', required: true, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', value: code || '', placeholder: 'e.g. E7Z98H5K' });
+  const nameInput = h('input', { id: 'join-name', name: 'name', required: true, autocomplete: 'name', maxlength: 80, value: projector ? 'Projector' : '' });
+  const orgInput = h('input', { id: 'join-org', name: 'organization', autocomplete: 'organization', maxlength: 80 });
+  const roleSelect = h('select', { id: 'join-role', name: 'role' },
+    h('option', { value: 'member' }, 'Member: vote, share needs, interviews'),
+    h('option', { value: 'observer', selected: projector }, 'Observer: watch only (projector)'));
+  joinForm.append(
+    h('h2', { id: 'join-h' }, key ? 'Join as co-facilitator' : 'Join a room'),
+    field('Room code', codeInput),
+    field('Your name', nameInput),
+    field('Organization', orgInput, 'Shown with the needs you submit.'),
+    key ? null : field('Taking part as', roleSelect),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'join-submit' }, 'Join')));
+  joinForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const room = normalizeCode(codeInput.value);
+    const btn = joinForm.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      await act(rt.join({ room, name: nameInput.value, organization: orgInput.value, role: key ? undefined : roleSelect.value, facilitatorKey: key || undefined }));
+      if (key) history.replaceState(null, '', location.pathname + location.search);
+      // The view is built when room.state arrives.
+    } catch { /* flashed */ } finally { btn.disabled = false; }
+  });
+
+  const createForm = h('form', { class: 'card create-card', id: 'create-form', 'aria-labelledby': 'create-h' });
+  const title = h('input', { id: 'create-title', required: true, maxlength: 200, placeholder: 'e.g. Peer network launch' });
+  const cname = h('input', { id: 'create-name', required: true, autocomplete: 'name', maxlength: 80 });
+  const corg = h('input', { id: 'create-org', autocomplete: 'organization', maxlength: 80 });
+  const ctoken = h('input', { id: 'create-token', autocomplete: 'off' });
+  const showOrg = h('input', { type: 'checkbox', id: 'create-showorg', checked: true });
+  createForm.append(
+    h('h2', { id: 'create-h' }, 'Start a room'),
+    h('p', { class: 'hint' }, 'For facilitators. You get a link to share and a facilitator console.'),
+    field('Meeting title', title), field('Your name', cname), field('Organization', corg),
+    h('label', { class: 'check' }, showOrg, h('span', {}, 'Show organizations next to needs')),
+    h('details', { class: 'more' }, h('summary', {}, 'Server requires a creation token?'), field('Creation token', ctoken, 'Only if your server administrator gave you one.')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'create-submit' }, 'Create room')));
+  createForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const btn = createForm.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const fields = { title: title.value, name: cname.value, organization: corg.value, settings: { showNeedOrganization: showOrg.checked } };
+      if (ctoken.value.trim()) fields.createToken = ctoken.value.trim();
+      const ack = await act(rt.createRoom(fields));
+      history.replaceState(null, '', `/r/${ack.room}${location.search}`);
+    } catch { /* flashed */ } finally { btn.disabled = false; }
+  });
+
+  fill(main,
+    h('div', { class: 'intro' },
+      h('h1', {}, code ? `Room ${code}` : 'Welcome to Roundtable'),
+      h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.')),
+    h('div', { class: code || key ? 'join-grid single' : 'join-grid' }, joinForm, code || key ? null : createForm));
+  (code ? nameInput : codeInput).focus();
+}
+
+// ------------------------------------------------------------------ room shell
+
+function roomHeader() {
+  const s = rt.state;
+  document.title = `${s.title} · Roundtable`;
+  const link = roomLink(s.room);
+  fill(roomInfo,
+    h('span', { class: 'room-title' }, s.title),
+    h('span', { class: 'room-code', 'aria-label': `Room code ${s.room.split('').join(' ')}` }, s.room),
+    projector ? null : h('button', {
+      type: 'button', class: 'small', id: 'copy-link', on: {
+        click: async () => { const ok = await copyText(link); flash(ok ? 'Link copied: ' + link : 'Copy this link: ' + link, ok ? 'ok' : 'info'); },
+      },
+    }, 'Copy link'));
+}
+
+function enterRoom() {
+  roomHeader();
+  if (projector) view = projectorView();
+  else view = rt.isFacilitator ? facilitatorView() : memberView();
+  view.update();
+  main.focus({ preventScroll: true });
+}
+
+// ------------------------------------------------------------------ shared panels
+
+/** Needs: submit form and the live ranked chart. */
+function needsPanel({ canSubmit }) {
+  const list = h('ol', { class: 'bars needs-bars', id: 'needs-chart', role: 'list' });
+  const empty = h('p', { class: 'empty' }, 'No needs yet. Be the first to share one.');
+  const summary = h('p', { class: 'hint', id: 'needs-summary' });
+  const panel = h('section', { class: 'card needs-panel', id: 'needs', 'aria-labelledby': 'needs-h' },
+    h('h2', { id: 'needs-h' }, 'Needs, ranked'), summary);
+  if (canSubmit) {
+    const text = h('textarea', { id: 'need-text', rows: 2, maxlength: 1000, required: true, placeholder: 'What does your organization need help with?' });
+    const tags = h('input', { id: 'need-tags', placeholder: 'e.g. grants, volunteers' });
+    const form = h('form', { class: 'need-form', id: 'need-form' },
+      field('Share a need', text), field('Tags (comma separated)', tags, 'Tags connect your need with people who have that expertise.'),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'need-submit' }, 'Submit need')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      try {
+        await act(rt.request('need.submit', { text: text.value.trim(), tags: parseTags(tags.value) }), 'Need submitted ✓');
+        text.value = '';
+        tags.value = '';
+        text.focus();
+      } catch { /* flashed */ }
+    });
+    panel.append(form);
+  }
+  panel.append(empty, list);
+  return {
+    el: panel,
+    update() {
+      const ranking = rt.state.ranking?.needs || [];
+      const rows = ranking.length ? ranking : Object.values(rt.state.needs).map((n, i) => ({ need: n.id, text: n.text, rank: i + 1, score: 0, polls: 0, helpers: [] }));
+      empty.hidden = rows.length > 0;
+      const voted = (rt.state.ranking?.polls || []).length;
+      summary.textContent = rows.length
+        ? `${rows.length} need${rows.length === 1 ? '' : 's'} · ${voted ? `ranked by ${voted} poll${voted === 1 ? '' : 's'}; whiskers show how sure the ranking is` : 'not voted on yet'}`
+        : '';
+      renderBars(list, rows.map((r) => ({
+        key: r.need, label: r.text || rt.state.needs[r.need]?.text || `Need ${r.need}`, value: r.score, low: r.polls ? r.low : null, high: r.polls ? r.high : null,
+        rank: r.rank, tied: r.tied, note: helpersNote(r),
+      })), { min: 0, max: 1, format: (v) => `${Math.round(v * 100)}` });
+    },
+  };
+}
+
+function helpersNote(r) {
+  const names = (r.helpers || []).map((id) => rt.state.members[id]?.name).filter(Boolean);
+  const org = rt.state.needs[r.need]?.organization;
+  const parts = [];
+  if (org) parts.push(org);
+  if (names.length) parts.push(`can help: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}`);
+  return parts.join(' · ');
+}
+
+/** Polls: a card per poll (members: open and closed; facilitators add drafts and controls). */
+function pollsPanel({ manage = null, includeDrafts = false } = {}) {
+  const openList = h('div', { class: 'poll-list', id: 'polls-open' });
+  const closedList = h('div', { class: 'poll-list' });
+  const closedBox = h('details', { class: 'closed-polls' }, h('summary', {}, 'Earlier polls'), closedList);
+  const empty = h('p', { class: 'empty' }, 'No poll is open right now. Results will show up here.');
+  const panel = h('section', { class: 'card polls-panel', id: 'polls', 'aria-labelledby': 'polls-h' },
+    h('h2', { id: 'polls-h' }, 'Polls'), empty, openList, closedBox);
+  const cards = new Map();
+  return {
+    el: panel,
+    update() {
+      const polls = rt.pollsList().filter((p) => includeDrafts || p.state !== 'draft');
+      const seen = new Set();
+      for (const p of polls) {
+        seen.add(p.id);
+        let c = cards.get(p.id);
+        if (!c) { c = pollCard(rt, p, { manage }); cards.set(p.id, c); } else c.update(p);
+        const target = p.state === 'closed' ? closedList : openList;
+        if (c.el.parentNode !== target) target.prepend(c.el);
+      }
+      for (const [id, c] of cards) if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
+      // Newest first.
+      for (const list of [openList, closedList]) {
+        const sorted = [...list.children].sort((a, b) => Number(b.dataset.poll) - Number(a.dataset.poll));
+        sorted.forEach((el, i) => { if (list.children[i] !== el) list.insertBefore(el, list.children[i]); });
+      }
+      empty.hidden = openList.children.length > 0;
+      closedBox.hidden = closedList.children.length === 0;
+    },
+  };
+}
+
+const PHASES = { 'first-turn': 'First turn', 'second-turn': 'Second turn', report: 'Report back', done: 'Round over' };
+
+/** Your interview: partner, prompts, meeting link, countdown, notes. */
+function interviewPanel() {
+  const body = h('div', { class: 'interview-body' });
+  const panel = h('section', { class: 'card interview-panel', id: 'interview', 'aria-labelledby': 'interview-h', 'aria-live': 'polite' },
+    h('h2', { id: 'interview-h' }, 'Appreciative interview'), body);
+  let sig = '';
+  return {
+    el: panel,
+    update() {
+      const iv = rt.state.interviews || {};
+      const p = iv.yourPair;
+      const notesMine = (iv.yourNotes || []).filter((n) => n.author === rt.me || n.about === rt.me);
+      panel.hidden = !iv.active && !p && !notesMine.length;
+      const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length]);
+      if (nextSig === sig) return;
+      sig = nextSig;
+      if (!p) {
+        fill(body, iv.active
+          ? h('div', { class: 'waiting' },
+            h('p', { class: 'big-text' }, iv.round ? `Round ${iv.round}: waiting for a partner…` : 'Interviews are about to start.'),
+            iv.phase && iv.phase !== 'done' ? h('p', {}, `${PHASES[iv.phase] || iv.phase} ends in `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null,
+            rt.state.you?.role === 'member' && iv.round ? h('button', { type: 'button', id: 'rematch', on: { click: () => act(rt.request('interview.rematch'), 'Looking for a partner…').catch(() => {}) } }, 'Find me a partner') : null)
+          : h('p', { class: 'hint' }, 'Interviews have ended. Thank you!'),
+        notesList(iv));
+        return;
+      }
+      const names = (p.partners || []).map((x) => `${x.name}${x.organization ? ` (${x.organization})` : ''}`);
+      const youAsk = p.phase === 'second-turn' ? !p.youAskFirst : p.youAskFirst;
+      const who = p.phase === 'report' ? 'Share what you learned with the room.'
+        : p.phase === 'done' ? 'This round is over.'
+          : youAsk ? 'You ask the questions now.' : 'Your partner asks you now.';
+      fill(body,
+        h('p', { class: 'partner' }, h('span', { class: 'label' }, `Round ${p.round} · your partner${names.length > 1 ? 's' : ''}`),
+          h('strong', { class: 'partner-name', id: 'partner-name' }, names.join(' and '))),
+        p.partnerLeft ? h('div', { class: 'notice' }, h('p', {}, 'Your partner seems to have left.'),
+          h('button', { type: 'button', id: 'rematch', on: { click: () => act(rt.request('interview.rematch'), 'Looking for a new partner…').catch(() => {}) } }, 'Find a new partner')) : null,
+        h('div', { class: 'phase-row' },
+          h('span', { class: 'phase' }, PHASES[p.phase] || p.phase),
+          p.phase !== 'done' ? h('span', { class: 'countdown big', dataset: { endsAt: p.endsAt }, role: 'timer', 'aria-label': 'time left in this phase' }, countdown(p.endsAt, rt.serverNow())) : null),
+        h('p', { class: 'turn' }, who),
+        p.link ? h('p', {}, h('a', { class: 'button primary', href: p.link, target: '_blank', rel: 'noopener noreferrer', id: 'meeting-link' }, 'Open your meeting room ↗')) : null,
+        (p.prompts || []).length ? h('div', { class: 'prompts' }, h('h3', {}, 'Questions to ask'), h('ol', {}, p.prompts.map((q) => h('li', {}, q)))) : null,
+        noteForm(p),
+        notesList(iv));
+    },
+  };
+}
+
+function noteForm(p) {
+  const partners = p.partners || [];
+  if (!partners.length) return null;
+  const about = h('select', { id: 'note-about' }, partners.map((x) => h('option', { value: x.id }, x.name)));
+  const text = h('textarea', { id: 'note-text', rows: 2, maxlength: 1000, placeholder: 'A strength or story you heard…' });
+  const shared = h('input', { type: 'checkbox', id: 'note-shared', checked: true });
+  const form = h('form', { class: 'note-form' },
+    h('h3', {}, 'Notes'),
+    partners.length > 1 ? field('About', about) : null,
+    field(`What stood out about ${partners.length > 1 ? 'them' : partners[0].name}?`, text),
+    h('label', { class: 'check' }, shared, h('span', {}, 'Share as a highlight (they can add it to their profile)')),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Save note')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!text.value.trim()) return;
+    try {
+      await act(rt.request('interview.note', { about: Number(partners.length > 1 ? about.value : partners[0].id), text: text.value.trim(), shared: shared.checked }), shared.checked ? 'Highlight shared ✓' : 'Note saved ✓');
+      text.value = '';
+    } catch { /* flashed */ }
+  });
+  return form;
+}
+
+function notesList(iv) {
+  const notes = (iv.yourNotes || []);
+  if (!notes.length) return null;
+  return h('div', { class: 'my-notes' }, h('h3', {}, 'Private notes'), h('ul', {}, notes.map((n) => h('li', {},
+    h('span', { class: 'label' }, n.author === rt.me ? `You about ${rt.state.members[n.about]?.name || 'your partner'}` : `${rt.state.members[n.author]?.name || 'Your partner'} about you`), ' ', n.text))));
+}
+
+/** Highlights: shared interview notes; accept the ones about you. */
+function highlightsPanel() {
+  const list = h('ul', { class: 'highlights', id: 'highlights-list' });
+  const panel = h('section', { class: 'card', id: 'highlights', 'aria-labelledby': 'highlights-h' }, h('h2', { id: 'highlights-h' }, 'Highlights'), list);
+  let sig = '';
+  return {
+    el: panel,
+    update() {
+      const hs = rt.state.interviews?.highlights || [];
+      panel.hidden = hs.length === 0;
+      const next = JSON.stringify(hs) + Object.keys(rt.state.members).length;
+      if (next === sig) return;
+      sig = next;
+      fill(list, [...hs].reverse().map((x) => {
+        const about = rt.state.members[x.about]?.name || 'someone';
+        const author = rt.state.members[x.author]?.name || 'A partner';
+        return h('li', { class: 'highlight' },
+          h('blockquote', {}, x.text),
+          h('p', { class: 'label' }, `${author} about ${x.about === rt.me ? 'you' : about}`),
+          x.about === rt.me && !x.accepted ? h('button', { type: 'button', class: 'small', on: { click: () => act(rt.request('interview.accept', { highlight: x.highlight }), 'Added to your profile ✓').catch(() => {}) } }, 'Add to my profile') : null,
+          x.accepted ? h('span', { class: 'badge ok' }, 'On profile') : null);
+      }));
+    },
+  };
+}
+
+/** Groups: your group, and joining one when the facilitator opened self-selection. */
+function groupsPanel() {
+  const body = h('div', {});
+  const panel = h('section', { class: 'card', id: 'groups', 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, 'Groups'), body);
+  let sig = '';
+  return {
+    el: panel,
+    update() {
+      const g = rt.state.groups || { groups: [] };
+      panel.hidden = !(g.groups || []).length;
+      const next = JSON.stringify([g, Object.values(rt.state.members).map((m) => m.name)]);
+      if (next === sig) return;
+      sig = next;
+      const mine = g.groups.find((x) => x.id === g.yourGroup);
+      const self = g.mode === 'self-select' && rt.state.you?.role === 'member';
+      fill(body,
+        mine ? h('p', { class: 'big-text', id: 'your-group' }, 'Your group: ', h('strong', {}, mine.name)) : h('p', { class: 'hint' }, self ? 'Pick a group to join.' : 'The facilitator will place you in a group.'),
+        h('ul', { class: 'group-list' }, g.groups.map((x) => {
+          const full = x.capacity != null && x.members.length >= x.capacity;
+          const names = x.members.map((id) => rt.state.members[id]?.name).filter(Boolean);
+          return h('li', { class: `group${x.id === g.yourGroup ? ' mine' : ''}` },
+            h('div', { class: 'group-head' }, h('strong', {}, x.name), h('span', { class: 'badge' }, x.capacity != null ? `${x.members.length}/${x.capacity}` : `${x.members.length}`)),
+            x.description ? h('p', { class: 'hint' }, x.description) : null,
+            names.length ? h('p', { class: 'group-members' }, names.join(', ')) : null,
+            self && x.id !== g.yourGroup ? h('button', { type: 'button', class: 'small', disabled: full, dataset: { group: x.id }, on: { click: () => act(rt.request('group.join', { group: x.id }), `You joined ${x.name}`).catch(() => {}) } }, full ? 'Full' : `Join ${x.name}`) : null,
+            self && x.id === g.yourGroup ? h('button', { type: 'button', class: 'small link-button', on: { click: () => act(rt.request('group.leave'), 'You left the group').catch(() => {}) } }, 'Leave') : null);
+        })));
+    },
+  };
+}
+
+/** Your profile: expertise tags and a short bio. */
+function profilePanel() {
+  const tags = h('input', { id: 'expertise', placeholder: 'e.g. grant writing, data, volunteers' });
+  const bio = h('textarea', { id: 'bio', rows: 2, maxlength: 1000 });
+  const chips = h('ul', { class: 'chips', 'aria-label': 'Your expertise' });
+  const acc = h('ul', { class: 'accepted-highlights' });
+  const form = h('form', { id: 'profile-form' },
+    field('My expertise (comma separated)', tags, 'Others who need this will see you can help.'),
+    field('About me', bio),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', id: 'profile-save' }, 'Save profile')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try { await act(rt.request('member.update', { expertise: parseTags(tags.value), bio: bio.value }), 'Profile saved ✓'); } catch { /* flashed */ }
+  });
+  const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), chips, form, acc);
+  let filled = false;
+  return {
+    el: panel,
+    update() {
+      const you = rt.state.members[rt.me] || rt.state.you;
+      if (!you) return;
+      fill(chips, (you.expertise || []).map((t) => h('li', { class: 'chip' }, t)));
+      fill(acc, (you.highlights || []).map((t) => h('li', {}, '★ ', t)));
+      if (!filled || (document.activeElement !== tags && document.activeElement !== bio && !form.contains(document.activeElement))) {
+        tags.value = (you.expertise || []).join(', ');
+        bio.value = you.bio || '';
+        filled = true;
+      }
+    },
+  };
+}
+
+/** Announcements and room timers. */
+function nowPanel() {
+  const ann = h('div', { class: 'announcement', id: 'announcement', role: 'status' });
+  const timers = h('ul', { class: 'timers', id: 'timers' });
+  const panel = h('section', { class: 'now-panel', 'aria-label': 'Announcements and timers' }, ann, timers);
+  let sig = '';
+  return {
+    el: panel,
+    update() {
+      const a = rt.state.announcements;
+      const last = a[a.length - 1];
+      const ts = (rt.state.groups?.timers || []).filter((t) => t.group == null || t.group === rt.state.groups.yourGroup || rt.isFacilitator);
+      const next = JSON.stringify([last, ts]);
+      panel.hidden = !last && !ts.length;
+      if (next === sig) return;
+      sig = next;
+      ann.hidden = !last;
+      if (last) fill(ann, h('span', { class: 'label' }, last.timer ? '⏰' : '📣'), ' ', last.text);
+      fill(timers, ts.map((t) => h('li', { class: 'timer' },
+        h('span', { class: 'timer-label' }, t.label || 'Timer', t.group != null ? ` (${rt.state.groups.groups.find((g) => g.id === t.group)?.name || 'group'})` : ''),
+        h('span', { class: 'countdown big', role: 'timer', dataset: { endsAt: t.endsAt } }, countdown(t.endsAt, rt.serverNow())))));
+    },
+  };
+}
+
+// ------------------------------------------------------------------ views
+
+function compose(parts, root) {
+  return {
+    el: root,
+    update() {
+      if (!rt.state.room) return;
+      for (const p of parts) p.update();
+    },
+  };
+}
+
+function memberView() {
+  const observer = rt.state.you?.role === 'observer';
+  const now = nowPanel();
+  const interview = interviewPanel();
+  const polls = pollsPanel();
+  const needs = needsPanel({ canSubmit: !observer });
+  const groups = groupsPanel();
+  const highlights = highlightsPanel();
+  const profile = profilePanel();
+  const parts = [now, interview, polls, needs, groups, highlights];
+  if (!observer) parts.push(profile);
+  const root = h('div', { class: 'member-view' },
+    now.el,
+    h('div', { class: 'layout' },
+      h('div', { class: 'col' }, interview.el, polls.el, groups.el),
+      h('div', { class: 'col' }, needs.el, highlights.el, observer ? null : profile.el)));
+  fill(main, root);
+  const v = compose([...parts, { update: () => roomHeader() }], root);
+  return v;
+}
+
+function facilitatorView() {
+  const tabs = [
+    { id: 'console', label: 'Console' },
+    { id: 'participant', label: 'Participant view' },
+  ];
+  const now = nowPanel();
+  const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
+  const interview = interviewPanel();
+  const polls = pollsPanel();
+  const needs = needsPanel({ canSubmit: true });
+  const groups = groupsPanel();
+  const highlights = highlightsPanel();
+  const profile = profilePanel();
+  const participant = h('div', { class: 'layout', id: 'panel-participant', role: 'tabpanel', 'aria-labelledby': 'tab-participant', hidden: true },
+    h('div', { class: 'col' }, interview.el, polls.el, groups.el),
+    h('div', { class: 'col' }, needs.el, highlights.el, profile.el));
+  cons.el.id = 'panel-console';
+  cons.el.setAttribute('role', 'tabpanel');
+  cons.el.setAttribute('aria-labelledby', 'tab-console');
+  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Views' });
+  const panels = { console: cons.el, participant };
+  let current = 'console';
+  const select = (id, focus) => {
+    current = id;
+    for (const t of tabs) {
+      const b = tablist.querySelector(`#tab-${t.id}`);
+      b.setAttribute('aria-selected', String(t.id === id));
+      b.tabIndex = t.id === id ? 0 : -1;
+      panels[t.id].hidden = t.id !== id;
+    }
+    if (focus) tablist.querySelector(`#tab-${id}`).focus();
+  };
+  for (const t of tabs) {
+    tablist.append(h('button', {
+      type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, on: {
+        click: () => select(t.id),
+        keydown: (e) => {
+          if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+          const i = tabs.findIndex((x) => x.id === current);
+          select(tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length].id, true);
+        },
+      },
+    }, t.label));
+  }
+  tablist.append(h('a', { class: 'tab-link', href: `/r/${rt.state.room}?view=projector`, target: '_blank', rel: 'noopener', id: 'projector-link' }, 'Projector view ↗'));
+  const root = h('div', { class: 'facilitator-view' }, now.el, tablist, cons.el, participant);
+  fill(main, root);
+  select('console');
+  return compose([now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
+}
+
+function projectorView() {
+  const question = h('h2', { class: 'proj-question', id: 'proj-question' });
+  const results = resultsBox('proj-results');
+  const pollSection = h('section', { class: 'proj-poll', 'aria-labelledby': 'proj-question' }, question, results);
+  const needsList = h('ol', { class: 'bars needs-bars', id: 'proj-needs', role: 'list' });
+  const needsSection = h('section', { class: 'proj-needs', 'aria-labelledby': 'proj-needs-h' }, h('h2', { id: 'proj-needs-h' }, 'Needs, ranked'), needsList);
+  const join = h('div', { class: 'proj-join' });
+  const status = h('div', { class: 'proj-status', 'aria-live': 'polite' });
+  const now = nowPanel();
+  const root = h('div', { class: 'projector-view' }, h('div', { class: 'proj-top' }, join, status), now.el, h('div', { class: 'proj-grid' }, pollSection, needsSection));
+  fill(main, root);
+  let lastPoll = null;
+  return {
+    el: root,
+    update() {
+      if (!rt.state.room) return;
+      roomHeader();
+      now.update();
+      fill(join, h('span', { class: 'label' }, 'Join at'), h('strong', {}, roomLink(rt.state.room).replace(/^https?:\/\//, '')));
+      const online = rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
+      const iv = rt.state.interviews || {};
+      fill(status, h('span', {}, `${online} online`),
+        iv.active && iv.phase !== 'done' ? h('span', {}, ` · Interviews round ${iv.round}: ${PHASES[iv.phase] || iv.phase} `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null);
+      const polls = rt.pollsList().filter((p) => p.state !== 'draft');
+      const open = polls.filter((p) => p.state === 'open').sort((a, b) => (b.openedAt || 0) - (a.openedAt || 0));
+      const shown = open[0] || polls.filter((p) => p.results).sort((a, b) => (b.closedAt || 0) - (a.closedAt || 0))[0];
+      pollSection.hidden = !shown;
+      if (shown) {
+        if (lastPoll !== shown.id) { clear(results.querySelector('ol.bars')); lastPoll = shown.id; }
+        question.textContent = shown.question;
+        renderResults(rt, shown, results, { big: true });
+      }
+      const ranking = rt.state.ranking?.needs || [];
+      needsSection.hidden = ranking.length === 0;
+      renderBars(needsList, ranking.slice(0, 10).map((r) => ({
+        key: r.need, label: r.text, value: r.score, low: r.polls ? r.low : null, high: r.polls ? r.high : null, rank: r.rank, tied: r.tied,
+      })), { min: 0, max: 1, format: (v) => `${Math.round(v * 100)}` });
+    },
+  };
+}
+
+// ------------------------------------------------------------------ start
+
+rt.on('room.state', () => {
+  // First state after joining: build the view for this role. (A resync keeps the view.)
+  if (!view) enterRoom();
+});
+
+async function start() {
+  showConnection('idle');
+  const code = codeInURL ? normalizeCode(decodeURIComponent(codeInURL)) : null;
+  if (code && rt.storedSession(code) && !hash.get('key')) {
+    fill(main, h('p', { class: 'card loading' }, `Rejoining room ${code}…`));
+    try {
+      await rt.join({ room: code });
+      return;
+    } catch (e) {
+      if (e.code === 'room_not_found') flash(`There is no room ${code}. Check the code.`);
+      else if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${e.message}`);
+      rt.forgetSession(code);
+    }
+  } else {
+    rt.connect().catch(() => {});
+  }
+  showJoin(code);
+}
+
+start();
+
+export { rt, fmt, optionLabel };

@@ -1,0 +1,763 @@
+/**
+ * Roundtable browser client: one dependency-free ES module.
+ *
+ * ```js
+ * import { RoundtableClient } from '/client.js';
+ * const rt = new RoundtableClient('wss://example.org/ws');
+ * rt.on('connection', (s) => console.log('connection is', s));
+ * await rt.connect();
+ * const ack = await rt.join({ room: 'E7Z98H5K', name: 'Ann', organization: 'Food Bank' });
+ * rt.on('change', () => render(rt.state));
+ * await rt.request('need.submit', { text: 'Help writing grants', tags: ['grants'] });
+ * ```
+ *
+ * What it does for you:
+ * - `request()` sends `{type, ref, ...fields}` and resolves with the `ack` (rejects with a
+ *   {@link RoundtableError} on `error`, on timeout, or when the connection drops first).
+ * - `on(type, cb)` for any server message type (`need.added`, `poll.results`, …), `'*'` for all
+ *   of them, plus the client's own events: `change`, `connection`, `connecting`, `open`,
+ *   `reconnecting`, `closed`, `joined`, `session-lost`, `gap`.
+ * - `state` is the room as this member sees it, kept up to date from `room.state`, events and notices.
+ * - Automatic reconnect with exponential backoff and jitter; after reconnecting it resumes with
+ *   `room.join {room, token, since: lastSeq}` and applies the missed events (or the fresh
+ *   `room.state`). A gap in `seq` triggers a resync. The resume token is stored per room in
+ *   `localStorage` (key `roundtable:ROOM`).
+ *
+ * Protocol reference: docs/PROTOCOL.md. Client guide: docs/CLIENT.md.
+ * @module roundtable-client
+ */
+
+/** Error a request rejects with: `code` is the server's stable code (or a client code). */
+export class RoundtableError extends Error {
+  /**
+   * @param {string} code e.g. `invalid_field`, or client-side `timeout`, `disconnected`, `closed`
+   * @param {string} message human-readable text
+   * @param {object} [reply] the raw error reply from the server
+   */
+  constructor(code, message, reply) {
+    super(message || code);
+    this.name = 'RoundtableError';
+    /** @type {string} */
+    this.code = code;
+    /** @type {object|undefined} */
+    this.reply = reply;
+  }
+}
+
+/** Notices (no `seq`) the client knows; everything with a `seq` is a room event. */
+const NOTICES = new Set(['room.state', 'poll.results', 'needs.ranking', 'ack', 'error']);
+
+/** Events whose replay after a resume leaves nothing stale (no notice would have followed them). */
+const SELF_CONTAINED = new Set([
+  'member.joined', 'member.presence', 'member.updated', 'member.left', 'room.created', 'room.keyRotated',
+  'room.announcement', 'timer.started', 'timer.ended', 'groups.created', 'group.changed', 'groups.saved',
+  'interview.highlight', 'interview.phase', 'interviews.started', 'interviews.ended',
+]);
+
+/** Requests that may be sent before the connection has joined a room. */
+const JOIN_TYPES = new Set(['room.create', 'room.join']);
+
+/**
+ * Tokens and keys per room, by default in `localStorage`.
+ * @typedef {{getItem(k:string):string|null, setItem(k:string,v:string):void, removeItem(k:string):void}} KeyValueStore
+ */
+
+/**
+ * What is remembered about one room: enough to resume, and the facilitator key if you have it.
+ * @typedef {{room:string, token:string, member:number, role:string, facilitatorKey?:string}} Session
+ */
+
+/**
+ * The room as this member sees it. Collections are objects keyed by id (string keys).
+ * @typedef {object} RoomState
+ * @property {string} room code
+ * @property {number} seq last event seq applied
+ * @property {string} title
+ * @property {object} settings
+ * @property {object} you your profile `{id, name, organization, role, expertise, bio, online}`
+ * @property {Object<string, object>} members current members by id (profiles, with `online`)
+ * @property {Object<string, object>} needs active needs by id
+ * @property {Object<string, object>} polls polls by id, each with `results` and `yourBallot` when known
+ * @property {{polls:number[], needs:object[]}} ranking the ranked needs, best first
+ * @property {object} interviews `{active, round, phase, endsAt, settings, waiting, yourPair, highlights, yourNotes}`;
+ *   `yourPair` is your current `interview.assigned` (`{round, pair, partners, youAskFirst, prompts, phase, endsAt, link?, partnerLeft?}`)
+ * @property {object} groups `{mode, groups:[{id, name, description, capacity?, need?, members}], timers:[{id, label, endsAt, group?}], yourGroup?, saved?}`
+ * @property {object[]} announcements `{text, at, group?}`, newest last (this session only)
+ */
+
+function emptyState() {
+  return {
+    room: null, seq: 0, title: '', createdAt: 0, settings: {}, you: null,
+    members: {}, needs: {}, polls: {}, ranking: { polls: [], needs: [] },
+    interviews: { active: false, round: 0, phase: 'done', endsAt: 0, settings: {}, waiting: false, yourPair: null, highlights: [], yourNotes: [] },
+    groups: { mode: 'assigned', groups: [], timers: [] },
+    announcements: [],
+  };
+}
+
+function byId(list) {
+  const out = {};
+  for (const x of list || []) out[String(x.id)] = x;
+  return out;
+}
+
+function memoryStore() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+}
+
+function defaultStore() {
+  try {
+    const s = globalThis.localStorage;
+    const probe = '__roundtable_probe__';
+    s.setItem(probe, '1');
+    s.removeItem(probe);
+    return s;
+  } catch {
+    return memoryStore();
+  }
+}
+
+/**
+ * The WebSocket URL of the server this page came from: `ws(s)://host/ws`.
+ * @param {Location} [loc]
+ * @returns {string}
+ */
+export function defaultURL(loc = globalThis.location) {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/ws`;
+}
+
+/**
+ * Normalizes a room code the way the server matches it: upper case, `O`→`0`, `I`/`L`→`1`, no `-` or spaces.
+ * @param {string} code
+ * @returns {string}
+ */
+export function normalizeCode(code) {
+  return String(code || '').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
+/**
+ * A connection to a Roundtable server that keeps one room's state.
+ */
+export class RoundtableClient {
+  /**
+   * @param {string} [url] WebSocket URL, default: `/ws` on the page's host
+   * @param {object} [options]
+   * @param {number} [options.requestTimeout=10000] ms before a request rejects with `timeout`
+   * @param {number} [options.minBackoff=500] first reconnect delay, ms
+   * @param {number} [options.maxBackoff=15000] longest reconnect delay, ms
+   * @param {number} [options.connectTimeout=8000] ms a connection attempt may take
+   * @param {KeyValueStore} [options.storage] where sessions are kept (default `localStorage`)
+   * @param {typeof WebSocket} [options.WebSocket] WebSocket implementation (default the global one)
+   * @param {boolean} [options.resumeWithEvents=true] resume with `since` (missed events) rather than a fresh `room.state`
+   */
+  constructor(url, options = {}) {
+    this.url = url || defaultURL();
+    this.options = {
+      requestTimeout: 10000, minBackoff: 500, maxBackoff: 15000, connectTimeout: 8000, resumeWithEvents: true, ...options,
+    };
+    this.storage = options.storage || defaultStore();
+    this.WS = options.WebSocket || globalThis.WebSocket;
+    /** @type {RoomState} */
+    this.state = emptyState();
+    /** `idle` | `connecting` | `open` | `reconnecting` | `closed` */
+    this.connectionState = 'idle';
+    /** @type {Session|null} the session being kept alive (after a successful create/join) */
+    this.session = null;
+    /** Server time minus local time, ms, estimated from event timestamps. */
+    this.clockOffset = 0;
+    /** Whether this connection has joined its room (requests other than create/join wait for it). */
+    this.joined = false;
+    this.ws = null;
+    this.listeners = new Map();
+    this.pending = new Map();
+    this.waiting = [];
+    this.nextRef = 1;
+    this.attempt = 0;
+    this.reconnectTimer = null;
+    this.wantOpen = false;
+    this.connectPromise = null;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /**
+   * Subscribes to a message type (`need.added`, `poll.results`, …), `'*'` (every server message),
+   * or a client event: `change` (state changed; arg: the message), `connection` (arg: the new
+   * connection state), `connecting`, `open`, `reconnecting` (arg: `{attempt, delay}`), `closed`,
+   * `joined` (arg: the join/create ack), `session-lost` (the stored token no longer works; arg: error),
+   * `gap` (a missed seq was detected; a resync follows).
+   * @param {string} type
+   * @param {(payload:any, client:RoundtableClient)=>void} cb
+   * @returns {() => void} unsubscribe
+   */
+  on(type, cb) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(cb);
+    return () => this.off(type, cb);
+  }
+
+  /** Removes a callback added with {@link on}. */
+  off(type, cb) {
+    this.listeners.get(type)?.delete(cb);
+  }
+
+  /**
+   * Resolves with the next message of `type` that satisfies `pred`.
+   * @param {string} type
+   * @param {(msg:any)=>boolean} [pred]
+   * @param {number} [timeout]
+   * @returns {Promise<any>}
+   */
+  once(type, pred = () => true, timeout = this.options.requestTimeout) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new RoundtableError('timeout', `no ${type} within ${timeout} ms`)); }, timeout);
+      const off = this.on(type, (m) => {
+        if (!pred(m)) return;
+        clearTimeout(timer);
+        off();
+        resolve(m);
+      });
+    });
+  }
+
+  emit(type, payload) {
+    for (const cb of [...(this.listeners.get(type) || [])]) {
+      try { cb(payload, this); } catch (e) { console.error(`roundtable: listener for ${type} failed`, e); }
+    }
+  }
+
+  setConnectionState(s, detail) {
+    if (this.connectionState === s) return;
+    this.connectionState = s;
+    this.emit(s, detail);
+    this.emit('connection', s);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  /**
+   * Opens the connection (and keeps reopening it until {@link close}). Resolves once the socket is
+   * open; if a session is known, the resume is already on its way.
+   * @returns {Promise<void>}
+   */
+  connect() {
+    this.wantOpen = true;
+    if (this.ws && this.ws.readyState === 1) return Promise.resolve();
+    if (this.connectPromise) return this.connectPromise;
+    this.connectPromise = new Promise((resolve, reject) => {
+      this.firstConnect = { resolve, reject };
+    });
+    this.openSocket();
+    return this.connectPromise;
+  }
+
+  openSocket() {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    if (!this.wantOpen) return;
+    this.setConnectionState(this.attempt === 0 && !this.session ? 'connecting' : 'reconnecting', { attempt: this.attempt });
+    let ws;
+    try {
+      ws = new this.WS(this.url);
+    } catch (e) {
+      this.scheduleReconnect(e);
+      return;
+    }
+    this.ws = ws;
+    this.joined = false;
+    this.replay = null;
+    const guard = setTimeout(() => { if (ws.readyState !== 1) { try { ws.close(); } catch { /* ignore */ } } }, this.options.connectTimeout);
+    ws.onopen = () => {
+      clearTimeout(guard);
+      if (ws !== this.ws) return;
+      this.attempt = 0;
+      this.setConnectionState('open');
+      if (this.firstConnect) { this.firstConnect.resolve(); this.firstConnect = null; this.connectPromise = null; }
+      if (this.session) this.resume();
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws) return;
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch { return; }
+      this.receive(msg);
+    };
+    ws.onclose = (ev) => {
+      clearTimeout(guard);
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.joined = false;
+      this.failPending('disconnected', `connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`);
+      if (ev.code === 4001) {
+        // Removed by a facilitator: the token is dead, do not come back.
+        this.forgetSession(this.session?.room);
+        this.emit('session-lost', new RoundtableError('removed', ev.reason || 'removed from the room'));
+        this.wantOpen = false;
+      }
+      if (this.wantOpen) this.scheduleReconnect(ev);
+      else this.setConnectionState('closed', ev);
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  scheduleReconnect(reason) {
+    if (!this.wantOpen) return;
+    const { minBackoff, maxBackoff } = this.options;
+    const base = Math.min(maxBackoff, minBackoff * 2 ** this.attempt);
+    const delay = Math.round(base / 2 + Math.random() * base / 2);
+    this.attempt += 1;
+    this.setConnectionState('reconnecting', { attempt: this.attempt, delay, reason });
+    this.emit('reconnect-scheduled', { attempt: this.attempt, delay });
+    this.reconnectTimer = setTimeout(() => this.openSocket(), delay);
+  }
+
+  /** Reconnects now instead of waiting for the backoff timer (e.g. a "retry now" button). */
+  reconnectNow() {
+    this.wantOpen = true;
+    this.attempt = 0;
+    if (this.ws && this.ws.readyState <= 1) return;
+    this.openSocket();
+  }
+
+  /**
+   * Closes the connection for good (no reconnect). The stored session stays, so a later
+   * `connect()` resumes it.
+   */
+  close() {
+    this.wantOpen = false;
+    clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    this.ws = null;
+    this.joined = false;
+    if (ws) { try { ws.close(1000, 'bye'); } catch { /* ignore */ } }
+    this.failPending('closed', 'client closed');
+    this.setConnectionState('closed');
+  }
+
+  failPending(code, message) {
+    for (const [ref, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new RoundtableError(code, message));
+      this.pending.delete(ref);
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /**
+   * Sends a request and resolves with its `ack`. Requests other than `room.create`/`room.join`
+   * made while (re)connecting wait until the room is joined again, within the timeout.
+   * @param {string} type e.g. `need.submit`
+   * @param {object} [fields]
+   * @param {{timeout?:number}} [opts]
+   * @returns {Promise<object>} the ack
+   * @throws {RoundtableError} `code` from the server, or `timeout`, `disconnected`, `closed`
+   */
+  request(type, fields = {}, opts = {}) {
+    const timeout = opts.timeout ?? this.options.requestTimeout;
+    return new Promise((resolve, reject) => {
+      const ref = `c${this.nextRef++}`;
+      const entry = { type, fields, resolve, reject, timer: null };
+      entry.timer = setTimeout(() => {
+        this.pending.delete(ref);
+        this.waiting = this.waiting.filter((w) => w.ref !== ref);
+        reject(new RoundtableError('timeout', `${type}: no reply within ${timeout} ms`));
+      }, timeout);
+      const ready = this.ws && this.ws.readyState === 1 && (this.joined || JOIN_TYPES.has(type));
+      if (ready) this.sendNow(ref, entry);
+      else this.waiting.push({ ref, entry });
+    });
+  }
+
+  sendNow(ref, entry) {
+    this.pending.set(ref, entry);
+    try {
+      this.ws.send(JSON.stringify({ ...entry.fields, type: entry.type, ref }));
+    } catch (e) {
+      this.pending.delete(ref);
+      clearTimeout(entry.timer);
+      entry.reject(new RoundtableError('disconnected', String(e)));
+    }
+  }
+
+  flushWaiting() {
+    const list = this.waiting;
+    this.waiting = [];
+    for (const { ref, entry } of list) {
+      if (this.ws && this.ws.readyState === 1 && (this.joined || JOIN_TYPES.has(entry.type))) this.sendNow(ref, entry);
+      else this.waiting.push({ ref, entry });
+    }
+  }
+
+  /**
+   * Creates a room; you become its facilitator. Stores the session (token and facilitator key).
+   * @param {{title:string, name:string, organization?:string, settings?:object, createToken?:string}} fields
+   * @returns {Promise<object>} the ack `{room, member, role, facilitatorKey, token}`
+   */
+  async createRoom(fields) {
+    await this.connect();
+    const ack = await this.request('room.create', fields);
+    this.adoptSession({ room: ack.room, token: ack.token, member: ack.member, role: ack.role, facilitatorKey: ack.facilitatorKey });
+    return ack;
+  }
+
+  /**
+   * Joins a room. With a stored session for that room (and no `facilitatorKey`), resumes it
+   * instead; if the stored token no longer works, joins as new (when a `name` is given).
+   * @param {{room:string, name?:string, organization?:string, role?:'member'|'observer', facilitatorKey?:string}} fields
+   * @returns {Promise<object>} the ack
+   */
+  async join(fields) {
+    await this.connect();
+    const room = normalizeCode(fields.room);
+    const stored = this.storedSession(room);
+    if (stored && !fields.facilitatorKey) {
+      try {
+        const ack = await this.request('room.join', { room, token: stored.token });
+        this.adoptSession({ ...stored, member: ack.member, role: ack.role });
+        return ack;
+      } catch (e) {
+        if (e.code !== 'bad_credentials' || !fields.name) throw e;
+        this.forgetSession(room);
+      }
+    }
+    const req = { room, name: fields.name, organization: fields.organization || '' };
+    if (fields.facilitatorKey) req.facilitatorKey = fields.facilitatorKey;
+    else if (fields.role) req.role = fields.role;
+    const ack = await this.request('room.join', req);
+    this.adoptSession({ room: ack.room, token: ack.token, member: ack.member, role: ack.role, facilitatorKey: fields.facilitatorKey });
+    return ack;
+  }
+
+  /** Leaves the room for good (the token stops working) and forgets the session. */
+  async leave() {
+    const room = this.session?.room;
+    const ack = await this.request('room.leave');
+    this.forgetSession(room);
+    this.session = null;
+    this.state = emptyState();
+    this.emit('change', { type: 'room.left' });
+    return ack;
+  }
+
+  /**
+   * The session stored for a room, if any.
+   * @param {string} room
+   * @returns {Session|null}
+   */
+  storedSession(room) {
+    try {
+      const raw = this.storage.getItem(`roundtable:${normalizeCode(room)}`);
+      return raw ? JSON.parse(raw) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forgets the stored session of a room (the token stays valid on the server). */
+  forgetSession(room) {
+    if (!room) return;
+    try { this.storage.removeItem(`roundtable:${normalizeCode(room)}`); } catch { /* ignore */ }
+  }
+
+  adoptSession(s) {
+    const prev = this.storedSession(s.room) || {};
+    const merged = { ...prev, ...Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) };
+    this.session = merged;
+    try { this.storage.setItem(`roundtable:${s.room}`, JSON.stringify(merged)); } catch { /* ignore */ }
+  }
+
+  /** The facilitator key of the current room, if this browser has it. */
+  get facilitatorKey() {
+    return this.session?.facilitatorKey || null;
+  }
+
+  resume(withoutSince = false) {
+    const s = this.session;
+    const fields = { room: s.room, token: s.token };
+    if (this.forceState) { withoutSince = true; this.forceState = false; }
+    if (!withoutSince && this.options.resumeWithEvents && this.state.room === s.room && this.state.seq > 0) fields.since = this.state.seq;
+    const ref = `c${this.nextRef++}`;
+    const entry = {
+      type: 'room.join', fields,
+      resolve: (ack) => this.emit('resumed', ack),
+      reject: (e) => {
+        if (e.code === 'bad_credentials' || e.code === 'room_not_found') {
+          this.forgetSession(s.room);
+          this.session = null;
+          this.emit('session-lost', e);
+          this.failWaiting(e);
+        } else if (e.code === 'not_ready' || e.code === 'storage_unavailable') {
+          // The server is recovering: try again shortly on a new connection.
+          try { this.ws?.close(); } catch { /* ignore */ }
+        }
+      },
+      timer: null,
+    };
+    entry.timer = setTimeout(() => { this.pending.delete(ref); try { this.ws?.close(); } catch { /* ignore */ } }, this.options.requestTimeout);
+    this.sendNow(ref, entry);
+  }
+
+  failWaiting(e) {
+    for (const { entry } of this.waiting) { clearTimeout(entry.timer); entry.reject(e); }
+    this.waiting = [];
+  }
+
+  /**
+   * Forces a fresh `room.state` (reconnects and resumes without `since`). Used after a gap.
+   */
+  resync() {
+    this.forceState = true;
+    try { this.ws?.close(4000, 'resync'); } catch { /* ignore */ }
+  }
+
+  // ------------------------------------------------------------------ incoming
+
+  receive(msg) {
+    const { type } = msg;
+    if ((type === 'ack' || type === 'error') && msg.ref != null && this.pending.has(msg.ref)) {
+      const p = this.pending.get(msg.ref);
+      this.pending.delete(msg.ref);
+      clearTimeout(p.timer);
+      if (type === 'ack') {
+        this.afterAck(p, msg);
+        p.resolve(msg);
+      } else {
+        p.reject(new RoundtableError(msg.code, msg.message, msg));
+      }
+      this.emit(type, msg);
+      this.emit('*', msg);
+      return;
+    }
+    if (typeof msg.seq === 'number' && msg.room && !NOTICES.has(type)) {
+      if (msg.room !== this.state.room) return;
+      if (msg.seq <= this.state.seq) return; // already applied (a resume can overlap)
+      if (msg.seq !== this.state.seq + 1) {
+        this.emit('gap', { expected: this.state.seq + 1, got: msg.seq });
+        this.resync();
+        return;
+      }
+      this.state.seq = msg.seq;
+      if (this.replay) {
+        // Notices (results, rankings, interview assignments) are not replayed: if a missed event
+        // would have been followed by one, ask for a fresh room.state once the replay is over.
+        if (!SELF_CONTAINED.has(type)) this.replay.stale = true;
+        if (type === 'member.presence' && msg.member === this.replay.member) {
+          const stale = this.replay.stale;
+          this.replay = null;
+          if (stale) queueMicrotask(() => this.resync());
+        }
+      }
+      if (msg.at) {
+        const t = Date.parse(msg.at);
+        if (!Number.isNaN(t)) this.clockOffset = t - Date.now();
+      }
+    }
+    this.apply(msg);
+    this.emit(type, msg);
+    this.emit('*', msg);
+    this.emit('change', msg);
+  }
+
+  afterAck(p, ack) {
+    const { type, fields } = p;
+    if (type === 'room.create' || type === 'room.join') {
+      this.joined = true;
+      if (ack.resumed === 'events' && this.state.room === ack.room) {
+        // Missed events follow (ending with our own presence); keep the state we have.
+        this.replay = { member: ack.member, stale: false };
+      } else if (this.state.room !== ack.room) {
+        this.state = emptyState();
+        this.state.room = ack.room;
+      }
+      if (!this.session || this.session.room === ack.room) {
+        if (this.session) this.session = { ...this.session, member: ack.member, role: ack.role };
+      }
+      this.emit('joined', ack);
+      // Give `request()` callers waiting for the join a turn after the join's own caller.
+      queueMicrotask(() => this.flushWaiting());
+    } else if (type === 'vote.cast' && this.state.polls[fields.poll]) {
+      const { poll, ...ballot } = fields;
+      this.state.polls[poll].yourBallot = ballot;
+      this.emit('change', { type: 'vote.cast', poll });
+    } else if (type === 'interview.accept') {
+      const hs = (this.state.interviews.highlights || []).map((h) => (h.highlight === fields.highlight ? { ...h, accepted: true } : h));
+      this.state.interviews = { ...this.state.interviews, highlights: hs };
+      this.emit('change', { type: 'interview.accept' });
+    } else if (type === 'interview.rematch') {
+      this.state.interviews = { ...this.state.interviews, waiting: !!ack.waiting, yourPair: ack.waiting ? null : this.state.interviews.yourPair };
+      this.emit('change', { type: 'interview.rematch' });
+    } else if (type === 'vote.retract' && this.state.polls[fields.poll]) {
+      delete this.state.polls[fields.poll].yourBallot;
+      this.emit('change', { type: 'vote.retract', poll: fields.poll });
+    }
+  }
+
+  /** Applies a message to {@link state}. Unknown types are left alone (listen with `on`). */
+  apply(msg) {
+    const s = this.state;
+    const set = (obj, x) => { if (x && x.id != null) obj[String(x.id)] = x; };
+    switch (msg.type) {
+      case 'room.state': {
+        const fresh = emptyState();
+        fresh.announcements = s.announcements;
+        for (const [k, v] of Object.entries(msg)) if (k !== 'type') fresh[k] = v;
+        fresh.members = byId(msg.members);
+        fresh.needs = byId(msg.needs);
+        fresh.polls = byId(msg.polls);
+        fresh.ranking = msg.ranking || { polls: [], needs: [] };
+        fresh.interviews = { ...emptyState().interviews, ...(msg.interviews || {}) };
+        fresh.groups = { ...emptyState().groups, ...(msg.groups || {}) };
+        this.state = fresh;
+        break;
+      }
+      case 'member.joined':
+      case 'member.updated':
+        set(s.members, msg.member);
+        if (s.you && msg.member && msg.member.id === s.you.id) s.you = { ...s.you, ...msg.member };
+        break;
+      case 'member.presence':
+        if (s.members[msg.member]) s.members[msg.member] = { ...s.members[msg.member], online: msg.online };
+        break;
+      case 'member.left':
+        delete s.members[msg.member];
+        break;
+      case 'room.created':
+        s.title = msg.title;
+        break;
+      case 'need.added':
+      case 'need.updated':
+        set(s.needs, msg.need);
+        break;
+      case 'need.merged':
+        for (const id of msg.from || []) delete s.needs[id];
+        set(s.needs, msg.need);
+        break;
+      case 'need.removed':
+        delete s.needs[msg.need];
+        break;
+      case 'poll.created':
+      case 'poll.opened':
+      case 'poll.closed': {
+        const old = s.polls[msg.poll.id] || {};
+        const next = { ...old, ...msg.poll };
+        // An anonymous ballot is no longer shown once the poll closes.
+        if (msg.type === 'poll.closed' && msg.poll.anonymous) delete next.yourBallot;
+        s.polls[msg.poll.id] = next;
+        break;
+      }
+      case 'poll.results': {
+        const p = s.polls[msg.poll];
+        if (p) {
+          const { type, ...results } = msg;
+          p.results = results;
+        }
+        break;
+      }
+      case 'needs.ranking':
+        s.ranking = { polls: msg.polls || [], needs: msg.needs || [] };
+        break;
+      case 'room.announcement':
+        s.announcements = [...s.announcements, { text: msg.text, at: msg.at || new Date(this.serverNow()).toISOString(), group: msg.group }].slice(-20);
+        break;
+      case 'timer.started':
+        s.groups.timers = [...s.groups.timers.filter((t) => t.id !== msg.timer.id), msg.timer];
+        break;
+      case 'timer.ended': {
+        const id = msg.timer?.id ?? msg.timer;
+        s.groups.timers = s.groups.timers.filter((t) => t.id !== id);
+        if (msg.message) s.announcements = [...s.announcements, { text: msg.message, at: msg.at, timer: true }].slice(-20);
+        break;
+      }
+      case 'groups.created':
+        s.groups = { ...s.groups, mode: msg.mode, groups: msg.groups || [] };
+        this.updateYourGroup();
+        break;
+      case 'group.changed':
+        s.groups = { ...s.groups, groups: s.groups.groups.map((g) => (g.id === msg.group ? { ...g, members: msg.members } : g)) };
+        this.updateYourGroup();
+        break;
+      case 'groups.saved':
+        if (s.groups.saved && !s.groups.saved.includes(msg.name)) s.groups.saved = [...s.groups.saved, msg.name];
+        break;
+      case 'interviews.started':
+        s.interviews = { ...s.interviews, active: true, settings: msg.settings, round: 0, phase: 'done', yourPair: null, waiting: false };
+        break;
+      case 'interviews.round':
+        s.interviews = { ...s.interviews, active: true, round: msg.round, phase: msg.phase, endsAt: msg.endsAt, pairs: msg.pairs, unmet: msg.unmet, yourPair: null, waiting: false };
+        break;
+      case 'interview.phase': {
+        const iv = { ...s.interviews, phase: msg.phase, endsAt: msg.endsAt };
+        if (iv.yourPair) iv.yourPair = { ...iv.yourPair, phase: msg.phase, endsAt: msg.endsAt };
+        s.interviews = iv;
+        break;
+      }
+      case 'interviews.ended':
+        s.interviews = { ...s.interviews, active: false, phase: 'done', yourPair: null, waiting: false };
+        break;
+      case 'interview.assigned': {
+        const { type, room, ...body } = msg;
+        s.interviews = { ...s.interviews, yourPair: body, waiting: false };
+        break;
+      }
+      case 'interview.partner-left':
+        if (s.interviews.yourPair && s.interviews.yourPair.pair === msg.pair) {
+          s.interviews = { ...s.interviews, yourPair: { ...s.interviews.yourPair, partnerLeft: msg.member } };
+        }
+        break;
+      case 'interview.highlight':
+        s.interviews = {
+          ...s.interviews,
+          highlights: [...(s.interviews.highlights || []), { highlight: msg.highlight, author: msg.author, about: msg.about, text: msg.text, accepted: false }],
+        };
+        break;
+      case 'interview.note':
+        s.interviews = { ...s.interviews, yourNotes: [...(s.interviews.yourNotes || []), msg.note] };
+        break;
+      default:
+        break;
+    }
+  }
+
+  updateYourGroup() {
+    const me = this.me;
+    const g = this.state.groups.groups.find((x) => (x.members || []).includes(me));
+    if (g) this.state.groups.yourGroup = g.id;
+    else delete this.state.groups.yourGroup;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Server time now, in ms since the epoch (local clock corrected by {@link clockOffset}). */
+  serverNow() {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** Your member id, once joined. */
+  get me() {
+    return this.state.you?.id ?? this.session?.member ?? null;
+  }
+
+  /** Whether you are a facilitator of the room. */
+  get isFacilitator() {
+    return (this.state.you?.role ?? this.session?.role) === 'facilitator';
+  }
+
+  /** Active needs, oldest first. */
+  needsList() {
+    return Object.values(this.state.needs).sort((a, b) => a.id - b.id);
+  }
+
+  /** Polls by id. */
+  pollsList() {
+    return Object.values(this.state.polls).sort((a, b) => a.id - b.id);
+  }
+
+  /** Current members, by id. */
+  membersList() {
+    return Object.values(this.state.members).sort((a, b) => a.id - b.id);
+  }
+}
+
+export default RoundtableClient;
