@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RoundtableCore
+import RoundtableServer
+import RoundtableStore
+import RoundtableWire
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a room's facilitator report (json, csv or md) from a data folder.",
+        discussion: """
+            Works on a stopped server's folder or a backup copy: the journal and snapshots are recovered from a \
+            temporary copy, so nothing in DATA_DIR is modified. The documents are the same as \
+            GET /rooms/{code}/report.{json,csv,md} on a running server (see docs/OPERATIONS.md).
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, csv, md
+    }
+
+    @Argument(help: "The data folder (server.dataDir).")
+    var dataDir: String
+
+    @Argument(help: "The room code (case does not matter).")
+    var room: String
+
+    @Option(help: "json, csv or md.")
+    var format: Format = .json
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        var logger = Logger(label: "export")
+        logger.logLevel = .warning
+        let coordinator = try Self.recover(dataDir, logger: logger)
+        let code = room.uppercased()
+        guard let r = coordinator.rooms[code] else {
+            let known = coordinator.rooms.keys.sorted().joined(separator: ", ")
+            throw ValidationError("no room \(code) in \(dataDir)" + (known.isEmpty ? " (it holds no rooms)" : "; rooms: \(known)"))
+        }
+        let report = RoomReport(room: r, generatedAt: wallClockMillis())
+        let bytes: [UInt8]
+        switch format {
+        case .json: bytes = JSON.serialize(report.json) + [UInt8(ascii: "\n")]
+        case .csv: bytes = Array(report.csv.utf8)
+        case .md: bytes = Array(report.markdown.utf8)
+        }
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+                throw ValidationError("cannot write \(output)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+
+    /// Recovers rooms the way the server does (newest valid snapshot, then the journal after it), from a
+    /// temporary copy: the original folder may belong to a stopped server whose files must stay untouched.
+    /// Voter keys are not copied: exports never need them, and they only link ballots to members.
+    static func recover(_ dataDir: String, logger: Logger) throws -> Coordinator {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dataDir + "/journal") || fm.fileExists(atPath: dataDir + "/snapshots") else {
+            throw ValidationError("\(dataDir) is not a Roundtable data folder (no journal/ or snapshots/)")
+        }
+        let copy = NSTemporaryDirectory() + "roundtable-export-\(getpid())"
+        try? fm.removeItem(atPath: copy)
+        try fm.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: copy) }
+        for sub in ["journal", "snapshots"] where fm.fileExists(atPath: dataDir + "/" + sub) {
+            try fm.copyItem(atPath: dataDir + "/" + sub, toPath: copy + "/" + sub)
+        }
+        var coordinator = Coordinator(entropy: SystemEntropy(), hasher: SHA256Hasher())
+        var after: UInt64 = 0
+        if let snap = try SnapshotStore.loadNewestValid(directory: copy, logger: logger) {
+            try coordinator.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
+            after = snap.lsn
+        }
+        let scan = try JournalReader.scan(directory: copy, after: after, logger: logger)
+        for r in scan.records {
+            try coordinator.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
+        }
+        coordinator.finishRecovery()
+        return coordinator
+    }
+}
