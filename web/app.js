@@ -26,12 +26,12 @@ document.body.classList.toggle('projector', projector);
 // ------------------------------------------------------------------ connection status
 
 const CONN_TEXT = {
-  idle: 'Not connected', connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…', closed: 'Disconnected',
+  idle: 'Not connected', connecting: 'Connecting…', open: 'Connected', ready: 'Ready', reconnecting: 'Reconnecting…', closed: 'Disconnected',
 };
 let wasLive = false;
 function showConnection(s) {
   const live = s === 'open' && rt.joined;
-  const state = s === 'open' && !rt.joined && rt.session ? 'reconnecting' : s;
+  const state = s === 'open' && !rt.joined ? (rt.session ? 'reconnecting' : 'ready') : s;
   connEl.dataset.state = live ? 'live' : state;
   connText.textContent = live ? 'Live' : CONN_TEXT[state] || s;
   if (live && !wasLive) announce('Connected.');

@@ -90,8 +90,8 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     };
     col1.append(h('section', { class: 'card', id: 'console-polls-card', 'aria-labelledby': 'cp-h' },
       h('h2', { id: 'cp-h' }, 'Polls'),
-      h('details', { class: 'builder', open: true }, h('summary', {}, 'New poll'), form),
-      list));
+      list,
+      h('details', { class: 'builder', open: true }, h('summary', {}, 'New poll'), form)));
     parts.push({
       update() {
         const polls = rt.pollsList().reverse();
@@ -99,7 +99,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
         polls.forEach((p, i) => {
           seen.add(p.id);
           let c = cards.get(p.id);
-          if (!c) { c = pollCard(rt, p, { manage }); c.el.classList.add('managed'); cards.set(p.id, c); } else c.update(p);
+          if (!c) { c = pollCard(rt, p, { manage, ballot: false }); c.el.classList.add('managed'); cards.set(p.id, c); } else c.update(p);
           if (list.children[i] !== c.el) list.insertBefore(c.el, list.children[i] || null);
         });
         for (const [id, c] of cards) if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
@@ -189,7 +189,8 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     const link = h('input', { id: 'iv-link', type: 'url', placeholder: 'https://meet.example.org/{room}-{round}-{pair}' });
     const status = h('div', { class: 'iv-status', id: 'iv-status', 'aria-live': 'polite' });
     const startForm = h('form', { id: 'iv-form' },
-      h('div', { class: 'row' }, field('Pair by', strategy), field('Turn (seconds)', turn), field('Report (seconds)', report)),
+      field('Pair by', strategy),
+      h('div', { class: 'row' }, field('Turn (seconds)', turn), field('Report (seconds)', report)),
       field('Prompts (one per line)', prompts),
       field('Meeting link template (optional)', link, '{room}, {round} and {pair} are filled in for each pair.'),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'iv-start' }, 'Start interviews')));

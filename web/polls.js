@@ -286,7 +286,7 @@ export function resultsBox(extraClass = '') {
  * A card for one poll. Returns `{el, update(poll)}`: the ballot form is rebuilt only when the poll's
  * state or options change, so typing and drafts survive live result updates.
  */
-export function pollCard(rt, poll, { manage = null } = {}) {
+export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
   const el = h('article', { class: 'poll-card', dataset: { poll: poll.id }, 'aria-labelledby': `poll-q-${poll.id}` });
   const title = h('h3', { id: `poll-q-${poll.id}`, class: 'poll-question' });
   const badge = h('span', { class: 'badge' });
@@ -303,7 +303,7 @@ export function pollCard(rt, poll, { manage = null } = {}) {
     badge.textContent = `${p.state === 'open' ? 'Open' : p.state === 'closed' ? 'Closed' : 'Draft'} · ${KIND_NAMES[p.kind] || p.kind}${p.overNeeds ? ' needs' : ''}${p.anonymous ? '' : ' · named'}`;
     badge.dataset.state = p.state;
     el.dataset.state = p.state;
-    const canVote = p.state === 'open' && rt.state.you?.role !== 'observer';
+    const canVote = ballot && p.state === 'open' && rt.state.you?.role !== 'observer';
     const nextSig = `${p.state}|${(p.options || []).map((o) => `${o.id}:${optionLabel(rt, p, o.id)}`).join(',')}|${canVote}`;
     if (nextSig !== sig) {
       sig = nextSig;
@@ -314,7 +314,8 @@ export function pollCard(rt, poll, { manage = null } = {}) {
       status.textContent = hasBallot(p) ? '✓ Your vote is in. You can change it until the poll closes.' : 'Not voted yet.';
       status.dataset.voted = String(hasBallot(p));
     } else {
-      status.textContent = p.state === 'draft' ? 'Draft: not visible to members yet.' : p.state === 'closed' ? 'This poll is closed.' : '';
+      status.textContent = p.state === 'draft' ? 'Draft: not visible to members yet.' : p.state === 'closed' ? 'This poll is closed.'
+        : !ballot ? `Open for votes${p.yourBallot ? ' · you voted' : ''}. Vote in the participant view.` : '';
       status.dataset.voted = 'na';
     }
     // Retract button for your own ballot.

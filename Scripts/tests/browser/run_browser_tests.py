@@ -129,8 +129,11 @@ def driver_binary():
 BROWSERS = []
 
 
-def browser(width=1280, height=900):
+def browser(width=1280, height=900, phone=False):
     opts = webdriver.ChromeOptions()
+    if phone:
+        # Headless windows cannot be narrower than 500 px: emulate the phone's viewport instead.
+        opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1, "touch": True}})
     opts.binary_location = chromium_binary()
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
               f"--window-size={width},{height}", "--force-device-scale-factor=1", "--lang=en-US",
@@ -199,17 +202,18 @@ def state_ranking(d):
 
 
 def shot(d, name):
+    """Full-page screenshot (Chrome DevTools `captureBeyondViewport`), after transitions settle."""
+    import base64
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    # Full-page screenshot: grow the window to the document's height for the capture.
+    time.sleep(0.8)
     try:
         w = js(d, "return window.innerWidth")
-        h = js(d, "return Math.min(6000, document.documentElement.scrollHeight)")
-        size = d.get_window_size()
-        d.set_window_size(size["width"], max(size["height"], h + (size["height"] - js(d, "return window.innerHeight"))))
-        time.sleep(0.7)  # let transitions settle
-        d.save_screenshot(str(path))
-        d.set_window_size(size["width"], size["height"])
+        h = js(d, "return Math.min(8000, document.documentElement.scrollHeight)")
+        data = d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}})
+        path.write_bytes(base64.b64decode(data["data"]))
     except WebDriverException:
         d.save_screenshot(str(path))
     log(f"  screenshot {path.relative_to(ROOT)}")
@@ -389,7 +393,7 @@ def test_projector_and_phone():
     assert not p.find_elements(By.CSS_SELECTOR, "main form"), "the projector has no controls"
     shot(p, "projector")
     # Phone-sized member: a fourth member on a small screen.
-    ph = browser(390, 844)
+    ph = browser(390, 844, phone=True)
     W.phone = ph
     ph.get(f"{W.base}/r/{W.code}")
     type_into(ph, "#join-name", "Dee on a phone")
@@ -398,7 +402,7 @@ def test_projector_and_phone():
     overflow = js(ph, "return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"phone page scrolls sideways by {overflow}px"
     shot(ph, "member-phone")
-    ph2 = browser(390, 844)
+    ph2 = browser(390, 844, phone=True)
     ph2.get(W.base + "/")
     wait(ph2, lambda d: visible(d, "#create-form"), "landing page")
     shot(ph2, "landing-phone")
@@ -457,7 +461,7 @@ def test_interviews():
         assert visible(d, "#meeting-link").get_attribute("href").startswith("https://meet.example.org/"), "meeting link"
         assert visible(d, "#interview .prompts li"), "prompts"
     shot(W.members[0], "member-interview")
-    ph = browser(390, 844)
+    ph = browser(390, 844, phone=True)
     ph.get(f"{W.base}/r/{W.code}")
     # Resume the first member's session on a phone-sized window (same token) to capture that view.
     tok = js(W.members[0], f"return localStorage.getItem('roundtable:{W.code}')")
