@@ -216,7 +216,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
         sig = next;
         fill(status, iv.active
           ? h('p', { class: 'big-text' }, `Round ${iv.round}: ${PH[iv.phase] || iv.phase}`, iv.phase !== 'done' ? [' · ', h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))] : null,
-            typeof iv.pairs === 'number' ? h('span', { class: 'hint' }, ` · ${iv.pairs} pairs${iv.unmet ? `, ${iv.unmet} wishes unmet` : ''}`) : null)
+            typeof iv.pairs === 'number' ? h('span', { class: 'hint' }, ` · ${iv.pairs} group${iv.pairs === 1 ? '' : 's'}${iv.unmet ? `, ${iv.unmet} pairing wishes unmet` : ''}`) : null)
           : h('p', { class: 'hint' }, iv.round ? `Interviews ended after ${iv.round} round${iv.round > 1 ? 's' : ''}.` : 'Pair present members for timed interviews; each sees their partner, the prompts and a countdown.'));
       },
     });

@@ -206,6 +206,7 @@ def shot(d, name):
     import base64
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
+    js(d, "window.scrollTo(0, 0); document.activeElement && document.activeElement.blur && document.activeElement.blur()")
     time.sleep(0.8)
     try:
         w = js(d, "return window.innerWidth")
