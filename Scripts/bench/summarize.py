@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Collects the generator's JSON results (docs/bench/raw/*.json) into summary.json and summary.md:
+medians, per-pair ratios of Roundtable against each peer (median, min-max), and the targets."""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+
+ap = argparse.ArgumentParser()
+ap.add_argument("raw")
+ap.add_argument("out")
+ap.add_argument("--commit", default="")
+ap.add_argument("--dirty", default="0")
+ap.add_argument("--seconds", type=int, default=0)
+a = ap.parse_args()
+
+runs = {}
+for f in sorted(glob.glob(os.path.join(a.raw, "*.json"))):
+    try:
+        runs[os.path.basename(f)[:-5]] = json.load(open(f))
+    except Exception as e:  # a run that died leaves a partial file
+        print(f"skipping {f}: {e}")
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None and x >= 0]
+    return statistics.median(xs) if xs else None
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        return []
+
+
+S = {
+    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    "commit": a.commit,
+    "uncommitted_source_changes": int(a.dirty),
+    "bench_seconds": a.seconds,
+    "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
+                "loadavg_at_end": loadavg()},
+}
+
+# idle
+S["idle"] = {k: {x: v.get(x) for x in ("label", "members", "rooms", "connections_open", "server_rss_before_kib",
+                                          "server_rss_after_kib", "server_rss_per_connection_kib", "setup_seconds",
+                                          "errors", "dropped")}
+             for k, v in runs.items() if k.startswith("idle-")}
+
+# votes
+S["votes"] = {k: {x: v.get(x) for x in ("label", "members", "offered_rate", "acked_per_s", "ack_ms_p50", "ack_ms_p99",
+                                           "ack_ms_p999", "ack_ms_max", "server_cpu_s_per_100k_votes",
+                                           "server_cpu_us_per_vote", "server_core_utilisation",
+                                           "client_core_utilisation", "client_bound", "vote_errors",
+                                           "votes_shed_client_window_full", "votes_unacked_at_end", "first_error")}
+              for k, v in runs.items() if k.startswith("votes-")}
+
+# fan-out: roundtable rounds + broadcast flood per size, peers' flood at the same sizes
+fan = {}
+for k, v in runs.items():
+    m = re.match(r"fanout-(\w+)-(\d+)$", k)
+    if not m:
+        continue
+    who, n = m.group(1), int(m.group(2))
+    d = fan.setdefault(n, {})
+    keep = ("receivers", "setup_seconds", "vote_to_last_ms_p50", "vote_to_last_ms_p99", "vote_to_last_ms_max",
+            "vote_to_first_ms_p50", "vote_ack_ms_p50", "round_delivery_rate_per_s_p50", "rounds_ok",
+            "rounds_timed_out", "missing_deliveries", "rounds_server_cpu_ms_per_1k_deliveries",
+            "bcast_receivers", "deliveries_per_s", "server_cpu_us_per_delivery", "bcast_last_ms_p50",
+            "bcast_last_ms_p99", "bytes_per_delivery", "client_bound", "client_core_utilisation", "errors", "dropped")
+    d[who] = {x: v.get(x) for x in keep if x in v}
+S["fanout"] = {str(n): fan[n] for n in sorted(fan)}
+
+S["churn"] = {k: v for k, v in runs.items() if k.startswith("churn-")}
+
+# broadcast pairs
+pairs = {}
+for k, v in runs.items():
+    m = re.match(r"bcast-(\w+)-vs-(\w+)-(\d+)$", k)
+    if m:
+        pairs.setdefault(m.group(2), {}).setdefault(int(m.group(3)), {})["rt" if m.group(1) == "rt" else "peer"] = v
+metrics = ("server_cpu_us_per_delivery", "deliveries_per_s", "bcast_last_ms_p50", "bcast_last_ms_p99",
+           "bytes_per_delivery", "server_core_utilisation", "client_core_utilisation")
+S["broadcast"] = {}
+for peer, byi in sorted(pairs.items()):
+    full = [(i, p) for i, p in sorted(byi.items()) if "rt" in p and "peer" in p]
+    e = {"pairs": len(full), "client_bound_runs": sum(int(bool(p[w].get("client_bound"))) for _, p in full for w in p)}
+    for side in ("rt", "peer"):
+        e[side] = {mname: med([p[side].get(mname) for _, p in full]) for mname in metrics}
+        e[side]["runs"] = [{mname: p[side].get(mname) for mname in metrics} for _, p in full]
+    ratios = [p["rt"]["server_cpu_us_per_delivery"] / p["peer"]["server_cpu_us_per_delivery"] for _, p in full
+              if (p["peer"].get("server_cpu_us_per_delivery") or 0) > 0 and (p["rt"].get("server_cpu_us_per_delivery") or 0) > 0]
+    if ratios:
+        e["cpu_per_delivery_ratio_rt_over_peer"] = {"median": statistics.median(ratios), "min": min(ratios),
+                                                    "max": max(ratios), "all": ratios}
+    S["broadcast"][peer] = e
+
+# targets
+T = []
+idle = [v for k, v in S["idle"].items() if k.startswith("idle-rt-")]
+big = max(idle, key=lambda v: v.get("connections_open") or 0) if idle else None
+if big:
+    T.append({"target": "~19,000 idle members at <= 8 KiB server memory each",
+              "measured": f"{big['connections_open']} connected, {big['server_rss_per_connection_kib']:.2f} KiB each",
+              "met": (big["connections_open"] or 0) >= 18900 and (big["server_rss_per_connection_kib"] or 99) <= 8})
+vn = S["votes"].get("votes-none-50000")
+if vn:
+    T.append({"target": "50,000 acked votes/s, fsync none, p99 ack < 50 ms",
+              "measured": f"{vn['acked_per_s']:.0f}/s, p99 {vn['ack_ms_p99']:.1f} ms",
+              "met": vn["acked_per_s"] >= 49000 and 0 <= vn["ack_ms_p99"] < 50})
+va = S["votes"].get("votes-always-20000")
+if va:
+    T.append({"target": ">= 20,000 acked votes/s, fsync always (group commit)",
+              "measured": f"{va['acked_per_s']:.0f}/s, p99 {va['ack_ms_p99']:.1f} ms",
+              "met": va["acked_per_s"] >= 19600})
+f5 = S["fanout"].get("5000", {}).get("rt")
+if f5:
+    p99 = f5.get("vote_to_last_ms_p99")
+    T.append({"target": "fan-out to 5,000: p99 vote -> last delivery < 100 ms",
+              "measured": f"p99 {p99:.1f} ms (p50 {f5.get('vote_to_last_ms_p50'):.1f})" if p99 is not None else "no rounds",
+              "met": p99 is not None and 0 <= p99 < 100 and not f5.get("rounds_timed_out")})
+b = S["broadcast"]
+if "lws" in b and "cpu_per_delivery_ratio_rt_over_peer" in b["lws"]:
+    r = b["lws"]["cpu_per_delivery_ratio_rt_over_peer"]
+    T.append({"target": "server CPU per delivered broadcast within 1.3x of bare lws",
+              "measured": f"{r['median']:.2f}x (min {r['min']:.2f}, max {r['max']:.2f})", "met": r["median"] <= 1.3})
+for peer in ("gorilla", "node"):
+    if peer in b and "cpu_per_delivery_ratio_rt_over_peer" in b[peer]:
+        r = b[peer]["cpu_per_delivery_ratio_rt_over_peer"]
+        T.append({"target": f"server CPU per delivered broadcast below {peer}",
+                  "measured": f"{r['median']:.2f}x (min {r['min']:.2f}, max {r['max']:.2f})", "met": r["median"] < 1.0})
+S["targets"] = T
+
+os.makedirs(a.out, exist_ok=True)
+json.dump(S, open(os.path.join(a.out, "summary.json"), "w"), indent=1)
+
+
+def fmt(x, d=1):
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, (int, float)):
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        return f"{x:.{d}f}"
+    return str(x)
+
+
+L = [f"# Benchmark summary {S['date']} (commit {a.commit[:10]}, {a.dirty} uncommitted source changes)", ""]
+L += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+L += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |" for t in T]
+L += ["", "## Idle", "", "| run | connections | RSS before → after (KiB) | KiB/conn | setup s |", "|---|---|---|---|---|"]
+for k, v in sorted(S["idle"].items()):
+    L.append(f"| {k} | {v['connections_open']} | {v['server_rss_before_kib']} → {v['server_rss_after_kib']} | "
+             f"{fmt(v['server_rss_per_connection_kib'], 2)} | {fmt(v['setup_seconds'])} |")
+L += ["", "## Vote storm", "", "| run | offered/s | acked/s | p50 ms | p99 ms | p99.9 ms | server CPU s /100k | server core | client core |",
+      "|---|---|---|---|---|---|---|---|---|"]
+for k, v in sorted(S["votes"].items()):
+    L.append(f"| {k} | {fmt(v['offered_rate'])} | {fmt(v['acked_per_s'])} | {fmt(v['ack_ms_p50'], 2)} | {fmt(v['ack_ms_p99'], 2)} | "
+             f"{fmt(v['ack_ms_p999'], 2)} | {fmt(v['server_cpu_s_per_100k_votes'], 2)} | {fmt(v['server_core_utilisation'], 2)} | "
+             f"{fmt(v['client_core_utilisation'], 2)}{' (client-bound)' if v['client_bound'] else ''} |")
+L += ["", "## Fan-out", "", "| size | server | setup s | vote→last p50 / p99 ms | vote→first p50 | flood deliveries/s | µs CPU/delivery | send→last p50 ms | B/msg |",
+      "|---|---|---|---|---|---|---|---|---|"]
+for n, d in S["fanout"].items():
+    for who, v in sorted(d.items()):
+        L.append(f"| {n} | {who} | {fmt(v.get('setup_seconds'))} | {fmt(v.get('vote_to_last_ms_p50'))} / {fmt(v.get('vote_to_last_ms_p99'))} | "
+                 f"{fmt(v.get('vote_to_first_ms_p50'))} | {fmt(v.get('deliveries_per_s'))} | {fmt(v.get('server_cpu_us_per_delivery'), 2)} | "
+                 f"{fmt(v.get('bcast_last_ms_p50'))} | {fmt(v.get('bytes_per_delivery'), 0)} |")
+L += ["", "## Churn", ""]
+for k, v in S["churn"].items():
+    L.append(f"- {k}: {fmt(v.get('joins_per_s'))} joins/s (offered {fmt(v.get('offered_ops_per_s'))}), join p50 {fmt(v.get('join_ms_p50'), 2)} ms, "
+             f"p99 {fmt(v.get('join_ms_p99'), 2)} ms, errors {v.get('errors')}, dropped {v.get('dropped')}, unfinished {v.get('ops_unfinished')}, "
+             f"resumed with events {v.get('resumed_with_events')} / with state {v.get('resumed_with_state')}, server {fmt(v.get('server_cpu_ms_per_join'), 3)} ms CPU per join")
+L += ["", "## Broadcast pairs (medians)", "",
+      "| peer | pairs | rt µs CPU/delivery | peer µs CPU/delivery | ratio rt/peer median (min–max) | rt deliveries/s | peer deliveries/s | rt B/msg | peer B/msg |",
+      "|---|---|---|---|---|---|---|---|---|"]
+for peer, e in b.items():
+    r = e.get("cpu_per_delivery_ratio_rt_over_peer", {})
+    L.append(f"| {peer} | {e['pairs']} | {fmt(e['rt']['server_cpu_us_per_delivery'], 2)} | {fmt(e['peer']['server_cpu_us_per_delivery'], 2)} | "
+             f"{fmt(r.get('median'), 2)} ({fmt(r.get('min'), 2)}–{fmt(r.get('max'), 2)}) | {fmt(e['rt']['deliveries_per_s'])} | "
+             f"{fmt(e['peer']['deliveries_per_s'])} | {fmt(e['rt']['bytes_per_delivery'], 0)} | {fmt(e['peer']['bytes_per_delivery'], 0)} |")
+open(os.path.join(a.out, "summary.md"), "w").write("\n".join(L) + "\n")
+print("\n".join(L))
