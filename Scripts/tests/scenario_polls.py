@@ -697,6 +697,10 @@ async def test_import_activity_file_drafts_and_open_answers_become_needs(server)
     ack = await ok(fac, "poll.import", activity=activity["activity"])
     ids = ack["polls"]
     assert len(ids) == 5 and ack["poll"] == ids[0], ack
+    # The room learns that drafts exist, not what they ask.
+    await barrier(early)
+    created = [m["poll"] for m in early.log if m["type"] == "poll.created"]
+    assert [p["id"] for p in created] == ids and all(p == {"id": p["id"], "state": "draft"} for p in created), created
 
     # Drafts: the facilitator sees them in room.state, members do not.
     member_view = await join(server, code, "Bob", "Shelter")
@@ -745,3 +749,19 @@ async def test_open_answers_stay_answers_when_the_room_says_so(server):
     await barrier(m)
     assert not [x for x in m.log if x["type"] == "need.added"]
     assert (await join(server, code, "Bob")).state["needs"] == []
+
+
+# ---------------------------------------------------------------- a refused create-and-open
+
+async def test_refused_create_and_open_leaves_no_trace(server):
+    """`poll.create` with `open: true` whose opening is refused (no needs yet) must not leave a
+    half-made poll behind nor use up a seq number: members would see a gap in the event stream."""
+    fac, code = await create_room(server)
+    m = await join(server, code, "Ann")
+    known = m.state["seq"]
+    await refused(fac, "no_needs", "poll.create", question="Rank", kind="ranking", overNeeds=True, open=True)
+    await ok(m, "need.submit", text="Mentoring", tags=[])
+    added = await until(m, lambda x: x["type"] == "need.added", "need.added")
+    assert added["seq"] == known + 1, ("gap in the event stream", known, added["seq"])
+    co = await join(server, code, "Co", facilitatorKey=fac.key)
+    assert co.state["polls"] == [], co.state["polls"]
