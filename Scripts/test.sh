@@ -8,3 +8,5 @@ swift test --skip-build 2>&1 | tee /tmp/roundtable-swift-test.log
 python3 Scripts/tests/run_python_tests.py
 bash Scripts/tests/run_durability_tests.sh
 bash Scripts/cluster.sh --short
+bash Scripts/tests/browser/deps.sh
+python3 Scripts/tests/browser/run_browser_tests.py

@@ -32,6 +32,15 @@ extension Coordinator {
             if let v = probe.check() { throw .invalidField(field + "settings", v.message) }
             checked.append((d, options))
         }
+        // A refused open must leave no trace: check it before anything is committed.
+        if openNow, let (d, _) = checked.first, d.overNeeds {
+            let needs = room.activeNeeds.map(\.id)
+            if needs.isEmpty { throw DomainError("no_needs", "there are no needs to vote on yet") }
+            if needs.count > limits.maxOptionsPerPoll {
+                throw DomainError("limit_reached", "\(needs.count) needs exceed maxOptionsPerPoll (\(limits.maxOptionsPerPoll)); merge or remove some")
+            }
+            if let v = Poll.rules(d, needs).check() { throw DomainError("invalid_field", "settings: \(v.message)") }
+        }
         var effects: [Effect] = []
         var ids: [Int] = []
         for (d, options) in checked {
@@ -114,26 +123,38 @@ extension Coordinator {
     mutating func castVote(_ id: Int, _ fields: Value.Object, ref: Value?, from c: ConnectionID, at: Millis)
         throws(DomainError) -> [Effect]
     {
-        let (room, m) = try caller(c)
-        if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
-        let p = try votablePoll(id, in: room)
-        let ballot = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
-        if let v = p.rules.validate(ballot) {
-            throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
+        // Checked in a scope of its own so no copy of the room or poll is alive during the commit
+        // (it would force copy-on-write of the poll's ballots: O(ballots) per vote).
+        let code: String, voter: String, ballot: Ballot
+        do {
+            let (room, m) = try caller(c)
+            if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
+            let p = try votablePoll(id, in: room)
+            let b = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
+            if let v = p.rules.validate(b) {
+                throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
+            }
+            code = room.code
+            voter = voterKey(for: m.id, in: p)
+            ballot = b
         }
-        var effects = commit(.voteCast(poll: id, voter: voterKey(for: m.id, in: p), ballot), in: room.code, at: at)
-        markPollDirty(room.code, id)
+        var effects = commit(.voteCast(poll: id, voter: voter, ballot), in: code, at: at)
+        markPollDirty(code, id)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
     }
 
     mutating func retractVote(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
-        let (room, m) = try caller(c)
-        let p = try votablePoll(id, in: room)
-        let voter = voterKey(for: m.id, in: p)
-        guard p.ballots[voter] != nil else { throw DomainError("no_ballot", "you have no ballot in poll \(id)") }
-        var effects = commit(.voteRetracted(poll: id, voter: voter), in: room.code, at: at)
-        markPollDirty(room.code, id)
+        let code: String, voter: String
+        do {
+            let (room, m) = try caller(c)
+            let p = try votablePoll(id, in: room)
+            voter = voterKey(for: m.id, in: p)
+            guard p.ballots[voter] != nil else { throw DomainError("no_ballot", "you have no ballot in poll \(id)") }
+            code = room.code
+        }
+        var effects = commit(.voteRetracted(poll: id, voter: voter), in: code, at: at)
+        markPollDirty(code, id)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
     }
@@ -188,6 +209,7 @@ extension Coordinator {
     func voterKey(for member: MemberID, in p: Poll) -> String {
         guard p.definition.anonymous else { return "m\(member)" }
         guard let key = p.voterKey else { return "" }
-        return "a" + hasher.digest("\(key):\(p.id):\(member)").prefix(32)
+        // Member first: whatever the hasher, the varying part is inside the kept prefix.
+        return "a" + hasher.digest("\(member):\(p.id):\(key)").prefix(32)
     }
 }

@@ -146,3 +146,13 @@ extension Coordinator {
         }
     }
 }
+
+extension Coordinator {
+    /// The facilitator's `poll.results` notice for a poll, as the tick builds it (for benchmarks and exports).
+    public func resultsNotice(for poll: Int, in room: Room) -> Notice {
+        guard let p = room.polls[poll] else { return Notice(type: "poll.results", body: [:]) }
+        var body = resultsValue(p)
+        body["responses"] = responses(p, room, runtime[room.code] ?? RoomRuntime(bufferLimit: 1))
+        return Notice(type: "poll.results", body: body)
+    }
+}

@@ -33,32 +33,33 @@ extension Coordinator {
     mutating func join(_ j: Command.Join, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         if bindings[c] != nil { throw DomainError("already_joined", "this connection is already in a room; leave first") }
         let code = Crockford.normalize(j.code)
-        guard let room = rooms[code] else { throw .roomNotFound }
+        guard rooms[code] != nil else { throw .roomNotFound }
 
         if let token = j.token {
-            guard let m = room.member(withTokenHash: hasher.digest(token)) else {
+            guard let m = rooms[code]!.member(withTokenHash: hasher.digest(token)) else {
                 throw DomainError("bad_credentials", "this resume token is not valid in this room")
             }
-            return resume(m, in: room, since: j.since, ref: ref, from: c, at: at)
+            return resume(m, in: code, since: j.since, ref: ref, from: c, at: at)
         }
 
+        // Read what we need without keeping a copy of the room alive across the commit (copy-on-write).
         var role = j.role
         if let key = j.facilitatorKey {
-            guard constantTimeEquals(hasher.digest(key), room.facilitatorKeyHash) else {
+            guard constantTimeEquals(hasher.digest(key), rooms[code]!.facilitatorKeyHash) else {
                 throw DomainError("bad_credentials", "this facilitator key is not valid in this room")
             }
             role = .facilitator
         } else if role == .facilitator {
             throw DomainError("bad_credentials", "joining as facilitator needs the facilitator key")
         }
-        if room.currentMemberCount >= limits.maxMembersPerRoom {
+        if rooms[code]!.currentMemberCount >= limits.maxMembersPerRoom {
             throw DomainError("room_full", "this room already has its maximum of \(limits.maxMembersPerRoom) members")
         }
         let name = try Self.text(j.name ?? "", "name", limit: limits.maxNameLength, required: true)
         let org = try Self.text(j.organization ?? "", "organization", limit: limits.maxNameLength)
         let token = randomSecret(from: &entropy)
         let member = Member(
-            id: room.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
+            id: rooms[code]!.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
 
         var effects = commit(.joined(member), in: code, at: at)
         bind(c, to: member.id, in: code)
@@ -72,11 +73,11 @@ extension Coordinator {
     }
 
     /// A known member comes back, possibly in a second tab: missed events if the buffer has them, else the state.
-    private mutating func resume(_ m: Member, in room: Room, since: UInt64?, ref: Value?, from c: ConnectionID, at: Millis)
+    private mutating func resume(_ m: Member, in code: String, since: UInt64?, ref: Value?, from c: ConnectionID, at: Millis)
         -> [Effect]
     {
-        let code = room.code
-        let missed = since.flatMap { runtime[code]?.events(after: $0, current: room.seq) }
+        let seqBefore = rooms[code]!.seq
+        let missed = since.flatMap { runtime[code]?.events(after: $0, current: seqBefore) }
         let first = bind(c, to: m.id, in: code)
         var effects: [Effect] = []
         if first { effects += commit(.presence(m.id, online: true), in: code, at: at, excluding: c) }
@@ -87,8 +88,8 @@ extension Coordinator {
         effects.append(.send(Self.ack(body), ref: ref, to: [c]))
         if let missed {
             // Missed events first, then our own presence change, so the stream stays gap-free for this client.
-            let current = rooms[code]?.seq ?? room.seq
-            let all = missed + (first ? (runtime[code]?.events(after: room.seq, current: current) ?? []) : [])
+            let current = rooms[code]?.seq ?? seqBefore
+            let all = missed + (first ? (runtime[code]?.events(after: seqBefore, current: current) ?? []) : [])
             for e in all { effects.append(.broadcast(e, to: [c])) }
         } else {
             effects.append(.send(stateNotice(code, for: m.id), ref: nil, to: [c]))
@@ -110,13 +111,13 @@ extension Coordinator {
     mutating func updateMember(_ u: Command.MemberUpdate, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
         -> [Effect]
     {
-        let (room, m) = try caller(c)
+        let (code, m) = try { () throws(DomainError) -> (String, Member) in let w = try caller(c); return (w.room.code, w.member) }()
         let name = try u.name.map { s throws(DomainError) in try Self.text(s, "name", limit: limits.maxNameLength, required: true) } ?? m.name
         let org = try u.organization.map { s throws(DomainError) in try Self.text(s, "organization", limit: limits.maxNameLength) } ?? m.organization
         let expertise = try u.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise
         let bio = try u.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
-        var effects = commit(.updated(m.id, name: name, organization: org, expertise: expertise, bio: bio), in: room.code, at: at)
-        if expertise != m.expertise { markRankingDirty(room.code) }
+        var effects = commit(.updated(m.id, name: name, organization: org, expertise: expertise, bio: bio), in: code, at: at)
+        if expertise != m.expertise { markRankingDirty(code) }
         effects.append(.send(Self.ack(), ref: ref, to: [c]))
         return effects
     }

@@ -118,10 +118,10 @@ public struct Coordinator {
     /// Applies an op to a room and returns the journal entry plus one broadcast per event.
     /// `excluding` leaves out connections that get the news another way (a joiner gets `room.state`).
     mutating func commit(_ op: RoomOp, in code: String, at: Millis, excluding: ConnectionID? = nil) -> [Effect] {
-        guard var room = rooms[code] else { return [] }
-        let events = room.apply(op, at: at)
-        rooms[code] = room
-        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: room.seq, at: at, op: op.value))]
+        // In place: a copy of the room here would copy every dictionary the op touches (O(room) per vote).
+        guard rooms[code] != nil else { return [] }
+        let events = rooms[code]!.apply(op, at: at)
+        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: rooms[code]!.seq, at: at, op: op.value))]
         guard !events.isEmpty else { return effects }
         var recipients = runtime[code]?.allConnections ?? []
         if let excluding { recipients.removeAll { $0 == excluding } }
