@@ -437,6 +437,13 @@ import Glibc
         let b = try server.raw()
         try b.sendFrame(opcode: WSTestClient.Opcode.continuation, payload: Array("{".utf8), fin: false)
         #expect(try b.expectClose() == 1002)
+        // A ping between the fragments of a message is legal: answered, and the message still arrives.
+        let ok = try server.client()
+        try ok.ws.sendFrame(opcode: WSTestClient.Opcode.text, payload: Array("{\"type\":\"room.create\",".utf8), fin: false)
+        try ok.ws.sendPing([9])
+        try ok.ws.sendFrame(opcode: WSTestClient.Opcode.continuation, payload: Array("\"title\":\"T\",\"name\":\"F\",\"ref\":5}".utf8), fin: true)
+        #expect(try ok.ws.receive() == .pong([9]))
+        #expect(try ok.reply(to: 5)["type"] == "ack")
         // A new text frame while a fragmented message is in progress.
         let c = try server.raw()
         try c.sendFrame(opcode: WSTestClient.Opcode.text, payload: Array("{".utf8), fin: false)
@@ -722,14 +729,17 @@ import Glibc
         #expect(fastSeqs == Array(firstSeq..<(firstSeq + fastSeqs.count)))
         #expect(facSeqs == Array(firstSeq..<(firstSeq + facSeqs.count)))
         #expect(facSeqs.count >= sent)
-        // The slow reader's socket ends: some data, then EOF (or a close frame), never everything.
+        // The slow reader's socket ends: some data, then EOF without a close frame (docs/PROTOCOL.md:
+        // "dropped without a close frame; clients see an abnormal closure (1006)"), never everything.
         var received = 0
         var ended = false
         do {
             receiving: while true {
                 switch try slow.client.ws.receive(timeout: 5) {
                 case .text: received += 1
-                case .close: ended = true; break receiving
+                case .close(let code, _):
+                    Issue.record("slow reader got close \(code.map(String.init) ?? "nil"); documented: no close frame")
+                    break receiving
                 default: continue
                 }
             }
@@ -742,6 +752,23 @@ import Glibc
         _ = try fast.client.ack(["type": "member.update", "bio": "fine"])
         _ = try room.fac.ack(["type": "member.update", "bio": "fine"])
         try server.assertServing("slow reader")
+    }
+
+    @Test func shutdownDoesNotWaitForAClientThatNeverAnswersClose() throws {
+        let server = try TestServer.start()
+        let room = try server.createRoom()
+        let stubborn = try server.raw()
+        stubborn.autoReplyToClose = false
+        let silent = try server.raw()  // never reads at all
+        let t0 = ContinuousClock.now
+        server.stop()
+        let took = ContinuousClock.now - t0
+        #expect(took < .seconds(5), "stop took \(took)")
+        // What was sent before the end: a 1001 for each, then the connection is gone.
+        #expect(try stubborn.expectClose() == 1001)
+        #expect(try room.fac.expectClose() == 1001)
+        #expect(try silent.expectClose() == 1001)
+        #expect(throws: (any Error).self) { _ = try HTTPTestClient.get(port: server.port, path: "/healthz", timeout: 1) }
     }
 
     @Test func normalScenarioStillPassesAfterAbuse() throws {

@@ -279,6 +279,68 @@ import Testing
         withExtendedLifetime(retry) {}
     }
 
+    @Test func facilitatorRemovingThemselvesGetsTheirReplyBeforeThe4001() throws {
+        // docs/PROTOCOL.md: "Nothing stops a facilitator from removing another facilitator or
+        // themselves", reply: empty ack. Every request gets a reply carrying its ref.
+        let server = try TestServer.start()
+        defer { server.stop() }
+        let room = try server.createRoom()
+        let ann = try server.join(room.code, name: "Ann")
+        try room.fac.send(["type": "member.remove", "member": 1, "ref": "self"])
+        var seen: [WSTestClient.Message] = []
+        var replied = false
+        var closeCode: UInt16?
+        do {
+            reading: while true {
+                let m = try room.fac.ws.receive()
+                seen.append(m)
+                switch m {
+                case .text(let t):
+                    let v = try JSON.parse(t)
+                    if v["ref"] == "self" { replied = true }
+                case .close(let code, _):
+                    closeCode = code
+                    break reading
+                default: continue
+                }
+            }
+        } catch WSTestError.connectionClosed {}
+        #expect(replied, "no reply to the facilitator's own member.remove before the close; got \(seen)")
+        #expect(closeCode == 4001)
+        let left = try ann.client.nextEvent()
+        #expect(left.type == "member.left")
+        #expect(left["member"] == 1)
+        #expect(left["reason"] == "removed")
+    }
+
+    @Test func leavingDetachesEveryTabAndTheJoinTimeoutThenAppliesToAll() throws {
+        // docs/PROTOCOL.md, room.leave: "every connection of the member (other tabs included) is
+        // detached from the room", and a connection no longer in a room is closed by the join timeout.
+        let server = try TestServer.start { $0.joinTimeoutSeconds = 1 }
+        defer { server.stop() }
+        let room = try server.createRoom()
+        let tab1 = try server.join(room.code, name: "Ann")
+        let tab2 = try server.client(timeout: 8)
+        _ = try tab2.ack(["type": "room.join", "room": .string(room.code), "token": .string(tab1.token)])
+        let tab3 = try server.client(timeout: 8)
+        _ = try tab3.ack(["type": "room.join", "room": .string(room.code), "token": .string(tab1.token)])
+        _ = try tab1.client.ack(["type": "room.leave"])
+        // The other tabs learn it and are out of the room.
+        for tab in [tab2, tab3] {
+            let left = try tab.waitFor { $0.type == "member.left" }
+            #expect(left["member"] == .int(Int64(tab1.id)))
+        }
+        #expect(try tab3.errorCode(["type": "member.update", "bio": "x"]) == "not_joined")
+        // All tabs are now connections outside any room: the join timeout closes them, including
+        // tab2, which says nothing after the leave.
+        #expect(try tab1.client.expectClose(timeout: 4) == 1008)
+        #expect(try tab3.expectClose(timeout: 4) == 1008)
+        let code2: UInt16?? = try? tab2.expectClose(timeout: 4)
+        #expect(code2 == 1008, "a silent other tab of a member who left was not closed by the join timeout")
+        // The facilitator, still in the room, stays.
+        _ = try room.fac.ack(["type": "member.update", "bio": "still in"])
+    }
+
     @Test func rotateKeyInvalidatesTheOldKey() throws {
         let server = try TestServer.start()
         defer { server.stop() }
@@ -343,7 +405,7 @@ import Testing
         #expect(try JSON.parse(String(decoding: ready.body, as: UTF8.self))["ready"] == true)
 
         let page = try String(contentsOfFile: repositoryRoot + "/web/index.html", encoding: .utf8)
-        for path in ["/", "/r/ABCD1234", "/r/abcd-1234", "/index.html"] {
+        for path in ["/", "/r/ABCD1234", "/r/abcd-1234", "/index.html", "/?utm_source=mail", "/r/ABCD1234?lang=fr"] {
             let r = try server.get(path)
             #expect(r.status == 200, "\(path)")
             #expect(r.headers["content-type"]?.hasPrefix("text/html") == true, "\(path)")
