@@ -18,10 +18,10 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-"idle votes fanout churn peers"}
 PAIRS=${BENCH_PAIRS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
-FANOUT_SIZES=${BENCH_FANOUT:-$([ "$QUICK" = 1 ] && echo "500 1000 2000" || echo "1000 2500 5000")}
+FANOUT_SIZES=${BENCH_FANOUT:-$([ "$QUICK" = 1 ] && echo "250 500" || echo "250 500 1000")}
 IDLE_N=${BENCH_IDLE_N:-$([ "$QUICK" = 1 ] && echo 5000 || echo 19000)}
-BCAST_N=${BENCH_BCAST_N:-500}
-BCAST_MSGS=${BENCH_BCAST_MSGS:-400}
+BCAST_N=${BENCH_BCAST_N:-200}
+BCAST_MSGS=${BENCH_BCAST_MSGS:-300}
 T_START=$(date +%s)
 
 ulimit -n 20000 || { echo "need ulimit -n 20000" >&2; exit 1; }
@@ -43,7 +43,10 @@ need_pkgs=()
 command -v go >/dev/null || need_pkgs+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/gorilla/websocket ] || need_pkgs+=(golang-github-gorilla-websocket-dev)
 [ -d /usr/share/nodejs/ws ] || need_pkgs+=(node-ws)
-python3 -c 'import matplotlib' 2>/dev/null || need_pkgs+=(python3-matplotlib)
+# Debian's matplotlib lives in /usr/bin/python3's path (a pyenv python3 first in PATH does not see it)
+PLOTPY=""
+for py in python3 /usr/bin/python3; do "$py" -c 'import matplotlib' 2>/dev/null && { PLOTPY=$py; break; }; done
+[ -n "$PLOTPY" ] || { need_pkgs+=(python3-matplotlib); PLOTPY=/usr/bin/python3; }
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     say "installing ${need_pkgs[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -152,7 +155,7 @@ if [[ " $ONLY " == *" idle "* ]]; then
 fi
 
 if [[ " $ONLY " == *" votes "* ]]; then
-    VM=$([ "$QUICK" = 1 ] && echo 500 || echo 1000)
+    VM=${BENCH_VOTERS:-200}
     for spec in "none 50000" "everysec 50000" "always 20000"; do
         set -- $spec
         say "vote storm: fsync $1, $VM members, offered $2 votes/s"
@@ -213,5 +216,5 @@ fi
 say "summarising"
 python3 "$ROOT/Scripts/bench/summarize.py" "$RAW" "$OUT" --commit "$COMMIT" --dirty "$DIRTY" \
     --seconds $(( $(date +%s) - T_START ))
-python3 "$ROOT/Scripts/bench/plot.py" "$OUT/summary.json" "$OUT/latency-vs-room-size.png" || say "plot failed"
+"$PLOTPY" "$ROOT/Scripts/bench/plot.py" "$OUT/summary.json" "$OUT/latency-vs-room-size.png" || say "plot failed"
 say "done in $(( $(date +%s) - T_START )) s; results in $OUT"
