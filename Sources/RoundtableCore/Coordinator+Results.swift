@@ -33,8 +33,15 @@ extension Coordinator {
                     effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: false)), ref: nil, to: others))
                 }
             }
+            if rt.presenceDirty {
+                let body: Value.Object = [
+                    "room": .string(code), "members": Value(room.currentMemberCount), "online": Value(rt.connections.count),
+                ]
+                effects.append(.send(Notice(type: "room.presence", body: body), ref: nil, to: facilitators + others))
+            }
             rt.dirtyPolls.removeAll()
             rt.rankingDirty = false
+            rt.presenceDirty = false
             runtime[code] = rt
             dirtyRooms.remove(code)
         }

@@ -17,7 +17,9 @@ extension Coordinator {
         rooms[code] = Room(code: code)
         runtime[code] = RoomRuntime(bufferLimit: limits.resumeBufferEvents)
 
-        var effects = commit(.created(title: title, facilitatorKeyHash: hasher.digest(key), settings: r.settings), in: code, at: at)
+        var settings = r.settings
+        settings.presenceEventsUpTo = limits.presenceEventsUpTo
+        var effects = commit(.created(title: title, facilitatorKeyHash: hasher.digest(key), settings: settings), in: code, at: at)
         let member = Member(
             id: 1, name: name, organization: org, role: .facilitator, tokenHash: hasher.digest(token), joinedAt: at)
         effects += commit(.joined(member), in: code, at: at)
@@ -163,7 +165,18 @@ extension Coordinator {
             "createdAt": .int(room.createdAt), "settings": room.settings.value,
             "you": me.profile(online: true),
         ]
-        body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })
+        let all = room.currentMembers
+        var shown = all
+        if me.role != .facilitator && all.count > limits.stateMembersLimit {
+            // Large rooms: facilitators, yourself, then online members; counts tell the rest.
+            let first = all.filter { $0.role == .facilitator || $0.id == viewer }
+            let rest = all.filter { $0.role != .facilitator && $0.id != viewer && online[$0.id] != nil }
+            shown = first + rest.prefix(max(0, limits.stateMembersLimit - first.count))
+            body["membersTruncated"] = true
+        }
+        body["members"] = .array(shown.map { $0.profile(online: online[$0.id] != nil) })
+        body["memberCount"] = Value(all.count)
+        body["onlineCount"] = Value(online.count)
         for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }
         for (k, v) in sessionState(room, for: me) { body[k] = v }
         return Notice(type: "room.state", body: body)

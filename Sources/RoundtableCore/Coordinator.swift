@@ -122,6 +122,7 @@ public struct Coordinator {
         guard rooms[code] != nil else { return [] }
         let events = rooms[code]!.apply(op, at: at)
         var effects: [Effect] = [.journal(JournalEntry(room: code, seq: rooms[code]!.seq, at: at, op: op.value))]
+        if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
         guard !events.isEmpty else { return effects }
         var recipients = runtime[code]?.allConnections ?? []
         if let excluding { recipients.removeAll { $0 == excluding } }
@@ -130,6 +131,25 @@ public struct Coordinator {
             effects.append(.broadcast(e, to: recipients))
         }
         return effects
+    }
+
+    /// In large rooms a join or presence change is no room event: facilitators still see it (as a notice),
+    /// everyone else gets the coalesced `room.presence` count at the next tick.
+    mutating func quietPresenceNotices(_ op: RoomOp, in code: String) -> [Effect] {
+        let notice: Notice
+        switch op {
+        case .joined(let m):
+            notice = Notice(type: "member.joined", body: ["room": .string(code), "member": m.profile(online: true)])
+        case .presence(let id, let online):
+            notice = Notice(type: "member.presence", body: ["room": .string(code), "member": Value(id), "online": .bool(online)])
+        default:
+            return []
+        }
+        runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].presenceDirty = true
+        dirtyRooms.insert(code)
+        let room = rooms[code]
+        let to = (runtime[code]?.connections ?? [:]).lazy.filter { room?.members[$0.key]?.role == .facilitator }.flatMap(\.value)
+        return to.isEmpty ? [] : [.send(notice, ref: nil, to: Array(to))]
     }
 
     /// Checks a free-text field against its limit after trimming; empty is refused when required.
@@ -161,6 +181,7 @@ struct RoomRuntime {
     /// (pair id << 32 | member) already reported gone, so the notice goes out once.
     var partnerLeftSent: Set<Int64> = []
     var rankingDirty = false
+    var presenceDirty = false
     var lastFlush: Millis = 0
     private var buffer: [RoomEvent] = []
     private var head = 0

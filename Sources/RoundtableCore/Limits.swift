@@ -20,6 +20,10 @@ public struct Limits: Sendable, Hashable {
     public var roomCodePrefix = ""
     /// Coalescing interval for `poll.results` and `needs.ranking`.
     public var resultsIntervalMs: Int64 = 250
+    /// Rooms created with more members than this stop sending per-member join/presence events (see `RoomSettings`).
+    public var presenceEventsUpTo = 500
+    /// `room.state` for members lists at most this many members (facilitators and online members first); facilitators get all.
+    public var stateMembersLimit = 500
 
     public init() {}
 }

@@ -49,9 +49,11 @@ public struct Room: Sendable {
             memberByToken[m.tokenHash] = m.id
             nextMemberID = max(nextMemberID, m.id + 1)
             online.insert(m.id)
+            if quietPresence(for: m.id) { return [] }
             return [event("member.joined", at, ["member": m.profile(online: true)])]
         case .presence(let id, let isOnline):
             if isOnline { online.insert(id) } else { online.remove(id) }
+            if quietPresence(for: id) { return [] }
             return [event("member.presence", at, ["member": Value(id), "online": .bool(isOnline)])]
         case .updated(let id, let name, let org, let expertise, let bio):
             guard var m = members[id] else { return [] }
@@ -81,6 +83,11 @@ public struct Room: Sendable {
         case .groups(let op):
             return applyGroupOp(op, at: at)
         }
+    }
+
+    /// Whether a join or presence change of this member stays out of the event stream (large rooms).
+    public func quietPresence(for id: MemberID) -> Bool {
+        currentMemberCount > settings.presenceEventsUpTo && members[id]?.role != .facilitator
     }
 
     /// Puts back a member read from a snapshot, with the indexes derived from it.

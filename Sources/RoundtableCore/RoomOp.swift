@@ -28,17 +28,24 @@ public struct RoomSettings: Sendable, Hashable {
     public var showNeedOrganization = true
     /// Whether answers to open-text polls become candidate needs.
     public var openAnswersBecomeNeeds = true
+    /// Above this many members, joins and presence changes of members are not room events (a launch event
+    /// of thousands would cost O(members²) messages): everyone gets a coalesced `room.presence` count and
+    /// facilitators get each change as a notice. Fixed at creation so replay makes the same choice.
+    public var presenceEventsUpTo = Int.max
 
     public init() {}
 
     public var value: Value {
-        ["showNeedOrganization": .bool(showNeedOrganization), "openAnswersBecomeNeeds": .bool(openAnswersBecomeNeeds)]
+        var o: Value.Object = ["showNeedOrganization": .bool(showNeedOrganization), "openAnswersBecomeNeeds": .bool(openAnswersBecomeNeeds)]
+        if presenceEventsUpTo != Int.max { o["presenceEventsUpTo"] = Value(presenceEventsUpTo) }
+        return .object(o)
     }
 
     public init(value: Value?) {
         self.init()
         if let b = value?["showNeedOrganization"]?.boolValue { showNeedOrganization = b }
         if let b = value?["openAnswersBecomeNeeds"]?.boolValue { openAnswersBecomeNeeds = b }
+        if let n = value?["presenceEventsUpTo"]?.intValue { presenceEventsUpTo = Int(n) }
     }
 }
 

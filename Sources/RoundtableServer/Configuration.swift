@@ -121,6 +121,8 @@ public struct Configuration: Sendable {
         case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
         case "limits.roomCodeLength": limits.roomCodeLength = try int()
         case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
+        case "limits.presenceEventsUpTo": limits.presenceEventsUpTo = try int()
+        case "limits.stateMembersLimit": limits.stateMembersLimit = try int()
         case "cluster.nodePrefix": limits.roomCodePrefix = Crockford.normalize(try optStr() ?? "")
         default: throw Invalid(path, "is not a known setting")
         }
@@ -146,7 +148,7 @@ public struct Configuration: Sendable {
         "transport.allowedOrigins", "rooms.createToken", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
         "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
-        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "cluster.nodePrefix",
+        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
     ]
 
     public func validate() throws(Invalid) {

@@ -139,4 +139,37 @@ import Testing
         #expect(b.members[2]?.expertise == ["evaluation", "data"])
         #expect(a.facilitatorKeyHash == b.facilitatorKeyHash)
     }
+
+    @Test func largeRoomsCoalescePresenceAndTruncateState() {
+        var limits = Limits()
+        limits.presenceEventsUpTo = 3
+        limits.stateMembersLimit = 3
+        var h = Harness(limits: limits)
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "A")
+        h.join(3, code, "B")
+        _ = h.drain(1)
+        _ = h.drain(2)
+        let seqBefore = h.coordinator.rooms[code]!.seq
+        h.join(4, code, "C")  // 4 members now: above the threshold
+        h.join(5, code, "D")
+        #expect(h.coordinator.rooms[code]!.seq == seqBefore)  // no room events for quiet joins
+        #expect(h.drain(2).isEmpty)  // members hear nothing per join...
+        let fac = h.drain(1)
+        #expect(fac.map(\.type) == ["member.joined", "member.joined"])  // ...facilitators do, as notices
+        #expect(fac.allSatisfy { $0.seq == nil })
+        h.run(h.coordinator.tick(at: h.now + 1_000))
+        let counts = h.drain(2).filter { $0.type == "room.presence" }
+        #expect(counts.count == 1)
+        #expect(counts.first?.body["members"] == 5)
+        // room.state for a member is capped; the facilitator's is not.
+        let state = h.drain(5).first { $0.type == "room.state" }!.body
+        #expect(state["members"]?.arrayValue?.count == 3)
+        #expect(state["memberCount"] == 5)
+        #expect(state["membersTruncated"] == true)
+        // Replay makes the same choice: the threshold is part of the room.
+        var fresh = Coordinator(entropy: SeededEntropy(seed: 1), hasher: TestHasher())
+        for e in h.journal { try? fresh.replay(e) }
+        #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
+    }
 }
