@@ -274,7 +274,11 @@ struct CoordinatorFuzzer {
         return out
     }
 
+    var knownSeen: Set<String> = []
+
     mutating func fail(_ message: String) {
+        // A known issue is reported once per run and does not stop the run, so exploration continues.
+        if let known = KnownFuzzIssue.matching(message), !knownSeen.insert(known).inserted { return }
         if failures.count < 20 { failures.append("step \(steps): \(message)\n  recent:\n    " + log.suffix(6).joined(separator: "\n    ")) }
     }
 
@@ -391,7 +395,7 @@ struct CoordinatorFuzzer {
         for (code, live) in coordinator.rooms {
             guard let replayed = fresh.rooms[code] else { continue }
             if replayed.snapshotValue != live.snapshotValue {
-                fail("room \(code): replayed snapshot differs from the live room\n live: \(live.snapshotValue)\n replayed: \(replayed.snapshotValue)")
+                fail("room \(code): replayed snapshot differs from the live room at \(firstDifference(live.snapshotValue, replayed.snapshotValue))")
             }
             // And the snapshot format itself round-trips.
             do throws(OpDecodingError) {
@@ -402,6 +406,35 @@ struct CoordinatorFuzzer {
     }
 }
 
+
+/// Where two values first differ, as a path plus both sides (shortened).
+func firstDifference(_ a: Value, _ b: Value, path: String = "") -> String {
+    switch (a, b) {
+    case (.object(let x), .object(let y)):
+        for k in Set(x.keys).union(y.keys).sorted() where x[k] != y[k] {
+            guard let xv = x[k], let yv = y[k] else { return "\(path).\(k): \(x[k].map { "\($0)" } ?? "missing") vs \(y[k].map { "\($0)" } ?? "missing")" }
+            return firstDifference(xv, yv, path: path + "." + k)
+        }
+    case (.array(let x), .array(let y)) where x.count == y.count:
+        for (i, (p, q)) in zip(x, y).enumerated() where p != q { return firstDifference(p, q, path: path + "[\(i)]") }
+    default: break
+    }
+    return "\(path): live \(String("\(a)".prefix(300))) vs replayed \(String("\(b)".prefix(300)))"
+}
+
+/// Invariant violations already reported (see CoordinatorFuzzRegressions), so a run stays green until
+/// they are fixed while anything new still fails. Remove an entry once its fix lands.
+enum KnownFuzzIssue {
+    static func matching(_ failure: String) -> String? {
+        if failure.contains("members, capacity") {
+            return "groups.apply ignores capacity (Coordinator+Groups.swift applyGrouping)"
+        }
+        if failure.contains("replayed snapshot differs") && (failure.contains(" at .grouping") || failure.contains(" at .seq")) {
+            return "gr.members journal op drops removals on decode (Groups.swift GroupOp.init(value:))"
+        }
+        return nil
+    }
+}
 
 enum FuzzConfig {
     static func env(_ name: String) -> String? {
@@ -430,9 +463,74 @@ enum FuzzConfig {
         for i in 0..<steps {
             f.step()
             if i % 2_000 == 1_999 { f.checkReplay() }
-            if f.failures.count >= 5 { break }
+            if f.failures.count >= 5 + f.knownSeen.count { break }
         }
         f.checkReplay()
-        for failure in f.failures.prefix(5) { Issue.record("seed \(seed): \(failure)") }
+        for failure in f.failures.prefix(5) {
+            if let known = KnownFuzzIssue.matching(failure) {
+                withKnownIssue(Comment(rawValue: known), isIntermittent: true) { Issue.record("seed \(seed): \(failure)") }
+            } else {
+                Issue.record("seed \(seed): \(failure)")
+            }
+        }
+    }
+}
+
+/// Crashes and invariant violations the fuzzer found, reduced to a few requests. Each is wrapped in
+/// `withKnownIssue` until Sources/ is fixed; when a fix lands the wrapper reports "known issue was not
+/// recorded" and should be removed.
+@Suite struct CoordinatorFuzzRegressions {
+    /// `poll.create` with `open: true` whose open fails must leave no trace (fixed in 5520ac0; kept as a guard).
+    @Test func createAndOpenThatFailsLeavesNoTrace() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        let seq = h.coordinator.rooms[code]!.seq
+        let reply = h.send(1, .createPoll(PollDefinition(question: "Rank", kind: .ranking, overNeeds: true), openNow: true))
+        #expect(reply["code"] == "no_needs")
+        #expect(h.coordinator.rooms[code]!.seq == seq)
+        #expect(h.coordinator.rooms[code]!.polls.isEmpty)
+        // Whatever the room holds must be what the journal replays to.
+        var fresh = Coordinator(entropy: SeededEntropy(seed: 1), hasher: TestHasher())
+        for j in h.journal { try? fresh.replay(j) }
+        #expect(fresh.rooms[code]!.snapshotValue == h.coordinator.rooms[code]!.snapshotValue)
+    }
+
+    /// `groups.apply` puts members back into the group of the saved name without checking its capacity
+    /// (Coordinator+Groups.swift, applyGrouping: `if let gname = saved[m.id], let g = byName[gname]`).
+    @Test func applyingASavedGroupingRespectsCapacity() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "A")
+        h.join(3, code, "B")
+        #expect(h.send(1, .createGroups(.assigned, [.init(name: "G", capacity: 2)]))["type"] == "ack")
+        #expect(h.send(1, .assignGroups(explicit: [2: 1, 3: 1], strategy: nil))["type"] == "ack")
+        #expect(h.send(1, .saveGrouping("s"))["type"] == "ack")
+        #expect(h.send(1, .createGroups(.assigned, [.init(name: "G", capacity: 1)]))["type"] == "ack")
+        _ = h.send(1, .applyGrouping("s"))
+        let g = h.coordinator.rooms[code]!.grouping.groups[0]
+        withKnownIssue("applyGrouping ignores capacity for saved placements") {
+            #expect(g.members.count <= 1)
+        }
+    }
+
+    /// A `gr.members` op that takes a member out of every group journals `"group": null`; decoding does
+    /// `moves[id] = m["group"]?.intValue.map { Int($0) }`, and assigning a nil `Int?` through an optional
+    /// chain *removes* the key, so replay drops the removal (Groups.swift, GroupOp.init(value:), "gr.members").
+    /// After a restart the member is back in the group, and the room's seq is lower than before the
+    /// restart (the `group.changed` events are missing), so seq numbers are reused.
+    @Test func leavingAGroupSurvivesReplay() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "A")
+        #expect(h.send(1, .createGroups(.selfSelect, [.init(name: "G")]))["type"] == "ack")
+        #expect(h.send(2, .joinGroup(1))["type"] == "ack")
+        #expect(h.send(2, .leaveGroup)["type"] == "ack")
+        #expect(h.coordinator.rooms[code]!.grouping.groups[0].members.isEmpty)
+        var fresh = Coordinator(entropy: SeededEntropy(seed: 1), hasher: TestHasher())
+        for j in h.journal { try? fresh.replay(j) }
+        withKnownIssue("gr.members decode drops null targets") {
+            #expect(fresh.rooms[code]!.grouping.groups[0].members.isEmpty)
+            #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
+        }
     }
 }
