@@ -20,7 +20,9 @@ public final class Persistence: @unchecked Sendable {
     private let writer = Locked<JournalWriter?>(nil)
     // service thread (and the recovery thread before the server is ready)
     private var nextLSN: UInt64 = 1
-    private var ticketFirstLSN: [UInt64: UInt64] = [:]
+    /// (ticket, first LSN) of batches not yet reported, in ticket order; `ticketHead` trims the front in O(1).
+    private var ticketFirstLSN: [(ticket: UInt64, lsn: UInt64)] = []
+    private var ticketHead = 0
 
     public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
         directory = try DataDirectory(path: path)
@@ -83,7 +85,7 @@ public final class Persistence: @unchecked Sendable {
             nextLSN += 1
         }
         let ticket = w.append(records)
-        ticketFirstLSN[ticket] = first
+        ticketFirstLSN.append((ticket, first))
         return ticket
     }
 
@@ -91,16 +93,29 @@ public final class Persistence: @unchecked Sendable {
     public var lastLSN: UInt64 { nextLSN - 1 }
 
     public func durable(_ ticket: UInt64) {
-        if ticketFirstLSN.count == 1, ticketFirstLSN[ticket] != nil {
-            ticketFirstLSN.removeAll(keepingCapacity: true)
-        } else {
-            ticketFirstLSN = ticketFirstLSN.filter { $0.key > ticket }
+        while ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket <= ticket { ticketHead += 1 }
+        compactTickets()
+    }
+
+    private func compactTickets() {
+        if ticketHead == ticketFirstLSN.count {
+            ticketFirstLSN.removeAll(keepingCapacity: ticketFirstLSN.count < 4096)
+            ticketHead = 0
+        } else if ticketHead > 1024 && ticketHead * 2 > ticketFirstLSN.count {
+            ticketFirstLSN.removeFirst(ticketHead)
+            ticketHead = 0
         }
     }
 
     /// A batch failed: the writer expects the next batch to start where the failed one did.
     public func failed(_ ticket: UInt64) {
-        if let first = ticketFirstLSN.removeValue(forKey: ticket), first < nextLSN { nextLSN = first }
+        while ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket < ticket { ticketHead += 1 }
+        if ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket == ticket, ticketFirstLSN[ticketHead].lsn < nextLSN {
+            nextLSN = ticketFirstLSN[ticketHead].lsn
+        }
+        // Everything from the failed batch on is void: the writer expects a re-send from its first LSN.
+        ticketFirstLSN.removeAll(keepingCapacity: true)
+        ticketHead = 0
     }
 
     /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.

@@ -10,7 +10,7 @@ import Glibc
 /// What other threads hand to the service thread.
 enum InboxItem {
     case tick
-    case durable(ticket: UInt64, ok: Bool)
+    case durableReady
     case recovered(Coordinator)
     case recoveryFailed(String)
     case reloaded(Coordinator)
@@ -32,6 +32,9 @@ public final class RoundtableServer: @unchecked Sendable {
     private let started = Locked<Int?>(nil)
     private var thread: pthread_t?
     private let tickerStop = Locked<Bool>(false)
+    /// Durability reports from the writer thread, coalesced until the service thread drains them.
+    struct DurableReports { var okUpTo: UInt64 = 0; var failedFrom: UInt64?; var failedUpTo: UInt64 = 0; var posted = false }
+    let durableReports = Locked(DurableReports())
     private var tickerThread: pthread_t?
     let journal: Persistence?
     private let recover: @Sendable () throws -> Coordinator
@@ -48,7 +51,9 @@ public final class RoundtableServer: @unchecked Sendable {
     var writeBuffer: UnsafeMutableRawPointer
     var writeBufferSize: Int
     let pre = Int(rt_lws_pre())
+    /// Effects held until their journal ticket is durable, in ticket order; `pendingHead` avoids O(n) pops.
     var pending: [(ticket: UInt64, effects: [Effect])] = []
+    var pendingHead = 0
     var durableTicket: UInt64 = 0
     var lastTicket: UInt64 = 0
     var storageFailing = false
@@ -96,7 +101,21 @@ public final class RoundtableServer: @unchecked Sendable {
         logger.info(
             "listening", metadata: ["host": "\(config.host)", "port": "\(vhostPort)", "tls": "\(config.tlsCertificate != nil)"])
 
-        journal?.setDurableHandler { [weak self] ticket, ok in self?.post(.durable(ticket: ticket, ok: ok)) }
+        // The writer reports every ticket; coalesce them so the loop is woken once per group commit, not per batch.
+        let durable = self.durableReports
+        journal?.setDurableHandler { [weak self] ticket, ok in
+            let wake = durable.withLock { d -> Bool in
+                if ok {
+                    d.okUpTo = max(d.okUpTo, ticket)
+                } else {
+                    d.failedFrom = min(d.failedFrom ?? ticket, ticket)
+                    d.failedUpTo = max(d.failedUpTo, ticket)
+                }
+                defer { d.posted = true }
+                return !d.posted
+            }
+            if wake { self?.post(.durableReady) }
+        }
         thread = spawnThread { [self] in serviceLoop(ctx) }
         tickerThread = spawnThread { [self] in tickerLoop() }
         let recover = self.recover
@@ -164,7 +183,7 @@ public final class RoundtableServer: @unchecked Sendable {
         for item in items {
             switch item {
             case .tick: housekeeping()
-            case .durable(let ticket, let ok): released(upTo: ticket, ok: ok)
+            case .durableReady: drainDurableReports()
             case .recovered(let c):
                 coordinator = c
                 ready = true
@@ -215,7 +234,7 @@ public final class RoundtableServer: @unchecked Sendable {
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
         maybeSnapshot(now: now)
-        if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
+        if storageFailing && pendingHead == pending.count && !reloading && now - storageFailingSince >= 1, let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
             reloading = true
             let limits = config.limits
@@ -259,39 +278,66 @@ public final class RoundtableServer: @unchecked Sendable {
             }
             return
         }
-        if pending.isEmpty {
+        if pendingHead == pending.count {
             execute(effects)
         } else {
             pending.append((lastTicket, effects))
         }
     }
 
-    private func released(upTo ticket: UInt64, ok: Bool) {
+    private func drainDurableReports() {
+        let d = durableReports.withLock { d -> DurableReports in
+            let taken = d
+            d.posted = false
+            d.failedFrom = nil
+            return taken
+        }
+        guard let failedFrom = d.failedFrom else {
+            released(upTo: d.okUpTo, ok: true)
+            return
+        }
+        // Tickets complete in order: successes before the first failure, the failed range, then any later successes.
+        if failedFrom > 1 { released(upTo: min(d.okUpTo, failedFrom - 1), ok: true) }
+        released(upTo: d.failedUpTo, ok: false, firstFailed: failedFrom)
+        if d.okUpTo > d.failedUpTo { released(upTo: d.okUpTo, ok: true) }
+    }
+
+    private func released(upTo ticket: UInt64, ok: Bool, firstFailed: UInt64 = 0) {
         let releasedAt = monotonicSeconds()
         stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt) }
         if ok {
-            durableTicket = max(durableTicket, ticket)
+            guard ticket > durableTicket else { return }
+            durableTicket = ticket
             journal?.durable(ticket)
             if let snap = pendingSnapshot, snap.ticket <= ticket {
                 pendingSnapshot = nil
                 dispatchSnapshot(snap.rooms, lsn: snap.lsn)
             }
         } else {
-            journal?.failed(ticket)
-            if let snap = pendingSnapshot, snap.ticket >= ticket { pendingSnapshot = nil }
+            journal?.failed(firstFailed)
+            if let snap = pendingSnapshot, snap.ticket >= firstFailed { pendingSnapshot = nil }
             if !storageFailing {
                 storageFailing = true
                 storageFailingSince = monotonicSeconds()
                 logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
             }
         }
-        while let first = pending.first, first.ticket <= ticket {
-            pending.removeFirst()
-            if ok || first.ticket < ticket {
-                execute(first.effects)
+        while pendingHead < pending.count, pending[pendingHead].ticket <= ticket {
+            let batch = pending[pendingHead]
+            pending[pendingHead].effects = []
+            pendingHead += 1
+            if ok || batch.ticket < firstFailed {
+                execute(batch.effects)
             } else {
-                refuseUndurable(first.effects)
+                refuseUndurable(batch.effects)
             }
+        }
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: pending.count < 4096)
+            pendingHead = 0
+        } else if pendingHead > 1024 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
         }
     }
 
