@@ -51,17 +51,19 @@ extension ServerStats {
     }
 
     /// The writer reported every batch up to `ticket`: time them, and the acks they released.
-    /// On a failure the failed batch's acks became errors, so only earlier tickets are timed.
-    mutating func released(upTo ticket: UInt64, ok: Bool, now: Double) {
+    /// On a failure the failed batches' acks became errors, so only tickets before the first failed one
+    /// (`firstFailed`, else `ticket` itself) are timed.
+    mutating func released(upTo ticket: UInt64, ok: Bool, now: Double, firstFailed: UInt64? = nil) {
+        let firstRefused = ok ? nil : (firstFailed ?? ticket)
         var n = 0
         while n < awaitingDurable.count && awaitingDurable[n].ticket <= ticket {
-            if ok || awaitingDurable[n].ticket < ticket { durableLatency.observe(now - awaitingDurable[n].since) }
+            if firstRefused.map({ awaitingDurable[n].ticket < $0 }) ?? true { durableLatency.observe(now - awaitingDurable[n].since) }
             n += 1
         }
         awaitingDurable.removeFirst(n)
         n = 0
         while n < awaitingAck.count && awaitingAck[n].ticket <= ticket {
-            if ok || awaitingAck[n].ticket < ticket { ackLatency.observe(now - awaitingAck[n].since) }
+            if firstRefused.map({ awaitingAck[n].ticket < $0 }) ?? true { ackLatency.observe(now - awaitingAck[n].since) }
             n += 1
         }
         awaitingAck.removeFirst(n)
@@ -204,7 +206,9 @@ extension RoundtableServer {
             "roundtable_journal_durable_latency_seconds",
             "Time from handing a batch to the journal writer to the service thread learning it is durable (fsync per storage.fsync).",
             s.durableLatency)
-        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", pending.count)
+        // Released batches may linger in `pending` with their effects emptied until the array is compacted.
+        let held = pending.reduce(0) { $0 + ($1.effects.isEmpty ? 0 : 1) }
+        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", held)
         if let journal {
             let disk = Self.folderUsage(journal.directory.journalPath)
             p.single("roundtable_journal_segments", "gauge", "Journal segment files on disk.", disk.files)
