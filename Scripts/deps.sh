@@ -9,6 +9,9 @@ if [ "${1:-}" = "--test" ]; then
   for pkg in python3 python3-pip; do
     command -v "${pkg%%-*}" >/dev/null 2>&1 || need+=("$pkg")
   done
+  # Deployment checks (nginx -t) and the cluster test (HAProxy).
+  command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+  command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

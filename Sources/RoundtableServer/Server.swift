@@ -304,7 +304,7 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func released(upTo ticket: UInt64, ok: Bool, firstFailed: UInt64 = 0) {
         let releasedAt = monotonicSeconds()
-        stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt) }
+        stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt, firstFailed: ok ? nil : firstFailed) }
         if ok {
             guard ticket > durableTicket else { return }
             durableTicket = ticket
