@@ -106,6 +106,7 @@ extension Coordinator {
         // Every tab of the member leaves with it: their token no longer works.
         for other in runtime[room.code]?.connections[m.id] ?? [] { bindings[other] = nil }
         runtime[room.code]?.connections[m.id] = nil
+        runtime[room.code]?.offlineSince[m.id] = at  // an interview partner who left is reported after the grace period
         effects.append(.send(Self.ack(["room": .string(room.code)]), ref: ref, to: [c]))
         return effects
     }

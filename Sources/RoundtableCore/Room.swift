@@ -70,6 +70,8 @@ public struct Room: Sendable {
             departedCount += 1
             memberByToken[m.tokenHash] = nil
             online.remove(id)
+            // A member who is gone frees their group seat (events for the group follow from the member.left).
+            for i in grouping.groups.indices { grouping.groups[i].members.removeAll { $0 == id } }
             return [event("member.left", at, ["member": Value(id), "reason": removed ? "removed" : "left"])]
         case .keyRotated(let hash):
             facilitatorKeyHash = hash

@@ -129,7 +129,9 @@ extension Coordinator {
         var counts: [Int: Int] = [:]
         var newcomers: [Member] = []
         for m in room.currentMembers where m.role == .member {
-            if let gname = saved[m.id], let g = byName[gname] {
+            if let gname = saved[m.id], let g = byName[gname],
+                groups.first(where: { $0.id == g })?.capacity.map({ counts[g, default: 0] < $0 }) ?? true
+            {
                 moves[m.id] = g
                 counts[g, default: 0] += 1
             } else {

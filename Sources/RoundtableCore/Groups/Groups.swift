@@ -120,7 +120,8 @@ public enum GroupOp: Sendable, Hashable {
             var moves: [MemberID: Int?] = [:]
             for m in v["moves"]?.arrayValue ?? [] {
                 guard let id = m["member"]?.intValue else { continue }
-                moves[Int(id)] = m["group"]?.intValue.map { Int($0) }
+                // `.some(nil)` is a removal; assigning nil would drop the key and lose it.
+                moves[Int(id)] = .some(m["group"]?.intValue.map { Int($0) })
             }
             self = .membership(moves)
         case "gr.saved":

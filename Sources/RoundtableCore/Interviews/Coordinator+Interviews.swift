@@ -73,6 +73,7 @@ extension Coordinator {
         let pairs = result.groups.enumerated().map { i, members in
             InterviewPair(id: i + 1, members: members, firstAsker: members[0], link: link(s, code, number, i + 1))
         }
+        runtime[code]?.partnerLeftSent.removeAll()  // pair ids restart every round
         var effects = commit(
             .interview(.round(number: number, pairs: pairs, endsAt: at + s.turnMs, unmet: result.unmetConstraints)), in: code, at: at)
         for m in result.unpaired { effects += commit(.interview(.waiting(m, since: at)), in: code, at: at) }

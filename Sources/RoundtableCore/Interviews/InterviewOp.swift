@@ -83,12 +83,15 @@ extension Room {
             interviews.phaseEndsAt = endsAt
             return [event("interview.phase", at, ["round": Value(interviews.round), "phase": .string(p.rawValue), "endsAt": .int(endsAt)])]
         case .pairSet(let p):
+            // Whoever is in this pair leaves any other pair (a rematch, or a trio formed from a waiting member);
+            // a pair left with one member is dissolved, so that member waits for a partner when they come back.
+            for i in interviews.pairs.indices where interviews.pairs[i].id != p.id {
+                interviews.pairs[i].members.removeAll { p.members.contains($0) }
+            }
+            interviews.pairs.removeAll { $0.id != p.id && $0.members.count < 2 }
             if let i = interviews.pairs.firstIndex(where: { $0.id == p.id }) {
                 interviews.pairs[i] = p
             } else {
-                // Whoever is in the new pair leaves any pair they were in (a rematch after a partner left).
-                for i in interviews.pairs.indices { interviews.pairs[i].members.removeAll { p.members.contains($0) } }
-                interviews.pairs.removeAll { $0.members.isEmpty }
                 interviews.pairs.append(p)
             }
             interviews.nextPairID = max(interviews.nextPairID, p.id + 1)
