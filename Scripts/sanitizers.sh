@@ -40,7 +40,14 @@ status=0
 run() {
     local sanitizer=$1 scratch=$2 log=/tmp/roundtable-sanitize-$1.log
     echo "== $sanitizer: building ($scratch)"
-    if ! swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" >"$log" 2>&1; then
+    # Retried: a file edited while the (long) build runs fails it with "modified during the build".
+    local built=0
+    for attempt in 1 2 3 4 5; do
+        if swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch" >"$log" 2>&1; then built=1; break; fi
+        grep -q "modified during the build" "$log" || break
+        echo "== $sanitizer: a source changed during the build; retrying ($attempt)"
+    done
+    if [ "$built" -ne 1 ]; then
         echo "== $sanitizer: BUILD FAILED (see $log)"; tail -20 "$log"; status=1; return
     fi
     echo "== $sanitizer: testing"

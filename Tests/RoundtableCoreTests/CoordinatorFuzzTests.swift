@@ -43,8 +43,8 @@ struct FuzzRandom {
     mutating func pick<T>(_ xs: [T]) -> T { xs[int(0...xs.count - 1)] }
 }
 
-/// Error codes a reply may carry: docs/PROTOCOL.md "Errors", plus the codes of the interview and group
-/// requests, which the code has but PROTOCOL.md does not document yet (reported in docs/SECURITY.md).
+/// Error codes a reply may carry: the table in docs/PROTOCOL.md "Errors" (the session codes were added
+/// to it in 0974acb).
 enum KnownCodes {
     static let documented: Set<String> = [
         "bad_json", "invalid_field", "too_large", "unknown_type", "binary_unsupported", "rate_limited", "not_ready",
@@ -52,11 +52,11 @@ enum KnownCodes {
         "room_not_found", "bad_credentials", "room_full", "member_not_found", "need_not_found", "limit_reached",
         "no_needs", "poll_not_found", "poll_open", "poll_not_open", "poll_closed", "invalid_ballot", "no_ballot",
     ]
-    static let undocumentedSession: Set<String> = [
+    static let session: Set<String> = [
         "group_full", "group_not_found", "grouping_not_found", "highlight_not_found", "interviews_active",
         "interviews_inactive", "no_groups", "not_in_group", "timer_not_found",
     ]
-    static let all = documented.union(undocumentedSession)
+    static let all = documented.union(session)
 }
 
 /// One fuzz run: a coordinator, a model of what the generator knows, and the invariant checks.
@@ -425,14 +425,9 @@ func firstDifference(_ a: Value, _ b: Value, path: String = "") -> String {
 /// Invariant violations already reported (see CoordinatorFuzzRegressions), so a run stays green until
 /// they are fixed while anything new still fails. Remove an entry once its fix lands.
 enum KnownFuzzIssue {
+    /// Found and fixed so far (44f5c68): groups.apply ignoring capacity; gr.members removals lost at replay.
     static func matching(_ failure: String) -> String? {
-        if failure.contains("members, capacity") {
-            return "groups.apply ignores capacity (Coordinator+Groups.swift applyGrouping)"
-        }
-        if failure.contains("replayed snapshot differs") && (failure.contains(" at .grouping") || failure.contains(" at .seq")) {
-            return "gr.members journal op drops removals on decode (Groups.swift GroupOp.init(value:))"
-        }
-        return nil
+        nil
     }
 }
 
@@ -476,9 +471,9 @@ enum FuzzConfig {
     }
 }
 
-/// Crashes and invariant violations the fuzzer found, reduced to a few requests. Each is wrapped in
-/// `withKnownIssue` until Sources/ is fixed; when a fix lands the wrapper reports "known issue was not
-/// recorded" and should be removed.
+/// Invariant violations the fuzzer found, reduced to a few requests. An open one is wrapped in
+/// `withKnownIssue` until Sources/ is fixed (the wrapper then reports "known issue was not recorded" and
+/// should be removed); the fixed ones stay as plain regression tests.
 @Suite struct CoordinatorFuzzRegressions {
     /// `poll.create` with `open: true` whose open fails must leave no trace (fixed in 5520ac0; kept as a guard).
     @Test func createAndOpenThatFailsLeavesNoTrace() {
@@ -495,8 +490,8 @@ enum FuzzConfig {
         #expect(fresh.rooms[code]!.snapshotValue == h.coordinator.rooms[code]!.snapshotValue)
     }
 
-    /// `groups.apply` puts members back into the group of the saved name without checking its capacity
-    /// (Coordinator+Groups.swift, applyGrouping: `if let gname = saved[m.id], let g = byName[gname]`).
+    /// `groups.apply` put members back into the group of the saved name without checking its capacity
+    /// (Coordinator+Groups.swift, applyGrouping). Fixed in 44f5c68.
     @Test func applyingASavedGroupingRespectsCapacity() {
         var h = Harness()
         let (code, _, _) = h.createRoom()
@@ -508,16 +503,14 @@ enum FuzzConfig {
         #expect(h.send(1, .createGroups(.assigned, [.init(name: "G", capacity: 1)]))["type"] == "ack")
         _ = h.send(1, .applyGrouping("s"))
         let g = h.coordinator.rooms[code]!.grouping.groups[0]
-        withKnownIssue("applyGrouping ignores capacity for saved placements") {
-            #expect(g.members.count <= 1)
-        }
+        #expect(g.members.count <= 1)
     }
 
-    /// A `gr.members` op that takes a member out of every group journals `"group": null`; decoding does
-    /// `moves[id] = m["group"]?.intValue.map { Int($0) }`, and assigning a nil `Int?` through an optional
-    /// chain *removes* the key, so replay drops the removal (Groups.swift, GroupOp.init(value:), "gr.members").
-    /// After a restart the member is back in the group, and the room's seq is lower than before the
-    /// restart (the `group.changed` events are missing), so seq numbers are reused.
+    /// A `gr.members` op that takes a member out of every group journals `"group": null`; decoding did
+    /// `moves[id] = m["group"]?.intValue.map { Int($0) }`, and assigning a nil through that optional chain
+    /// *removes* the key, so replay dropped the removal (Groups.swift, GroupOp.init(value:)): after a
+    /// restart the member was back in the group and the room's seq was lower than before (seq reuse).
+    /// Fixed in 44f5c68.
     @Test func leavingAGroupSurvivesReplay() {
         var h = Harness()
         let (code, _, _) = h.createRoom()
@@ -528,9 +521,7 @@ enum FuzzConfig {
         #expect(h.coordinator.rooms[code]!.grouping.groups[0].members.isEmpty)
         var fresh = Coordinator(entropy: SeededEntropy(seed: 1), hasher: TestHasher())
         for j in h.journal { try? fresh.replay(j) }
-        withKnownIssue("gr.members decode drops null targets") {
-            #expect(fresh.rooms[code]!.grouping.groups[0].members.isEmpty)
-            #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
-        }
+        #expect(fresh.rooms[code]!.grouping.groups[0].members.isEmpty)
+        #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
     }
 }

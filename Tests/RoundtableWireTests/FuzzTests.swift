@@ -442,7 +442,6 @@ enum KnownCodesForWire {
         "storage_unavailable", "not_joined", "already_joined", "not_allowed", "not_facilitator", "too_many_rooms",
         "room_not_found", "bad_credentials", "room_full", "member_not_found", "need_not_found", "limit_reached",
         "no_needs", "poll_not_found", "poll_open", "poll_not_open", "poll_closed", "invalid_ballot", "no_ballot",
-        // Interviews and groups: in the code, not yet in docs/PROTOCOL.md.
         "group_full", "group_not_found", "grouping_not_found", "highlight_not_found", "interviews_active",
         "interviews_inactive", "no_groups", "not_in_group", "timer_not_found",
     ]
