@@ -133,11 +133,13 @@ extension Coordinator {
         var effects = commit(.departed(id, removed: true), in: room.code, at: at)
         let theirs = runtime[room.code]?.connections[id] ?? []
         runtime[room.code]?.connections[id] = nil
+        runtime[room.code]?.offlineSince[id] = at
+        // The ack first: a facilitator removing themselves must still get their reply before the close.
+        effects.append(.send(Self.ack(), ref: ref, to: [c]))
         for other in theirs {
             bindings[other] = nil
             effects.append(.close(other, code: 4001, reason: "removed from the room"))
         }
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
         return effects
     }
 

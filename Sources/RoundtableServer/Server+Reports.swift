@@ -53,7 +53,7 @@ extension RoundtableServer {
         guard ready else {
             return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
         }
-        let code = parts[2].uppercased()
+        let code = Crockford.normalize(String(parts[2]))
         guard let room = coordinator.rooms[code] else {
             return reportError(wsi, 404, "room_not_found", "no room has this code")
         }

@@ -251,6 +251,11 @@ public final class RoundtableServer: @unchecked Sendable {
             }
         }
         let deadline = now - Double(config.joinTimeoutSeconds)
+        // Tabs detached by another tab's room.leave (or a removal) are unjoined now: their deadline starts here.
+        for c in connections.values where c.joined && coordinator.binding(of: c.id) == nil {
+            c.joined = false
+            c.openedAt = now
+        }
         for c in connections.values where !c.joined && c.closing == nil && c.openedAt < deadline {
             scheduleClose(c, code: 1008, reason: "no room.join within \(config.joinTimeoutSeconds) s")
         }

@@ -358,7 +358,8 @@ extension Value.Object {
         #expect(now2?.members.sorted() == [2, 6])
         #expect(iv.pairs.filter { $0.members.contains(2) }.count == 1)
         #expect(!iv.pairs.contains { $0.members.contains(2) && $0.members.contains(gone) })
-        #expect(iv.waiting.isEmpty)
+        // The partner who dropped out is left alone, so they wait for a new partner (paired once back online).
+        #expect(iv.waiting.map(\.member) == [gone])
         #expect(h.ivGot(2, "interview.assigned").first?.partnerIDs == [6])
         #expect(h.ivGot(6, "interview.assigned").first?.partnerIDs == [2])
         #expect(h.ivGot(2, "interview.assigned").first?["link"] == .string("https://meet.example.org/\(code)-1-\(now2?.id ?? -1)"))
@@ -404,7 +405,7 @@ extension Value.Object {
         #expect(h.send(2, .rematch)["waiting"] == true)
         h.ivTick(h.now + 31_000)
         let iv = h.ivRoomState(code).interviews
-        #expect(iv.waiting.isEmpty)
+        #expect(iv.waiting.map(\.member) == [gone])  // only the absent partner, left alone, waits
         #expect(iv.pairs.contains { $0.members.count == 3 && $0.members.contains(2) }, "2 joined a trio")
         do {
             #expect(iv.pairs.filter { $0.members.contains(2) }.count == 1)

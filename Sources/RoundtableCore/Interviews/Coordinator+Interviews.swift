@@ -8,6 +8,8 @@ extension Coordinator {
         var s = s
         if !(10_000...7_200_000).contains(s.turnMs) { throw .invalidField("turnSeconds", "must be 10...7200") }
         if !(0...7_200_000).contains(s.reportMs) { throw .invalidField("reportSeconds", "must be 0...7200") }
+        if !(0...3_600_000).contains(s.lateJoinGraceMs) { throw .invalidField("lateJoinGraceSeconds", "must be 0...3600") }
+        if !(0...3_600_000).contains(s.partnerGraceMs) { throw .invalidField("partnerGraceSeconds", "must be 0...3600") }
         if s.prompts.count > limits.maxTags { throw .tooLarge("prompts", limit: limits.maxTags) }
         var prompts: [String] = []
         for p in s.prompts { prompts.append(try Self.text(p, "prompts", limit: limits.maxTextLength, required: true)) }
@@ -128,6 +130,7 @@ extension Coordinator {
 
     mutating func rematch(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         let (room, m) = try caller(c)
+        guard m.role == .member else { throw DomainError("not_allowed", "facilitators and observers are not paired for interviews") }
         guard room.interviews.active, room.interviews.phase != .done else {
             throw DomainError("interviews_inactive", "no interview round is running")
         }

@@ -88,6 +88,10 @@ extension Room {
             for i in interviews.pairs.indices where interviews.pairs[i].id != p.id {
                 interviews.pairs[i].members.removeAll { p.members.contains($0) }
             }
+            // Someone left alone by this change waits for a new partner (paired at the next tick if online).
+            for lone in interviews.pairs where lone.id != p.id && lone.members.count == 1 {
+                if !interviews.waiting.contains(where: { $0.member == lone.members[0] }) { interviews.waiting.append((lone.members[0], at)) }
+            }
             interviews.pairs.removeAll { $0.id != p.id && $0.members.count < 2 }
             if let i = interviews.pairs.firstIndex(where: { $0.id == p.id }) {
                 interviews.pairs[i] = p
