@@ -7,6 +7,7 @@ public enum Command: Sendable, Hashable {
     case updateMember(MemberUpdate)
     case removeMember(MemberID)
     case rotateKey
+    case setPasscode(String?)
     case submitNeed(text: String, tags: [String])
     case editNeed(Int, text: String?, tags: [String]?)
     case mergeNeeds(into: Int, from: [Int])
@@ -42,10 +43,13 @@ public enum Command: Sendable, Hashable {
         public var settings: RoomSettings
         /// Checked by the server, not the domain: room creation is a node policy.
         public var createToken: String?
+        /// Optional passcode new members must give to join (besides the room code).
+        public var passcode: String?
         public init(
             title: String, name: String, organization: String = "", settings: RoomSettings = RoomSettings(),
-            createToken: String? = nil
+            createToken: String? = nil, passcode: String? = nil
         ) {
+            self.passcode = passcode
             self.createToken = createToken
             self.title = title
             self.name = name
@@ -62,10 +66,12 @@ public enum Command: Sendable, Hashable {
         public var facilitatorKey: String?
         public var token: String?
         public var since: UInt64?
+        public var passcode: String?
         public init(
             code: String, name: String? = nil, organization: String? = nil, role: Role = .member,
-            facilitatorKey: String? = nil, token: String? = nil, since: UInt64? = nil
+            facilitatorKey: String? = nil, token: String? = nil, since: UInt64? = nil, passcode: String? = nil
         ) {
+            self.passcode = passcode
             self.code = code
             self.name = name
             self.organization = organization

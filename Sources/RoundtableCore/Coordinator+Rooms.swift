@@ -20,6 +20,10 @@ extension Coordinator {
         var settings = r.settings
         settings.presenceEventsUpTo = limits.presenceEventsUpTo
         var effects = commit(.created(title: title, facilitatorKeyHash: hasher.digest(key), settings: settings), in: code, at: at)
+        if let p = r.passcode {
+            let pass = try Self.text(p, "passcode", limit: limits.maxNameLength, required: true)
+            effects += commit(.passcodeSet(hash: hasher.digest(pass)), in: code, at: at)
+        }
         let member = Member(
             id: 1, name: name, organization: org, role: .facilitator, tokenHash: hasher.digest(token), joinedAt: at)
         effects += commit(.joined(member), in: code, at: at)
@@ -53,6 +57,11 @@ extension Coordinator {
             role = .facilitator
         } else if role == .facilitator {
             throw DomainError("bad_credentials", "joining as facilitator needs the facilitator key")
+        } else if let need = rooms[code]!.passcodeHash {
+            // New members need the passcode too; a resume token or the facilitator key stands in for it.
+            guard let given = j.passcode, constantTimeEquals(hasher.digest(given), need) else {
+                throw DomainError("bad_credentials", "this room needs its passcode (passcode)")
+            }
         }
         if rooms[code]!.currentMemberCount >= limits.maxMembersPerRoom {
             throw DomainError("room_full", "this room already has its maximum of \(limits.maxMembersPerRoom) members")
@@ -143,6 +152,15 @@ extension Coordinator {
         return effects
     }
 
+    mutating func setPasscode(_ p: String?, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let code = try facilitator(c).room.code
+        var hash: String?
+        if let p { hash = hasher.digest(try Self.text(p, "passcode", limit: limits.maxNameLength, required: true)) }
+        var effects = commit(.passcodeSet(hash: hash), in: code, at: at)
+        effects.append(.send(Self.ack(["passcodeRequired": .bool(hash != nil)]), ref: ref, to: [c]))
+        return effects
+    }
+
     mutating func rotateKey(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         let (room, _) = try facilitator(c)
         let key = randomSecret(from: &entropy)
@@ -165,7 +183,7 @@ extension Coordinator {
         let online = runtime[code]?.connections ?? [:]
         var body: Value.Object = [
             "room": .string(code), "protocol": Value(ProtocolVersion.current), "seq": .int(Int64(room.seq)), "title": .string(room.title),
-            "createdAt": .int(room.createdAt), "settings": room.settings.value,
+            "createdAt": .int(room.createdAt), "settings": room.settings.value, "passcodeRequired": .bool(room.passcodeHash != nil),
             "you": me.profile(online: true),
         ]
         let all = room.currentMembers

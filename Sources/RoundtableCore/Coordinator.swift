@@ -61,6 +61,7 @@ public struct Coordinator {
         case .updateMember(let u): return try updateMember(u, ref: ref, from: c, at: at)
         case .removeMember(let id): return try removeMember(id, ref: ref, from: c, at: at)
         case .rotateKey: return try rotateKey(ref: ref, from: c, at: at)
+        case .setPasscode(let p): return try setPasscode(p, ref: ref, from: c, at: at)
         case .submitNeed(let text, let tags): return try submitNeed(text: text, tags: tags, ref: ref, from: c, at: at)
         case .editNeed(let id, let text, let tags): return try editNeed(id, text: text, tags: tags, ref: ref, from: c, at: at)
         case .mergeNeeds(let into, let from): return try mergeNeeds(into: into, from: from, ref: ref, from: c, at: at)

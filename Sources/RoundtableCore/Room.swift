@@ -8,6 +8,8 @@ public struct Room: Sendable {
     public internal(set) var createdAt: Millis = 0
     public internal(set) var settings = RoomSettings()
     public internal(set) var facilitatorKeyHash: String = ""
+    /// SHA-256 of the room passcode new members must give, if the facilitator set one.
+    public internal(set) var passcodeHash: String?
     /// Seq of the last event; the next event gets `seq + 1`.
     public internal(set) var seq: UInt64 = 0
     public internal(set) var members: [MemberID: Member] = [:]
@@ -76,6 +78,9 @@ public struct Room: Sendable {
         case .keyRotated(let hash):
             facilitatorKeyHash = hash
             return [event("room.keyRotated", at, [:])]
+        case .passcodeSet(let hash):
+            passcodeHash = hash
+            return [event("room.passcodeChanged", at, ["passcodeRequired": .bool(hash != nil)])]
         case .needAdded, .needEdited, .needsMerged, .needRemoved:
             return applyNeedOp(op, at: at)
         case .pollCreated, .pollOpened, .pollClosed, .voteCast, .voteRetracted:

@@ -9,6 +9,8 @@ public enum RoomOp: Sendable, Hashable {
     case updated(MemberID, name: String, organization: String, expertise: [String], bio: String)
     case departed(MemberID, removed: Bool)
     case keyRotated(facilitatorKeyHash: String)
+    /// The room's passcode (hashed), or nil to open the room to anyone with its code.
+    case passcodeSet(hash: String?)
     case needAdded(Need)
     case needEdited(Int, text: String, tags: [String])
     case needsMerged(into: Int, from: [Int])
@@ -98,6 +100,8 @@ extension RoomOp {
             ["op": "departed", "member": Value(id), "removed": .bool(removed)]
         case .keyRotated(let hash):
             ["op": "keyRotated", "keyHash": .string(hash)]
+        case .passcodeSet(let hash):
+            ["op": "passcodeSet", "hash": Value(hash)]
         case .needAdded(let n):
             ["op": "needAdded", "need": n.journalValue]
         case .needEdited(let id, let text, let tags):
@@ -155,6 +159,8 @@ extension RoomOp {
         case "keyRotated":
             guard let hash = v["keyHash"]?.stringValue else { throw OpDecodingError("keyRotated: missing keyHash") }
             self = .keyRotated(facilitatorKeyHash: hash)
+        case "passcodeSet":
+            self = .passcodeSet(hash: v["hash"]?.stringValue)
         case "needAdded":
             guard let n = v["need"] else { throw OpDecodingError("needAdded: missing need") }
             self = .needAdded(try Need(journal: n))

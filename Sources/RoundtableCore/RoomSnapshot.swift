@@ -35,6 +35,7 @@ extension Room {
                     Value.Object(p.ballots.keys.sorted().map { ($0, Value.object(p.ballots[$0]!.value)) }))
                 return .object(v)
             })
+        if let passcodeHash { o["passcodeHash"] = .string(passcodeHash) }
         o["interviews"] = interviews.snapshotValue
         o["grouping"] = grouping.snapshotValue
         return .object(o)
@@ -49,6 +50,7 @@ extension Room {
         createdAt = v["createdAt"]?.intValue ?? 0
         settings = RoomSettings(value: v["settings"])
         facilitatorKeyHash = v["keyHash"]?.stringValue ?? ""
+        passcodeHash = v["passcodeHash"]?.stringValue
         self.seq = UInt64(seq)
         for mv in v["members"]?.arrayValue ?? [] {
             let m = try Member(journal: mv)

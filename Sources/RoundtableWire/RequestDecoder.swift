@@ -69,7 +69,7 @@ public enum RequestDecoder {
                 .init(
                     title: try f.string("title"), name: try f.string("name"),
                     organization: try f.optionalString("organization") ?? "", settings: try settings(f),
-                    createToken: try f.optionalString("createToken")))
+                    createToken: try f.optionalString("createToken"), passcode: try f.optionalString("passcode")))
         case "room.join":
             let roleName = try f.optionalString("role") ?? "member"
             guard let role = Role(rawValue: roleName) else {
@@ -85,11 +85,13 @@ public enum RequestDecoder {
                     code: try f.string("room"), name: try f.optionalString("name"),
                     organization: try f.optionalString("organization"), role: role,
                     facilitatorKey: try f.optionalString("facilitatorKey"), token: try f.optionalString("token"),
-                    since: since.map(UInt64.init)))
+                    since: since.map(UInt64.init), passcode: try f.optionalString("passcode")))
         case "room.leave":
             return .leave
         case "room.rotateKey":
             return .rotateKey
+        case "room.setPasscode":
+            return .setPasscode(try f.optionalString("passcode"))
         case "member.update":
             return .updateMember(
                 .init(

@@ -173,4 +173,20 @@ import Testing
         for e in h.journal { try? fresh.replay(e) }
         #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
     }
+
+    @Test func passcodeGuardsNewMembersNotReturningOnes() {
+        var h = Harness()
+        let ack = h.send(1, .createRoom(.init(title: "Private", name: "Fay", passcode: "tulip")))
+        let code = ack["room"]!.stringValue!
+        #expect(h.coordinator.rooms[code]!.passcodeHash == "h(tulip)")
+        #expect(h.send(2, .join(.init(code: code, name: "Ann")))["code"] == "bad_credentials")
+        #expect(h.send(2, .join(.init(code: code, name: "Ann", passcode: "rose")))["code"] == "bad_credentials")
+        let ann = h.send(2, .join(.init(code: code, name: "Ann", passcode: "tulip")))
+        #expect(ann["type"] == "ack")
+        h.disconnect(2)
+        #expect(h.send(3, .join(.init(code: code, token: ann["token"]!.stringValue!)))["type"] == "ack")  // token suffices
+        #expect(h.send(3, .setPasscode(nil))["code"] == "not_facilitator")
+        #expect(h.send(1, .setPasscode(nil))["passcodeRequired"] == false)
+        #expect(h.send(4, .join(.init(code: code, name: "Bob")))["type"] == "ack")
+    }
 }

@@ -7,8 +7,10 @@
 // 3. The strategy's wish: members of different organizations (`crossOrganization`), or a member's
 //    interests meeting the partner's expertise (`needExpertise`). `random` has no wish.
 //
-// The search is a seeded greedy pass followed by exchanges of single members between groups that
-// strictly lower the cost (see `PairingEngine`). It is deterministic for one input and seed.
+// The search is a seeded greedy pass, then exchanges of single members between groups and
+// augmenting paths, each taken only if it strictly lowers the cost (see `PairingEngine`); small
+// rooms that end imperfect are retried from a few more seeded orders. It is deterministic for one
+// input and seed.
 
 /// How the facilitator wants members to meet.
 public enum PairingStrategy: String, Sendable, Hashable, CaseIterable {
@@ -35,6 +37,7 @@ public struct PairKey: Sendable, Hashable {
 
 /// What pairing needs to know about one member.
 public struct PairingCandidate: Sendable, Hashable {
+    /// The member; unique within one call.
     public var id: MemberID
     /// Compared exactly (the caller normalizes case and spacing). Empty means "none": such a member
     /// is never in a same-organization pair.
@@ -44,6 +47,7 @@ public struct PairingCandidate: Sendable, Hashable {
     /// Tags the member can speak to.
     public var expertise: Set<String>
 
+    /// A candidate; organization and tags default to none.
     public init(id: MemberID, organization: String = "", interests: Set<String> = [], expertise: Set<String> = []) {
         self.id = id
         self.organization = organization
@@ -81,6 +85,7 @@ public struct PairingResult: Sendable, Hashable {
     /// is left.
     public var unmetConstraints: Int
 
+    /// A result with the given groups and counts (everything empty or zero by default).
     public init(
         groups: [[MemberID]] = [], unpaired: [MemberID] = [], repeatedPairs: Int = 0,
         sameOrganizationPairs: Int = 0, expertiseMatches: Int = 0, unmetConstraints: Int = 0

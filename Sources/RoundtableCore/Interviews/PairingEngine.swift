@@ -15,8 +15,12 @@
 ///    Candidate groups: all of them for a repeat or a same-organization pair (an O(groups) scan that
 ///    stops at the first improvement), and for a missing expertise match only the groups of members
 ///    who would match someone in the group, since only a new match can lower that cost.
-///    At a fixed point no single exchange improves the arrangement; a work budget (linear in the room
-///    size) bounds pathological rooms, such as one organization with most of the members.
+///    At a fixed point no single exchange improves the arrangement.
+/// 3. Augmenting paths (`augmentingPaths`) for what exchanges cannot fix: chains of good pairs that
+///    turn a costly pair into good ones, as in a maximum matching on the zero-cost edges. Steps 2 and
+///    3 alternate until neither finds anything.
+/// A work budget (linear in the room size) bounds pathological rooms, and for `crossOrganization`
+/// the search stops early once it reaches the forced minimum of same-organization pairs.
 struct PairingEngine {
     let room: PairingRoom
     /// Groups in slots of three; the third is -1 for a pair.
