@@ -335,6 +335,22 @@ enum PairingGen {
         }
     }
 
+    /// A match that only a repeat elsewhere would allow is still counted as unmet: x and z match,
+    /// but pairing them would make y meet w again, and x–w is a repeat too. The only fresh
+    /// arrangement is x–y, z–w, where x and z are stranded (each of the two pairs counts once).
+    @Test func needExpertiseCountsStrandedPairs() {
+        let (x, y, z, w) = (1, 2, 3, 4)
+        let candidates = [
+            PairingCandidate(id: x, interests: ["t"]), PairingCandidate(id: y),
+            PairingCandidate(id: z, expertise: ["t"]), PairingCandidate(id: w),
+        ]
+        for seed in 0..<10 as Range<UInt64> {
+            let r = Pairing.pair(candidates, strategy: .needExpertise, history: [PairKey(y, w), PairKey(x, w)], seed: seed)
+            #expect(r.groups == [[x, y], [z, w]] && r.repeatedPairs == 0 && r.expertiseMatches == 0)
+            #expect(r.unmetConstraints == 2)
+        }
+    }
+
     /// Members who need what nobody offers cost nothing beyond the repeats: their wish cannot be met.
     @Test func needExpertiseWithoutAnyPossibleMatch() {
         let candidates = (0..<8).map { PairingCandidate(id: $0, interests: ["need\($0)"], expertise: ["skill\($0)"]) }
@@ -392,11 +408,16 @@ enum PairingGen {
 @Suite struct PairingBench {
     static let enabled = ProcessInfo.processInfo.environment["ROUNDTABLE_BENCH"] == "1"
 
+    enum Shape: String { case typical, dominant = "70% one org", sparse = "400 tags" }
+
     /// A room like a large community: 8 organizations of uneven size, 40 need tags, 1–3 interests
-    /// and 1–2 areas of expertise each, plus `history` from five earlier random rounds.
-    static func room(_ n: Int, dominant: Bool = false) -> (candidates: [PairingCandidate], history: Set<PairKey>) {
+    /// and 1–2 areas of expertise each, plus `history` from five earlier random rounds. `dominant`
+    /// puts 70% in one organization (same-organization pairs are forced); `sparse` draws tags from
+    /// 400, so matches are rare and the need-expertise search has to work for them.
+    static func room(_ n: Int, _ shape: Shape) -> (candidates: [PairingCandidate], history: Set<PairKey>) {
         var rng = PairingRNG(seed: UInt64(n))
-        let weights = dominant ? [70, 5, 5, 5, 5, 4, 3, 3] : [25, 20, 15, 12, 10, 8, 6, 4]
+        let weights = shape == .dominant ? [70, 5, 5, 5, 5, 4, 3, 3] : [25, 20, 15, 12, 10, 8, 6, 4]
+        let tags = shape == .sparse ? 400 : 40
         func organization(_ rng: inout PairingRNG) -> String {
             var r = Int.random(in: 0..<100, using: &rng)
             for (i, w) in weights.enumerated() {
@@ -408,8 +429,8 @@ enum PairingGen {
         let candidates = (1...n).map { id in
             PairingCandidate(
                 id: id, organization: organization(&rng),
-                interests: Set((0..<Int.random(in: 1...3, using: &rng)).map { _ in "tag\(Int.random(in: 0..<40, using: &rng))" }),
-                expertise: Set((0..<Int.random(in: 1...2, using: &rng)).map { _ in "tag\(Int.random(in: 0..<40, using: &rng))" })
+                interests: Set((0..<Int.random(in: 1...3, using: &rng)).map { _ in "tag\(Int.random(in: 0..<tags, using: &rng))" }),
+                expertise: Set((0..<Int.random(in: 1...2, using: &rng)).map { _ in "tag\(Int.random(in: 0..<tags, using: &rng))" })
             )
         }
         var history = Set<PairKey>()
@@ -420,11 +441,11 @@ enum PairingGen {
     }
 
     @Test(.enabled(if: enabled)) func pairingBench() {
-        let runs = 7
-        print("| members | strategy | median ms | min ms | max ms | repeats | same-org pairs | matched pairs | unmet |")
-        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-        for (n, dominant) in [(500, false), (2_000, false), (10_000, false), (10_000, true)] {
-            let (candidates, history) = Self.room(n, dominant: dominant)
+        let runs = 9
+        print("| members | room | strategy | median ms | min ms | max ms | repeats | same-org pairs | matched pairs | unmet |")
+        print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for (n, shape) in [(500, Shape.typical), (2_000, .typical), (10_000, .typical), (2_000, .sparse), (10_000, .sparse), (10_000, .dominant)] {
+            let (candidates, history) = Self.room(n, shape)
             for strategy in PairingStrategy.allCases {
                 var times: [Double] = []
                 var last = PairingResult()
@@ -438,9 +459,13 @@ enum PairingGen {
                 times.sort()
                 let pairs = last.groups.reduce(0) { $0 + ($1.count == 3 ? 3 : 1) }
                 func share(_ k: Int) -> String { "\(k) (\(String(format: "%.1f", 100 * Double(k) / Double(pairs)))%)" }
-                let label = dominant ? "\(n) (70% one org)" : "\(n)"
-                print("| \(label) | \(strategy.rawValue) | \(String(format: "%.1f", times[runs / 2])) | \(String(format: "%.1f", times[0])) | \(String(format: "%.1f", times[runs - 1])) | \(share(last.repeatedPairs)) | \(share(last.sameOrganizationPairs)) | \(share(last.expertiseMatches)) | \(last.unmetConstraints) |")
+                func ms(_ t: Double) -> String { String(format: "%.1f", t) }
+                print("| \(n) | \(shape.rawValue) | \(strategy.rawValue) | \(ms(times[runs / 2])) | \(ms(times[0])) | \(ms(times[runs - 1])) | \(share(last.repeatedPairs)) | \(share(last.sameOrganizationPairs)) | \(share(last.expertiseMatches)) | \(last.unmetConstraints) |")
                 #expect(last.groups.reduce(0) { $0 + $1.count } == n)
+            }
+            if shape == .dominant {
+                let largest = Dictionary(grouping: candidates, by: \.organization).values.map(\.count).max()!
+                print("largest organization: \(largest) of \(n); forced same-organization pairs: \(max(0, 2 * largest - n) / 2)")
             }
         }
     }
