@@ -404,7 +404,7 @@ enum PairingGen {
 }
 
 /// Timings for docs/bench/pairing.md. Off by default; run in release:
-/// `ROUNDTABLE_BENCH=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-pairing --filter PairingBench`
+/// `ROUNDTABLE_BENCH=1 swift test -c release --scratch-path .build-pairing --filter PairingBench` (see docs/bench/pairing.md)
 @Suite struct PairingBench {
     static let enabled = ProcessInfo.processInfo.environment["ROUNDTABLE_BENCH"] == "1"
 
