@@ -211,9 +211,8 @@ extension Coordinator {
         if case .created = op, rooms[entry.room] == nil {
             rooms[entry.room] = Room(code: entry.room)
         }
-        guard var room = rooms[entry.room] else { throw OpDecodingError("op for unknown room \(entry.room)") }
-        _ = room.apply(op, at: entry.at)
-        rooms[entry.room] = room
+        guard rooms[entry.room] != nil else { throw OpDecodingError("op for unknown room \(entry.room)") }
+        _ = rooms[entry.room]!.apply(op, at: entry.at)  // in place: a copy would copy-on-write the room per event
     }
 
     /// Called once recovery is done: nobody is online until they reconnect.
