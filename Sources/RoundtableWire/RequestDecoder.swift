@@ -212,7 +212,7 @@ public enum RequestDecoder {
             return .startTimer(seconds: Int(seconds), label: try f.optionalString("label") ?? "", group: f.object["group"] == nil ? nil : try f.id("group"))
         case "timer.stop": return .stopTimer(try f.id("timer"))
         default:
-            throw DomainError("unknown_type", "unknown request type \"\(type.prefix(64))\"")
+            throw DomainError("unknown_type", "unknown request type \"\(String(type.unicodeScalars.prefix(64)))\"")
         }
     }
 
