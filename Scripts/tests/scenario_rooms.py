@@ -142,3 +142,33 @@ async def test_tls_wss_round_trip_and_old_protocols_refused(server):
         pass
 
 test_tls_wss_round_trip_and_old_protocols_refused.server_args = {"tls": True}
+
+
+async def test_inspect_summarizes_a_stopped_servers_folder_without_changing_it(server):
+    import hashlib
+    import os
+    import subprocess
+    fac, created, _ = await create_room(server, title="Inspect me")
+    await fac.request("need.submit", text="Funding", tags=["money"])
+    await fac.close()
+    server.stop()
+    data = os.path.join(server.data, "d")
+
+    def digest():
+        h = hashlib.sha256()
+        for root, _, files in sorted(os.walk(data)):
+            for f in sorted(files):
+                if f != "LOCK":
+                    h.update(open(os.path.join(root, f), "rb").read())
+        return h.hexdigest()
+
+    before = digest()
+    binary = os.path.join(os.path.dirname(__file__), "..", "..", ".build/debug/roundtable")
+    out = subprocess.run([binary, "inspect", data, "--events"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert f'room {created["room"]} "Inspect me"' in out.stdout, out.stdout
+    assert "needs 1" in out.stdout and "journal segments:" in out.stdout
+    events = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    assert any(e["op"]["op"] == "needAdded" for e in events), events[-3:]
+    assert [e["lsn"] for e in events] == list(range(events[0]["lsn"], events[0]["lsn"] + len(events)))
+    assert digest() == before, "inspect changed the data folder"

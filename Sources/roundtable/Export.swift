@@ -60,28 +60,8 @@ struct Export: ParsableCommand {
     /// temporary copy: the original folder may belong to a stopped server whose files must stay untouched.
     /// Voter keys are not copied: exports never need them, and they only link ballots to members.
     static func recover(_ dataDir: String, logger: Logger) throws -> Coordinator {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: dataDir + "/journal") || fm.fileExists(atPath: dataDir + "/snapshots") else {
-            throw ValidationError("\(dataDir) is not a Roundtable data folder (no journal/ or snapshots/)")
-        }
-        let copy = NSTemporaryDirectory() + "roundtable-export-\(getpid())"
-        try? fm.removeItem(atPath: copy)
-        try fm.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: copy) }
-        for sub in ["journal", "snapshots"] where fm.fileExists(atPath: dataDir + "/" + sub) {
-            try fm.copyItem(atPath: dataDir + "/" + sub, toPath: copy + "/" + sub)
-        }
-        var coordinator = Coordinator(entropy: SystemEntropy(), hasher: SHA256Hasher())
-        var after: UInt64 = 0
-        if let snap = try SnapshotStore.loadNewestValid(directory: copy, logger: logger) {
-            try coordinator.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
-            after = snap.lsn
-        }
-        let scan = try JournalReader.scan(directory: copy, after: after, logger: logger)
-        for r in scan.records {
-            try coordinator.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
-        }
-        coordinator.finishRecovery()
-        return coordinator
+        let copy = try DataFolderCopy(of: dataDir, purpose: "export")
+        defer { copy.remove() }
+        return try copy.recover(logger: logger).coordinator
     }
 }
