@@ -172,3 +172,26 @@ async def test_inspect_summarizes_a_stopped_servers_folder_without_changing_it(s
     assert any(e["op"]["op"] == "needAdded" for e in events), events[-3:]
     assert [e["lsn"] for e in events] == list(range(events[0]["lsn"], events[0]["lsn"] + len(events)))
     assert digest() == before, "inspect changed the data folder"
+
+
+async def test_origin_allow_list_and_create_token(server):
+    good = await Client.connect(server, origin="https://good.example")
+    ack = await good.request("room.create", title="T", name="F")
+    assert ack["code"] == "not_allowed", ack  # createToken is configured: loopback alone is not enough
+    ack = await good.request("room.create", title="T", name="F", createToken="wrong")
+    assert ack["code"] == "not_allowed", ack
+    ack = await good.request("room.create", title="T", name="F", createToken="s3cret")
+    assert ack["type"] == "ack", ack
+    try:
+        await Client.connect(server, origin="https://evil.example")
+        raise AssertionError("a browser from a foreign origin was let in")
+    except websockets.InvalidStatus:
+        pass
+    except websockets.InvalidHandshake:
+        pass
+    plain = await Client.connect(server)  # non-browser clients send no Origin
+    r = await plain.request("room.join", room=ack["room"], name="Ann")
+    assert r["type"] == "ack", r
+
+test_origin_allow_list_and_create_token.server_args = {"extra_env": {
+    "ROUNDTABLE_TRANSPORT_ALLOWEDORIGINS": '["https://good.example"]', "ROUNDTABLE_ROOMS_CREATETOKEN": "s3cret"}}
