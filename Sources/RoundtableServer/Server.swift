@@ -119,7 +119,7 @@ public final class RoundtableServer: @unchecked Sendable {
         thread = spawnThread { [self] in serviceLoop(ctx) }
         tickerThread = spawnThread { [self] in tickerLoop() }
         let recover = self.recover
-        _ = spawnThread { [weak self] in
+        spawnDetachedThread { [weak self] in
             do {
                 let c = try recover()
                 self?.post(.recovered(c))
@@ -238,7 +238,7 @@ public final class RoundtableServer: @unchecked Sendable {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
             reloading = true
             let limits = config.limits
-            _ = spawnThread { [weak self] in
+            spawnDetachedThread { [weak self] in
                 do {
                     let c = try journal.recover(limits: limits)
                     self?.post(.reloaded(c))
@@ -366,7 +366,7 @@ public final class RoundtableServer: @unchecked Sendable {
         guard let journal else { return }
         snapshotInFlight = true
         let logger = self.logger
-        _ = spawnThread { [weak self] in
+        spawnDetachedThread { [weak self] in
             let t0 = monotonicSeconds()
             do {
                 let bytes = try journal.writeSnapshot(rooms, lsn: lsn)
@@ -581,6 +581,12 @@ public final class RoundtableServer: @unchecked Sendable {
             )
         }
         return ctx
+    }
+
+    /// A fire-and-forget thread (recovery, snapshot, reload): detached, so nothing has to join it.
+    func spawnDetachedThread(_ body: @escaping () -> Void) {
+        let tid = spawnThread(body)
+        pthread_detach(tid)
     }
 
     func spawnThread(_ body: @escaping () -> Void) -> pthread_t {
