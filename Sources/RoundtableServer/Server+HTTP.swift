@@ -68,20 +68,10 @@ extension RoundtableServer {
         }
     }
 
-    /// Writes status and headers now; the body goes out on HTTP_WRITEABLE.
+    /// Writes status and headers now; the body goes out on HTTP_WRITEABLE (see `Server+Reports.swift`
+    /// for the variant with extra headers, which this forwards to).
     func respond(_ wsi: OpaquePointer, _ status: UInt32, _ contentType: String, _ body: [UInt8]) -> Int32 {
-        let size = pre + 1024
-        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
-        defer { buf.deallocate() }
-        let start = buf + pre
-        var p: UnsafeMutablePointer<UInt8>? = start
-        let end = buf + size
-        if lws_add_http_common_headers(wsi, status, contentType, lws_filepos_t(body.count), &p, end) != 0 { return 1 }
-        if lws_add_http_header_by_name(wsi, "cache-control:", "no-store", 8, &p, end) != 0 { return 1 }
-        if lws_finalize_write_http_header(wsi, start, &p, end) != 0 { return 1 }
-        httpResponses[wsi] = HTTPResponse(body: body)
-        lws_callback_on_writable(wsi)
-        return 0
+        respond(wsi, status, contentType, body, extraHeaders: [])
     }
 
     func httpWriteable(_ wsi: OpaquePointer) -> Int32 {
