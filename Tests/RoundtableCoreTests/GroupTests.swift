@@ -137,6 +137,17 @@ import Testing
         #expect(Set(placed).count == 7 && placed.count == 7)
     }
 
+    /// Found by the coordinator fuzzer: a facilitator sitting in a group took a seat the strategies did not count.
+    @Test(arguments: ["balanced", "mixed-organizations", "by-need"])
+    func seatsTakenByFacilitatorsCountAgainstCapacity(_ strategy: String) {
+        var h = Harness()
+        let code = h.ivRoom((0..<6).map { "Org \($0)" })
+        _ = h.send(1, .createGroups(.selfSelect, [.init(name: "A", capacity: 2), .init(name: "B", capacity: 2)]))
+        #expect(h.send(1, .joinGroup(h.ivRoomState(code).grouping.groups[0].id))["type"] == "ack")
+        _ = h.send(1, .assignGroups(explicit: nil, strategy: strategy))
+        for g in h.ivRoomState(code).grouping.groups { #expect(g.members.count <= 2, "\(strategy): \(g.name) holds \(g.members)") }
+    }
+
     @Test(arguments: [
         ["A", "A", "A", "A", "A", "A", "B", "B", "B", "C", "C", "C"],
         ["A", "A", "A", "A", "A", "B", "B", "B", "B", "C", "C", "D", "", ""],

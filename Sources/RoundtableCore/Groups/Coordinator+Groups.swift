@@ -68,10 +68,11 @@ extension Coordinator {
                 throw .invalidField("strategy", "must be balanced, mixed-organizations or by-need (or give assignments)")
             }
             let members = room.currentMembers.filter { $0.role == .member }
+            let moved = Set(members.map(\.id))
             var rng = SeededEntropy(seed: entropy.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
             let plan = GroupAssignment.assign(
                 members.map { ($0.id, $0.organization, topNeed(of: $0.id, in: room)) }, to: groups.map { ($0.id, $0.capacity, $0.need) },
-                strategy: s, rng: &rng)
+                strategy: s, occupied: groups.map { $0.members.filter { !moved.contains($0) }.count }, rng: &rng)
             for m in members { moves[m.id] = .some(plan[m.id]) }
         }
         var effects = commit(.groups(.membership(moves)), in: room.code, at: at)
@@ -211,9 +212,10 @@ public enum GroupStrategy: String, Sendable, CaseIterable {
 public enum GroupAssignment {
     public static func assign(
         _ members: [(id: MemberID, organization: String, topNeed: Int?)], to groups: [(id: Int, capacity: Int?, need: Int?)],
-        strategy: GroupStrategy, rng: inout SeededEntropy
+        strategy: GroupStrategy, occupied: [Int] = [], rng: inout SeededEntropy
     ) -> [MemberID: Int] {
-        var counts = [Int](repeating: 0, count: groups.count)
+        // Seats already taken by people the plan does not move (facilitators, observers) count against capacity.
+        var counts = groups.indices.map { $0 < occupied.count ? occupied[$0] : 0 }
         var plan: [MemberID: Int] = [:]
         func hasRoom(_ i: Int) -> Bool { groups[i].capacity.map { counts[i] < $0 } ?? true }
         func place(_ m: MemberID) {
