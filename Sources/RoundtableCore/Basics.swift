@@ -36,6 +36,9 @@ public struct DomainError: Error, Sendable, Hashable {
     public static let notJoined = DomainError("not_joined", "join a room first (room.join)")
     public static let notFacilitator = DomainError("not_facilitator", "only a facilitator may do this")
     public static let roomNotFound = DomainError("room_not_found", "no room has this code")
+    public static let roomClosed = DomainError("room_closed", "the facilitator closed this session; its results are final")
+    public static let roomArchived = DomainError(
+        "room_archived", "this room was archived after a quiet period; its facilitator reopens it by joining with the facilitator key")
 }
 
 /// Where secrets and random choices come from. The server injects a cryptographic source;

@@ -7,6 +7,8 @@ public enum Command: Sendable, Hashable {
     case updateMember(MemberUpdate)
     case removeMember(MemberID)
     case rotateKey
+    /// The facilitator ends the session: results freeze, the room becomes read-only.
+    case closeRoom
     case setPasscode(String?)
     case submitNeed(text: String, tags: [String])
     case editNeed(Int, text: String?, tags: [String]?)

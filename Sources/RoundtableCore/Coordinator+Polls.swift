@@ -97,26 +97,32 @@ extension Coordinator {
         guard p.state == .open else {
             throw DomainError(p.state == .draft ? "poll_not_open" : "poll_closed", "poll \(id) is not open")
         }
-        var effects = commit(.pollClosed(id: id), in: room.code, at: at)
-        if p.definition.anonymous { effects.insert(.secret(name: Self.voterKeyName(room.code, id), value: nil), at: 1) }
+        var effects = closePollOps(id, in: room.code, at: at)
+        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    /// Closes an open poll: its key goes, open answers become candidate needs, final results go out.
+    mutating func closePollOps(_ id: Int, in code: String, at: Millis) -> [Effect] {
+        let p = rooms[code]!.polls[id]!
+        var effects = commit(.pollClosed(id: id), in: code, at: at)
+        if p.definition.anonymous { effects.insert(.secret(name: Self.voterKeyName(code, id), value: nil), at: 1) }
         // Answers to an open question become candidate needs, so the room can prioritize them next.
-        if p.definition.kind == .open && room.settings.openAnswersBecomeNeeds {
-            let existing = Set(room.needs.values.filter(\.isActive).map { $0.text.lowercased() })
-            var seen = existing
+        if p.definition.kind == .open && rooms[code]!.settings.openAnswersBecomeNeeds {
+            var seen = Set(rooms[code]!.needs.values.filter(\.isActive).map { $0.text.lowercased() })
             for answer in p.tally.results().answers {
                 let text = answer.text.trimmingWhitespace()
                 guard !text.isEmpty, text.count <= limits.maxTextLength, seen.insert(text.lowercased()).inserted,
-                    rooms[room.code]!.needs.count < limits.maxNeedsPerRoom
+                    rooms[code]!.needs.count < limits.maxNeedsPerRoom
                 else { continue }
                 let need = Need(
-                    id: rooms[room.code]!.nextNeedID, text: text, tags: [], submitter: nil, organization: "", createdAt: at,
+                    id: rooms[code]!.nextNeedID, text: text, tags: [], submitter: nil, organization: "", createdAt: at,
                     fromPoll: id)
-                effects += commit(.needAdded(need), in: room.code, at: at)
+                effects += commit(.needAdded(need), in: code, at: at)
             }
-            markRankingDirty(room.code)
+            markRankingDirty(code)
         }
-        markPollDirty(room.code, id)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        markPollDirty(code, id)
         return effects
     }
 
@@ -165,9 +171,9 @@ extension Coordinator {
     /// After recovery: give each open anonymous poll its key back (from the server's key files), or a new
     /// one when the file is missing (a crash between the open and the key write: no ballot exists yet).
     /// Returns keys that were created, for the server to store.
-    public mutating func installVoterKeys(_ keys: [String: String]) -> [(name: String, key: String)] {
+    public mutating func installVoterKeys(_ keys: [String: String], in codes: [String]? = nil) -> [(name: String, key: String)] {
         var created: [(String, String)] = []
-        for code in rooms.keys {
+        for code in codes ?? Array(rooms.keys) where rooms[code] != nil {
             for (id, p) in rooms[code]!.polls where p.definition.anonymous && p.state == .open {
                 let name = Self.voterKeyName(code, id)
                 if let k = keys[name] {
@@ -188,6 +194,8 @@ extension Coordinator {
         for (code, room) in rooms {
             for (id, p) in room.polls where p.definition.anonymous && p.state == .open { names.insert(Self.voterKeyName(code, id)) }
         }
+        // Archived rooms' open polls keep their keys on disk until the room is reopened.
+        for a in archived.values { names.formUnion(a.voterKeyNames) }
         return names
     }
 

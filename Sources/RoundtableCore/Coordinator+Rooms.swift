@@ -11,7 +11,7 @@ extension Coordinator {
 
         let randomPart = limits.roomCodeLength - limits.roomCodePrefix.count
         var code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy)
-        while rooms[code] != nil { code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy) }
+        while rooms[code] != nil || archived[code] != nil { code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy) }
         let key = randomSecret(from: &entropy)
         let token = randomSecret(from: &entropy)
         rooms[code] = Room(code: code)
@@ -39,7 +39,7 @@ extension Coordinator {
     mutating func join(_ j: Command.Join, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         if bindings[c] != nil { throw DomainError("already_joined", "this connection is already in a room; leave first") }
         let code = Crockford.normalize(j.code)
-        guard rooms[code] != nil else { throw .roomNotFound }
+        guard rooms[code] != nil else { return try reopenRequest(j, code: code, ref: ref, from: c) }
 
         if let token = j.token {
             guard let m = rooms[code]!.member(withTokenHash: hasher.digest(token)) else {
@@ -57,6 +57,9 @@ extension Coordinator {
             role = .facilitator
         } else if role == .facilitator {
             throw DomainError("bad_credentials", "joining as facilitator needs the facilitator key")
+        } else if rooms[code]!.closedAt != nil {
+            // A closed session takes no newcomers; its members come back with their token.
+            throw DomainError.roomClosed
         } else if let need = rooms[code]!.passcodeHash {
             // New members need the passcode too; a resume token or the facilitator key stands in for it.
             guard let given = j.passcode, constantTimeEquals(hasher.digest(given), need) else {
@@ -186,6 +189,7 @@ extension Coordinator {
             "createdAt": .int(room.createdAt), "settings": room.settings.value, "passcodeRequired": .bool(room.passcodeHash != nil),
             "you": me.profile(online: true),
         ]
+        if let closedAt = room.closedAt { body["closedAt"] = .int(closedAt) }
         let all = room.currentMembers
         var shown = all
         if me.role != .facilitator && all.count > limits.stateMembersLimit {
@@ -207,6 +211,7 @@ extension Coordinator {
 
     /// Re-applies a journaled op during recovery. Produces no effects: nobody is connected yet.
     public mutating func replay(_ entry: JournalEntry) throws(OpDecodingError) {
+        if try replayLifecycle(entry) { return }
         let op = try RoomOp(value: entry.op)
         if case .created = op, rooms[entry.room] == nil {
             rooms[entry.room] = Room(code: entry.room)

@@ -9,6 +9,8 @@ public struct Coordinator {
     var bindings: [ConnectionID: Binding] = [:]
     /// Rooms with results or rankings waiting for the next coalesced update.
     var dirtyRooms: Set<String> = []
+    /// Rooms archived out of memory (their state is a file in the data folder), by code.
+    public internal(set) var archived: [String: ArchivedRoom] = [:]
     var entropy: any EntropySource
     let hasher: any SecretHasher
 
@@ -54,6 +56,7 @@ public struct Coordinator {
     private mutating func dispatch(_ command: Command, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
         -> [Effect]
     {
+        if command.changesRoomState, let b = bindings[c], rooms[b.room]?.closedAt != nil { throw .roomClosed }
         switch command {
         case .createRoom(let r): return try createRoom(r, ref: ref, from: c, at: at)
         case .join(let j): return try join(j, ref: ref, from: c, at: at)
@@ -61,6 +64,7 @@ public struct Coordinator {
         case .updateMember(let u): return try updateMember(u, ref: ref, from: c, at: at)
         case .removeMember(let id): return try removeMember(id, ref: ref, from: c, at: at)
         case .rotateKey: return try rotateKey(ref: ref, from: c, at: at)
+        case .closeRoom: return try closeRoom(ref: ref, from: c, at: at)
         case .setPasscode(let p): return try setPasscode(p, ref: ref, from: c, at: at)
         case .submitNeed(let text, let tags): return try submitNeed(text: text, tags: tags, ref: ref, from: c, at: at)
         case .editNeed(let id, let text, let tags): return try editNeed(id, text: text, tags: tags, ref: ref, from: c, at: at)

@@ -23,6 +23,13 @@ public struct Room: Sendable {
     public internal(set) var nextPollID = 1
     public internal(set) var interviews = InterviewSession()
     public internal(set) var grouping = Grouping()
+    /// When the facilitator ended the session (`room.close`): results are frozen from then on.
+    public internal(set) var closedAt: Millis?
+    /// Time of the last applied op (presence included): idle rooms are archived from this.
+    public internal(set) var lastActivityAt: Millis = 0
+    /// Ops applied since this value was built (not persisted): tells whether a room changed between two
+    /// looks, even through ops that make no event (quiet presence in large rooms leaves `seq` alone).
+    public private(set) var appliedOps: UInt64 = 0
 
     public init(code: String) { self.code = code }
 
@@ -39,6 +46,8 @@ public struct Room: Sendable {
 
     /// Applies an op and returns the events it produces, numbered from `seq + 1`.
     public mutating func apply(_ op: RoomOp, at: Millis) -> [RoomEvent] {
+        lastActivityAt = max(lastActivityAt, at)
+        appliedOps &+= 1
         switch op {
         case .created(let title, let hash, let settings):
             self.title = title
@@ -85,6 +94,9 @@ public struct Room: Sendable {
             return applyNeedOp(op, at: at)
         case .pollCreated, .pollOpened, .pollClosed, .voteCast, .voteRetracted:
             return applyPollOp(op, at: at)
+        case .closed:
+            closedAt = at
+            return [event("room.closed", at, ["closedAt": .int(at)])]
         case .interview(let op):
             return applyInterviewOp(op, at: at)
         case .groups(let op):

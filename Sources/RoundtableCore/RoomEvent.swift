@@ -42,6 +42,11 @@ public enum Effect: Sendable, Hashable {
     case secret(name: String, value: String?)
     /// Close a connection with a WebSocket close code after what is queued for it.
     case close(ConnectionID, code: UInt16, reason: String)
+    /// Read an archived room back from the data folder (off the service loop), hand it to
+    /// `Coordinator.reopen`, then handle `then` from `connection` again: a facilitator coming back.
+    case loadArchive(room: String, seq: UInt64, then: Command, ref: Value?, from: ConnectionID)
+    /// Delete the archive file of a room that is live again; it runs once the reopen is durable.
+    case discardArchive(room: String, seq: UInt64)
 }
 
 /// One applied operation as the journal keeps it: enough to replay the room exactly.

@@ -22,6 +22,8 @@ public enum RoomOp: Sendable, Hashable {
     case voteRetracted(poll: Int, voter: String)
     case interview(InterviewOp)
     case groups(GroupOp)
+    /// The facilitator ended the session; open polls, interviews and timers were closed by ops before it.
+    case closed
 }
 
 /// Room settings chosen at creation.
@@ -120,6 +122,7 @@ extension RoomOp {
             ["op": "voteCast", "poll": Value(poll), "voter": .string(voter), "ballot": .object(ballot.value)]
         case .voteRetracted(let poll, let voter):
             ["op": "voteRetracted", "poll": Value(poll), "voter": .string(voter)]
+        case .closed: ["op": "closed"]
         case .interview(let op): op.value
         case .groups(let op): op.value
         }
@@ -178,6 +181,8 @@ extension RoomOp {
             self = .pollOpened(id: try int("poll"), options: try ints("options"))
         case "pollClosed":
             self = .pollClosed(id: try int("poll"))
+        case "closed":
+            self = .closed
         case "voteCast", "voteRetracted":
             guard let voter = v["voter"]?.stringValue else { throw OpDecodingError("\(kind): missing voter") }
             if kind == "voteRetracted" {

@@ -36,6 +36,8 @@ extension Room {
                 return .object(v)
             })
         if let passcodeHash { o["passcodeHash"] = .string(passcodeHash) }
+        if let closedAt { o["closedAt"] = .int(closedAt) }
+        o["lastActivityAt"] = .int(lastActivityAt)
         o["interviews"] = interviews.snapshotValue
         o["grouping"] = grouping.snapshotValue
         return .object(o)
@@ -51,6 +53,8 @@ extension Room {
         settings = RoomSettings(value: v["settings"])
         facilitatorKeyHash = v["keyHash"]?.stringValue ?? ""
         passcodeHash = v["passcodeHash"]?.stringValue
+        closedAt = v["closedAt"]?.intValue
+        lastActivityAt = v["lastActivityAt"]?.intValue ?? createdAt
         self.seq = UInt64(seq)
         for mv in v["members"]?.arrayValue ?? [] {
             let m = try Member(journal: mv)
@@ -99,8 +103,11 @@ extension Coordinator {
     public var snapshotRooms: [String: Room] { rooms }
 
     /// Snapshot payload: `{"version":1,"rooms":[…]}`.
-    public static func snapshotValue(_ rooms: [String: Room]) -> Value {
-        ["version": 1, "rooms": .array(rooms.keys.sorted().map { rooms[$0]!.snapshotValue })]
+    public static func snapshotValue(_ rooms: [String: Room], archived: [String: ArchivedRoom] = [:]) -> Value {
+        [
+            "version": 1, "rooms": .array(rooms.keys.sorted().map { rooms[$0]!.snapshotValue }),
+            "archived": .array(archived.keys.sorted().map { archived[$0]!.value }),
+        ]
     }
 
     public mutating func restore(snapshot v: Value) throws(OpDecodingError) {
@@ -108,6 +115,10 @@ extension Coordinator {
         for rv in v["rooms"]?.arrayValue ?? [] {
             let room = try Room(snapshot: rv)
             rooms[room.code] = room
+        }
+        for av in v["archived"]?.arrayValue ?? [] {
+            let a = try ArchivedRoom(value: av)
+            archived[a.code] = a
         }
     }
 }

@@ -31,6 +31,9 @@ public struct Configuration: Sendable {
     public var allowedOrigins: [String] = []
     // rooms
     public var roomCreateToken: String?
+    /// A room nobody is connected to and nothing has happened in for this long is archived to the data
+    /// folder (out of memory) until its facilitator comes back. 0 keeps every room in memory.
+    public var archiveAfterIdleSeconds = 86_400
     // logging
     public var logLevel = "info"
     // the domain's limits
@@ -106,6 +109,7 @@ public struct Configuration: Sendable {
             }
             allowedOrigins = a.compactMap(\.stringValue)
         case "rooms.createToken": roomCreateToken = try optStr()
+        case "rooms.archiveAfterIdleSeconds": archiveAfterIdleSeconds = try int()
         case "logging.level": logLevel = try str()
         case "limits.maxRooms": limits.maxRooms = try int()
         case "limits.maxMembersPerRoom": limits.maxMembersPerRoom = try int()
@@ -145,7 +149,7 @@ public struct Configuration: Sendable {
         "transport.maxConnections", "transport.maxConnectionsPerAddress", "transport.sendQueueBytes",
         "transport.messagesPerSecond", "transport.messageBurst", "transport.rateLimitStrikes",
         "transport.joinTimeoutSeconds", "transport.pingIntervalSeconds", "transport.pingTimeoutSeconds",
-        "transport.allowedOrigins", "rooms.createToken", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
+        "transport.allowedOrigins", "rooms.createToken", "rooms.archiveAfterIdleSeconds", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
         "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
         "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
@@ -157,6 +161,7 @@ public struct Configuration: Sendable {
         if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
             throw Invalid("tls", "needs both certificate and privateKey, or neither")
         }
+        if archiveAfterIdleSeconds < 0 { throw Invalid("rooms.archiveAfterIdleSeconds", "must be 0 (never) or more") }
         if maxFrameBytes < 1024 { throw Invalid("transport.maxFrameBytes", "must be at least 1024") }
         if maxConnections < 1 || maxConnections > 19_900 {
             throw Invalid("transport.maxConnections", "must be 1...19900 (the process may hold 20,000 open files)")

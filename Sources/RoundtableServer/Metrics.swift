@@ -186,6 +186,10 @@ extension RoundtableServer {
         p.single("roundtable_connections_opened_total", "counter", "WebSocket connections accepted since start.", s.connectionsOpened)
         p.single("roundtable_connections_refused_total", "counter", "Connections closed at once for a connection limit (1013 or 1008).", s.connectionsRefused)
         p.single("roundtable_rooms", "gauge", "Rooms held in memory.", coordinator.rooms.count)
+        p.single("roundtable_rooms_archived", "gauge", "Rooms archived to the data folder (out of memory) until reopened.", coordinator.archived.count)
+        p.single("roundtable_rooms_archived_total", "counter", "Rooms archived since start.", s.roomsArchived)
+        p.single("roundtable_rooms_reopened_total", "counter", "Archived rooms brought back by their facilitator since start.", s.roomsReopened)
+        p.single("roundtable_archive_failures_total", "counter", "Archive files that could not be written or read.", s.archiveFailures)
         p.single("roundtable_members", "gauge", "Members of all rooms who have not left.", members)
         p.single("roundtable_members_online", "gauge", "Members with at least one open connection.", online)
 

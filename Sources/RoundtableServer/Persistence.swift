@@ -49,6 +49,10 @@ public final class Persistence: @unchecked Sendable {
         // A crash between a poll's close and its key's deletion leaves the file: delete it now.
         let open = c.openAnonymousPollKeyNames()
         for name in keys.keys where !open.contains(name) { try storeKey(name, nil) }
+        // A crash between writing an archive and journaling it, or after a reopen, leaves a file nothing names.
+        for file in try ArchiveStore.list(directory: directory.path) where c.archived[file.code]?.seq != file.seq {
+            try ArchiveStore.remove(directory: directory.path, code: file.code, seq: file.seq)
+        }
         nextLSN = scan.nextLSN
         if writer.withLock({ $0 }) == nil {
             let w = try JournalWriter(directory: directory.path, nextLSN: scan.nextLSN, options: options, logger: logger) {
@@ -119,11 +123,44 @@ public final class Persistence: @unchecked Sendable {
     }
 
     /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.
-    public func writeSnapshot(_ rooms: [String: Room], lsn: UInt64) throws -> Int {
-        let payload = JSON.serialize(Coordinator.snapshotValue(rooms))
+    public func writeSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom] = [:], lsn: UInt64) throws -> Int {
+        let payload = JSON.serialize(Coordinator.snapshotValue(rooms, archived: archived))
         try SnapshotStore.write(directory: directory.path, lsn: lsn, payload: payload)
         _ = try SnapshotStore.prune(directory: directory.path, keep: 2, logger: logger)
         return payload.count
+    }
+
+    // MARK: Archived rooms
+
+    /// A room too large for this stays in memory: its reopen is journaled whole, in one record.
+    public static let maxArchiveBytes = RecordCodec.maxBodySize - 64 * 1024
+
+    public struct ArchiveTooLarge: Error, CustomStringConvertible {
+        public var bytes: Int
+        public var description: String { "the room's state is \(bytes) bytes, more than an archive may hold (\(Persistence.maxArchiveBytes))" }
+    }
+
+    /// Writes a room's archive file durably; returns its size. Runs off the service thread.
+    public func writeArchive(_ room: Room) throws -> Int {
+        let payload = JSON.serialize(room.snapshotValue)
+        guard payload.count <= Self.maxArchiveBytes else { throw ArchiveTooLarge(bytes: payload.count) }
+        try ArchiveStore.write(directory: directory.path, code: room.code, seq: room.seq, payload: payload)
+        return payload.count
+    }
+
+    /// Reads an archived room back, with the voter keys its open anonymous polls need.
+    public func loadArchive(_ code: String, seq: UInt64) throws -> (room: Room, voterKeys: [String: String]) {
+        (try Self.archivedRoom(in: directory.path, code: code, seq: seq), try loadKeys())
+    }
+
+    /// An archived room's state, read from a data folder (also a stopped server's, for exports).
+    public static func archivedRoom(in dataDir: String, code: String, seq: UInt64) throws -> Room {
+        let payload = try ArchiveStore.read(directory: dataDir, code: code, seq: seq)
+        return try Room(snapshot: try JSON.parse(payload, maxDepth: 64))
+    }
+
+    public func discardArchive(_ code: String, seq: UInt64) throws {
+        try ArchiveStore.remove(directory: directory.path, code: code, seq: seq)
     }
 
     // MARK: Voter keys of open anonymous polls: outside journal and snapshots, deleted at close.

@@ -54,12 +54,25 @@ extension RoundtableServer {
             return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
         }
         let code = Crockford.normalize(String(parts[2]))
-        guard let room = coordinator.rooms[code] else {
+        guard let keyHash = coordinator.rooms[code]?.facilitatorKeyHash ?? coordinator.archived[code]?.facilitatorKeyHash else {
             return reportError(wsi, 404, "room_not_found", "no room has this code")
         }
-        guard constantTimeEquals(SHA256Hasher().digest(key), room.facilitatorKeyHash) else {
+        guard constantTimeEquals(SHA256Hasher().digest(key), keyHash) else {
             logger.notice("report refused: wrong facilitator key", metadata: ["room": "\(code)"])
             return reportError(wsi, 401, "unauthorized", "this facilitator key is not valid in this room")
+        }
+        let room: Room
+        if let live = coordinator.rooms[code] {
+            room = live
+        } else {
+            // An archived room is read from its file for the report; it stays archived.
+            do {
+                guard let a = coordinator.archived[code], let journal else { throw ArchiveLoadError(description: "no data folder") }
+                room = try Persistence.archivedRoom(in: journal.directory.path, code: code, seq: a.seq)
+            } catch {
+                logger.error("report: could not read an archived room", metadata: ["room": "\(code)", "error": "\(error)"])
+                return reportError(wsi, 500, "archive_unavailable", "the archived room could not be read back")
+            }
         }
         let body = format.body(RoomReport(room: room, generatedAt: wallClockMillis()))
         logger.info("report exported", metadata: ["room": "\(code)", "format": "\(format.rawValue)", "bytes": "\(body.count)"])

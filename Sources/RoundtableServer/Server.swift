@@ -16,6 +16,8 @@ enum InboxItem {
     case reloaded(Coordinator)
     case snapshotDone(ok: Bool, millis: Double, bytes: Int)
     case recoveryRetry
+    case archiveWritten(Room, error: String?)
+    case archiveLoaded(code: String, Result<(room: Room, voterKeys: [String: String]), ArchiveLoadError>)
     case stop
 }
 
@@ -62,8 +64,13 @@ public final class RoundtableServer: @unchecked Sendable {
     var entriesSinceSnapshot = 0
     var lastSnapshotAt = monotonicSeconds()
     var snapshotInFlight = false
-    var pendingSnapshot: (rooms: [String: Room], lsn: UInt64, ticket: UInt64)?
+    var pendingSnapshot: (rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64, ticket: UInt64)?
     var lastHousekeeping = 0.0
+    /// Rooms whose archive file is being written, and rooms too large to archive (by their seq then).
+    var archiving: Set<String> = []
+    var archiveRefused: [String: UInt64] = [:]
+    /// Requests waiting for an archived room to be read back, by room code.
+    var reopening: [String: [(connection: ConnectionID, ref: Value?, command: Command)]] = [:]
     let stats = Locked(ServerStats())
 
     // C memory lws keeps pointers to; freed after lws_context_destroy.
@@ -210,6 +217,8 @@ public final class RoundtableServer: @unchecked Sendable {
                     $0.lastSnapshotBytes = bytes
                 }
             case .recoveryRetry: reloading = false
+            case .archiveWritten(let room, let error): archiveWritten(room, error: error)
+            case .archiveLoaded(let code, let result): archiveLoaded(code, result)
             case .stop: beginStop()
             }
         }
@@ -234,6 +243,7 @@ public final class RoundtableServer: @unchecked Sendable {
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
         maybeSnapshot(now: now)
+        archiveIdleRooms()
         if storageFailing && pendingHead == pending.count && !reloading && now - storageFailingSince >= 1, let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
             reloading = true
@@ -316,7 +326,7 @@ public final class RoundtableServer: @unchecked Sendable {
             journal?.durable(ticket)
             if let snap = pendingSnapshot, snap.ticket <= ticket {
                 pendingSnapshot = nil
-                dispatchSnapshot(snap.rooms, lsn: snap.lsn)
+                dispatchSnapshot(snap.rooms, archived: snap.archived, lsn: snap.lsn)
             }
         } else {
             journal?.failed(firstFailed)
@@ -355,21 +365,21 @@ public final class RoundtableServer: @unchecked Sendable {
         entriesSinceSnapshot = 0
         lastSnapshotAt = now
         if lastTicket <= durableTicket {
-            dispatchSnapshot(rooms, lsn: journal.lastLSN)
+            dispatchSnapshot(rooms, archived: coordinator.archived, lsn: journal.lastLSN)
         } else {
-            pendingSnapshot = (rooms, journal.lastLSN, lastTicket)
+            pendingSnapshot = (rooms, coordinator.archived, journal.lastLSN, lastTicket)
         }
     }
 
     /// Encodes and writes off the service thread; the state it holds is durable already.
-    private func dispatchSnapshot(_ rooms: [String: Room], lsn: UInt64) {
+    private func dispatchSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64) {
         guard let journal else { return }
         snapshotInFlight = true
         let logger = self.logger
         spawnDetachedThread { [weak self] in
             let t0 = monotonicSeconds()
             do {
-                let bytes = try journal.writeSnapshot(rooms, lsn: lsn)
+                let bytes = try journal.writeSnapshot(rooms, archived: archived, lsn: lsn)
                 let ms = (monotonicSeconds() - t0) * 1000
                 logger.info("snapshot written", metadata: ["lsn": "\(lsn)", "bytes": "\(bytes)", "ms": "\(Int(ms))"])
                 self?.post(.snapshotDone(ok: true, millis: ms, bytes: bytes))
@@ -412,6 +422,15 @@ public final class RoundtableServer: @unchecked Sendable {
                 } catch {
                     // The poll stays usable in memory; after a restart a missing key is replaced (see installVoterKeys).
                     logger.error("could not store an anonymous poll's voter key", metadata: ["error": "\(error)"])
+                }
+            case .loadArchive(let code, let seq, let command, let ref, let from):
+                loadArchive(code, seq: seq, then: (from, ref, command))
+            case .discardArchive(let code, let seq):
+                do {
+                    try journal?.discardArchive(code, seq: seq)
+                } catch {
+                    // Harmless: recovery deletes archive files that no archive entry names.
+                    logger.warning("could not delete a reopened room's archive file", metadata: ["room": "\(code)", "error": "\(error)"])
                 }
             }
         }
@@ -482,7 +501,12 @@ public final class RoundtableServer: @unchecked Sendable {
             reply(c, error: refusal, ref: request.ref)
             return
         }
-        let effects = coordinator.handle(request.command, ref: request.ref, from: c.id, at: wallClockMillis())
+        handle(request.command, ref: request.ref, from: c, receivedAt: now)
+    }
+
+    /// Applies one decoded request and runs its effects (also for requests that waited for an archived room).
+    func handle(_ command: Command, ref: Value?, from c: Connection, receivedAt now: Double) {
+        let effects = coordinator.handle(command, ref: ref, from: c.id, at: wallClockMillis())
         let joined = coordinator.binding(of: c.id) != nil
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
         if c.joined && !joined { c.openedAt = monotonicSeconds() }
@@ -616,6 +640,9 @@ public struct ServerStats: Sendable {
     public var lastSnapshotMillis = 0.0
     public var lastSnapshotBytes = 0
     public var snapshotFailures = 0
+    public var roomsArchived = 0
+    public var roomsReopened = 0
+    public var archiveFailures = 0
     /// Decoded requests by `type`; frames that did not decode count as "invalid".
     public var requestsByType: [String: Int] = [:]
     /// Error replies by protocol code.

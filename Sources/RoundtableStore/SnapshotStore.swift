@@ -35,10 +35,15 @@ public enum SnapshotStore {
 
     /// Durably writes the snapshot of the state after applying every record up to `lsn`.
     public static func write(directory: String, lsn: UInt64, payload: [UInt8]) throws(StoreError) {
-        let dir = FileSystem.join(directory, directoryName)
-        try FileSystem.makeDirectory(directory)
+        try writeFile(
+            in: FileSystem.join(directory, directoryName), parent: directory, name: FileSystem.lsnName(prefix: prefix, lsn, suffix: suffix),
+            lsn: lsn, payload: payload)
+    }
+
+    /// A file in the snapshot format (header + checksummed payload), written durably: archives use it too.
+    static func writeFile(in dir: String, parent: String, name: String, lsn: UInt64, payload: [UInt8]) throws(StoreError) {
+        try FileSystem.makeDirectory(parent)
         try FileSystem.makeDirectory(dir)
-        let name = FileSystem.lsnName(prefix: prefix, lsn, suffix: suffix)
         let final = FileSystem.join(dir, name)
         let temp = final + tempSuffix
         var header = magic

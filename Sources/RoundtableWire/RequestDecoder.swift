@@ -90,6 +90,8 @@ public enum RequestDecoder {
             return .leave
         case "room.rotateKey":
             return .rotateKey
+        case "room.close":
+            return .closeRoom
         case "room.setPasscode":
             return .setPasscode(try f.optionalString("passcode"))
         case "member.update":

@@ -6,7 +6,7 @@ import RoundtableServer
 import RoundtableStore
 import RoundtableWire
 
-/// A temporary copy of a data folder's journal and snapshots, for commands that must leave the
+/// A temporary copy of a data folder's journal, snapshots and archived rooms, for commands that must leave the
 /// original untouched (recovery truncates torn tails; a stopped server's files are evidence).
 /// Voter keys are never copied: no command needs them, and they are what links ballots to members.
 struct DataFolderCopy {
@@ -20,7 +20,7 @@ struct DataFolderCopy {
         path = NSTemporaryDirectory() + "roundtable-\(purpose)-\(getpid())"
         try? fm.removeItem(atPath: path)
         try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-        for sub in ["journal", "snapshots"] where fm.fileExists(atPath: dataDir + "/" + sub) {
+        for sub in ["journal", "snapshots", "archive"] where fm.fileExists(atPath: dataDir + "/" + sub) {
             try fm.copyItem(atPath: dataDir + "/" + sub, toPath: path + "/" + sub)
         }
     }

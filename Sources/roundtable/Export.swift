@@ -36,8 +36,13 @@ struct Export: ParsableCommand {
         logger.logLevel = .warning
         let coordinator = try Self.recover(dataDir, logger: logger)
         let code = room.uppercased()
-        guard let r = coordinator.rooms[code] else {
-            let known = coordinator.rooms.keys.sorted().joined(separator: ", ")
+        let r: Room
+        if let live = coordinator.rooms[code] {
+            r = live
+        } else if let archived = coordinator.archived[code] {
+            r = try Persistence.archivedRoom(in: dataDir, code: code, seq: archived.seq)
+        } else {
+            let known = Set(coordinator.rooms.keys).union(coordinator.archived.keys).sorted().joined(separator: ", ")
             throw ValidationError("no room \(code) in \(dataDir)" + (known.isEmpty ? " (it holds no rooms)" : "; rooms: \(known)"))
         }
         let report = RoomReport(room: r, generatedAt: wallClockMillis())

@@ -42,7 +42,12 @@ struct Inspect: ParsableCommand {
             let ballots = r.polls.values.reduce(0) { $0 + $1.ballots.count }
             print(
                 "  room \(code) \"\(r.title)\"  seq \(r.seq)  members \(r.currentMemberCount)  needs \(r.activeNeeds.count)  polls \(r.polls.count)  ballots \(ballots)"
+                    + (r.closedAt != nil ? "  closed" : "")
             )
+        }
+        for code in coordinator.archived.keys.sorted() {
+            let a = coordinator.archived[code]!
+            print("  room \(code) \"\(a.title)\"  seq \(a.seq)  archived at \(a.archivedAt)" + (a.closedAt != nil ? "  closed" : ""))
         }
         if events {
             let all = try JournalReader.scan(directory: copy.path, after: max(1, segments.first?.firstLSN ?? 1) - 1, logger: logger)

@@ -51,6 +51,7 @@ enum KnownCodes {
         "storage_unavailable", "not_joined", "already_joined", "not_allowed", "not_facilitator", "too_many_rooms",
         "room_not_found", "bad_credentials", "room_full", "member_not_found", "need_not_found", "limit_reached",
         "no_needs", "poll_not_found", "poll_open", "poll_not_open", "poll_closed", "invalid_ballot", "no_ballot",
+        "room_closed", "room_archived", "archive_unavailable",
     ]
     static let session: Set<String> = [
         "group_full", "group_not_found", "grouping_not_found", "highlight_not_found", "interviews_active",
@@ -168,7 +169,7 @@ struct CoordinatorFuzzer {
     }
 
     mutating func command() -> Command {
-        switch rng.int(0...41) {
+        switch rng.int(0...42) {
         case 0, 1:
             return .createRoom(.init(title: rng.chance(85) ? "Launch" : text(), name: rng.chance(85) ? "Fay" : text(),
                                      organization: text(), settings: RoomSettings()))
@@ -232,6 +233,7 @@ struct CoordinatorFuzzer {
         case 38: return rng.chance(50) ? .saveGrouping(rng.pick(["a", "b", "", "  "])) : .applyGrouping(rng.pick(["a", "b", "c"]))
         case 39: return .announce(text: text(), group: rng.chance(50) ? nil : smallID())
         case 40: return .startTimer(seconds: rng.int(1...600), label: text(), group: rng.chance(70) ? nil : smallID())
+        case 41: return rng.chance(20) ? .closeRoom : .stopTimer(smallID())
         default: return .stopTimer(smallID())
         }
     }
@@ -322,6 +324,7 @@ struct CoordinatorFuzzer {
                 }
                 if n.type == "ack" || n.type == "error", requester == nil { fail("\(n.type) without a request: \(what)") }
             case .secret: break
+            case .loadArchive, .discardArchive: fail("archive effect without an archived room: \(what)")
             case .close(_, let code, _):
                 if code != 4001 { fail("unexpected close code \(code) for \(what)") }
             }

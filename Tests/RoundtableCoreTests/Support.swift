@@ -13,6 +13,9 @@ struct Harness {
     var journal: [JournalEntry] = []
     var closed: [ConnectionID: UInt16] = [:]
     var secrets: [String: String] = [:]
+    /// `loadArchive` requests (room, seq, connection) and archive files the coordinator let go.
+    var archiveLoads: [(room: String, seq: UInt64, from: ConnectionID)] = []
+    var discardedArchives: [String] = []
 
     init(limits: Limits = Limits()) {
         coordinator = Coordinator(limits: limits, entropy: SeededEntropy(seed: 42), hasher: TestHasher())
@@ -49,6 +52,8 @@ struct Harness {
                 for c in to { inbox[c, default: []].append((n.type, n.body, nil)) }
             case .close(let c, let code, _): closed[c] = code
             case .secret(let name, let value): secrets[name] = value
+            case .loadArchive(let room, let seq, _, _, let from): archiveLoads.append((room, seq, from))
+            case .discardArchive(let room, _): discardedArchives.append(room)
             }
         }
     }
