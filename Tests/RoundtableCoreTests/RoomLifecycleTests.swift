@@ -52,6 +52,9 @@ import Testing
         h.disconnect(3)
         let state = h.coordinator.stateNotice(code, for: 1)
         #expect(state.body["closedAt"] == .int(room.closedAt!))
+        let report = RoomReport(room: h.room(code), generatedAt: h.now)
+        #expect(report.json["room"]?["closedAt"]?.stringValue != nil)
+        #expect(report.markdown.contains("session closed"))
     }
 
     @Test func replayAndSnapshotKeepTheClose() throws {

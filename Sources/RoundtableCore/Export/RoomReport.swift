@@ -47,13 +47,16 @@ public struct RoomReport: Sendable {
     }
 
     private var roomValue: Value {
-        [
+        var o: Value.Object = [
             "code": .string(room.code), "title": .string(room.title),
             "createdAt": .string(ExportText.isoTimestamp(room.createdAt)), "settings": room.settings.value,
             "seq": .int(Int64(clamping: room.seq)), "members": Value(room.currentMemberCount),
             "departedMembers": Value(room.members.count - room.currentMemberCount),
             "activeNeeds": Value(room.activeNeeds.count), "polls": Value(room.polls.count),
         ]
+        // Absent while the session runs: results may still change.
+        if let closedAt = room.closedAt { o["closedAt"] = .string(ExportText.isoTimestamp(closedAt)) }
+        return .object(o)
     }
 
     private func memberValue(_ m: Member) -> Value {
@@ -233,6 +236,7 @@ public struct RoomReport: Sendable {
     public var markdown: String {
         var out = "# \(ExportText.markdownCell(room.title.isEmpty ? "Room \(room.code)" : room.title))\n\n"
         out += "Room \(ExportText.markdownCell(room.code)) · created \(ExportText.readableTimestamp(room.createdAt))"
+        if let closedAt = room.closedAt { out += " · session closed \(ExportText.readableTimestamp(closedAt)) (results are final)" }
         out += " · report generated \(ExportText.readableTimestamp(generatedAt))\n\n"
         out += "\(room.currentMemberCount) members · \(room.activeNeeds.count) needs · \(room.polls.count) polls\n\n"
 
