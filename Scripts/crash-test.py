@@ -13,6 +13,12 @@ from `room.state` that:
 The room, the poll and the members carry over from cycle to cycle, and snapshots are taken every few hundred
 events (`ROUNDTABLE_STORAGE_SNAPSHOTEVERYEVENTS`), so later cycles recover from snapshot + journal.
 
+Rooms are archived after 1 s without anyone connected (`rooms.archiveAfterIdleSeconds`), and a second,
+"quiet" room is archived and reopened over and over during the load: its facilitator comes back (which
+reopens it), submits a need, leaves, waits 1–3 s. After each kill every acknowledged need must be in it
+(archive and reopen crash-safety); when the main room was archived during the restart, its facilitator
+reopens it first, as a real one would.
+
 Usage: python3 Scripts/crash-test.py [--cycles N] [--clients K] [--seconds S] [--seed X] [--short] [--keep]
 Exit status is non-zero on any lost acknowledged vote or any mismatch. The last line is
 `crash test: N passed, M failed` (counting cycles).
@@ -189,8 +195,9 @@ def borda(ballots, option_ids):
     return scores
 
 
-async def join_with_retry(url, room, deadline, **fields):
-    """room.join, retrying `not_ready` (recovery) and connection refusals until `deadline`."""
+async def join_with_retry(url, room, deadline, reopen_token=None, **fields):
+    """room.join, retrying `not_ready` (recovery) and connection refusals until `deadline`; an archived room
+    is first reopened by its facilitator (`reopen_token`)."""
     last = None
     while time.monotonic() < deadline:
         conn = None
@@ -201,6 +208,10 @@ async def join_with_retry(url, room, deadline, **fields):
                 return conn, ack
             last = ack
             await conn.close()
+            if ack.get("code") == "room_archived" and reopen_token:
+                fac, _ = await join_with_retry(url, room, deadline, token=reopen_token)
+                await fac.close()
+                continue
             if ack.get("code") not in ("not_ready", "storage_unavailable", "rate_limited"):
                 raise AssertionError(f"room.join refused: {ack}")
         except (OSError, websockets.WebSocketException, asyncio.TimeoutError, TimeoutError) as e:
@@ -232,6 +243,57 @@ async def vote_loop(member, poll, option_ids, stop):
                 await asyncio.sleep(0.05)
 
 
+class QuietRoom:
+    """A room whose facilitator keeps leaving it alone long enough to be archived, then coming back."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.code = None
+        self.token = None
+        self.acked = []        # need texts acknowledged
+        self.in_flight = None  # sent, no reply seen
+        self.visits = 0
+        self.count = 0
+
+    async def loop(self, url, stop):
+        while not stop.is_set():
+            conn = None
+            try:
+                conn, _ = await join_with_retry(url, self.code, time.monotonic() + REQUEST_TIMEOUT, token=self.token)
+                self.visits += 1
+                self.count += 1
+                text = f"quiet need {self.count}"
+                self.in_flight = text
+                reply = await conn.request("need.submit", text=text)
+                self.in_flight = None
+                if reply["type"] == "ack":
+                    self.acked.append(text)
+            except (websockets.WebSocketException, OSError, asyncio.TimeoutError, TimeoutError, AssertionError):
+                return  # the server is gone: `in_flight` may or may not have landed
+            finally:
+                if conn:
+                    await conn.close()
+            try:
+                await asyncio.wait_for(stop.wait(), self.rng.uniform(1.0, 3.0))
+            except asyncio.TimeoutError:
+                pass
+
+    async def verify(self, url, deadline):
+        conn, _ = await join_with_retry(url, self.code, deadline, token=self.token)
+        try:
+            state = await conn.room_state()
+        finally:
+            await conn.close()
+        texts = {n["text"] for n in state.get("needs", [])}
+        problems = [f"quiet room: acknowledged need {t!r} missing after recovery" for t in self.acked if t not in texts]
+        extra = texts - set(self.acked) - {self.in_flight}
+        problems += [f"quiet room: need {t!r} was never acknowledged nor in flight" for t in sorted(extra)]
+        # What the server shows is the truth from here on.
+        self.acked = sorted(texts & (set(self.acked) | {self.in_flight}))
+        self.in_flight = None
+        return problems
+
+
 async def close_all(members, extra=()):
     await asyncio.gather(*(m.conn.close() for m in members if m.conn), *(c.close() for c in extra),
                          return_exceptions=True)
@@ -257,6 +319,7 @@ async def run(args):
         "ROUNDTABLE_STORAGE_SNAPSHOTEVERYEVENTS": str(args.snapshot_every),
         "ROUNDTABLE_TRANSPORT_MESSAGESPERSECOND": "1000",
         "ROUNDTABLE_TRANSPORT_MESSAGEBURST": "1000",
+        "ROUNDTABLE_ROOMS_ARCHIVEAFTERIDLESECONDS": "1",
     }
     server = ServerProcess(workdir, env)
     passed = failed = 0
@@ -277,16 +340,24 @@ async def run(args):
             await asyncio.sleep(0.1)
         assert created and created["type"] == "ack", created
         room = created["room"]
+        fac_token = created["token"]
         poll_ack = await fac.request("poll.create", question="Which first?", kind="ranking", options=OPTIONS,
                                      open=True, anonymous=False)
         assert poll_ack["type"] == "ack", poll_ack
         poll = poll_ack["poll"]
         await fac.close()
         fac = None
+        quiet = QuietRoom(random.Random(rng.random()))
+        qfac = await Conn.open(server.url())
+        q = await qfac.request("room.create", title="Quiet room", name="Quiet facilitator")
+        await qfac.close()
+        assert q["type"] == "ack", q
+        quiet.code, quiet.token = q["room"], q["token"]
+        archived_before = 0
 
         # Members join once; afterwards they always come back with their token.
         async def first_join(m):
-            m.conn, ack = await join_with_retry(server.url(), room, time.monotonic() + 20, name=m.name)
+            m.conn, ack = await join_with_retry(server.url(), room, time.monotonic() + 20, reopen_token=fac_token, name=m.name)
             m.token, m.member_id = ack["token"], ack["member"]
             state = await m.conn.room_state()
             return state
@@ -302,6 +373,7 @@ async def run(args):
                 m.in_flight = None
             stop = asyncio.Event()
             tasks = [asyncio.create_task(vote_loop(m, poll, option_ids, stop)) for m in members]
+            tasks.append(asyncio.create_task(quiet.loop(server.url(), stop)))
             kill_after = rng.uniform(args.seconds * 0.4, args.seconds)
             await asyncio.sleep(kill_after)
             server.kill9()
@@ -327,7 +399,7 @@ async def run(args):
             deadline = time.monotonic() + 30
 
             async def rejoin(m):
-                m.conn, ack = await join_with_retry(server.url(), room, deadline, token=m.token)
+                m.conn, ack = await join_with_retry(server.url(), room, deadline, reopen_token=fac_token, token=m.token)
                 assert ack["member"] == m.member_id, (ack, m.member_id)
                 return await m.conn.room_state()
 
@@ -337,6 +409,12 @@ async def run(args):
                 problems.append(f"reconnect failed: {e!r}")
                 states = []
             recovery_s = time.monotonic() - t0
+            try:
+                problems += await quiet.verify(server.url(), deadline)
+            except Exception as e:
+                problems.append(f"quiet room: could not verify: {e!r}")
+            archived_total = server.log_text().count("room archived")
+            archived_cycle, archived_before = archived_total - archived_before, archived_total
             log = server.last_start_log()
             m_rec = re.search(r"journal\.records=(\d+) .*?snapshot\.lsn=(\d+)", log)
             from_snapshot = bool(m_rec and int(m_rec.group(2)) > 0)
@@ -407,7 +485,8 @@ async def run(args):
             print(f"cycle {cycle}: killed after {kill_after:.2f}s, {cycle_acks} acked votes, {in_flight} in flight "
                   f"({landed} landed), lost {lost}; recovered in {recovery_s:.2f}s from "
                   f"{'snapshot + journal' if from_snapshot else 'journal only'}"
-                  f"{' (' + m_rec.group(1) + ' journal records)' if m_rec else ''}; snapshots so far {snaps}: "
+                  f"{' (' + m_rec.group(1) + ' journal records)' if m_rec else ''}; snapshots so far {snaps}; "
+                  f"quiet room: {len(quiet.acked)} needs, {archived_cycle} archives this cycle: "
                   f"{'PASS' if ok else 'FAIL'}", flush=True)
             for p in problems[:20]:
                 print("   - " + p, flush=True)
