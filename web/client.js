@@ -16,7 +16,7 @@
  *   {@link RoundtableError} on `error`, on timeout, or when the connection drops first).
  * - `on(type, cb)` for any server message type (`need.added`, `poll.results`, …), `'*'` for all
  *   of them, plus the client's own events: `change`, `connection`, `connecting`, `open`,
- *   `reconnecting`, `closed`, `joined`, `session-lost`, `gap`.
+ *   `reconnecting`, `closed`, `joined`, `session-lost`, `room-archived`, `gap`.
  * - `state` is the room as this member sees it, kept up to date from `room.state`, events and notices.
  * - Automatic reconnect with exponential backoff and jitter; after reconnecting it resumes with
  *   `room.join {room, token, since: lastSeq}` and applies the missed events (or the fresh
@@ -51,7 +51,7 @@ const NOTICES = new Set(['room.state', 'poll.results', 'needs.ranking', 'ack', '
 const SELF_CONTAINED = new Set([
   'member.joined', 'member.presence', 'member.updated', 'member.left', 'room.created', 'room.keyRotated',
   'room.announcement', 'timer.started', 'timer.ended', 'groups.created', 'group.changed', 'groups.saved',
-  'interview.highlight', 'interview.phase', 'interviews.started', 'interviews.ended',
+  'interview.highlight', 'interview.phase', 'interviews.started', 'interviews.ended', 'room.closed',
 ]);
 
 /** Requests that may be sent before the connection has joined a room. */
@@ -83,6 +83,8 @@ const JOIN_TYPES = new Set(['room.create', 'room.join']);
  *   `yourPair` is your current `interview.assigned` (`{round, pair, partners, youAskFirst, prompts, phase, endsAt, link?, partnerLeft?}`)
  * @property {object} groups `{mode, groups:[{id, name, description, capacity?, need?, members}], timers:[{id, label, endsAt, group?}], yourGroup?, saved?}`
  * @property {object[]} announcements `{text, at, group?}`, newest last (this session only)
+ * @property {number} [closedAt] when the facilitator closed the session (ms epoch); set, the room's results are final
+ *   and requests that would change it fail with `room_closed`
  */
 
 function emptyState() {
@@ -187,6 +189,8 @@ export class RoundtableClient {
    * or a client event: `change` (state changed; arg: the message), `connection` (arg: the new
    * connection state), `connecting`, `open`, `reconnecting` (arg: `{attempt, delay}`), `closed`,
    * `joined` (arg: the join/create ack), `session-lost` (the stored token no longer works; arg: error),
+   * `room-archived` (a resume found the room archived after a quiet period: the session is kept, the
+   * client stops reconnecting until its facilitator reopens the room; arg: error),
    * `gap` (a missed seq was detected; a resync follows).
    * @param {string} type
    * @param {(payload:any, client:RoundtableClient)=>void} cb
@@ -488,6 +492,13 @@ export class RoundtableClient {
           this.session = null;
           this.emit('session-lost', e);
           this.failWaiting(e);
+        } else if (e.code === 'room_archived') {
+          // Resting until its facilitator reopens it: keep the token for later, stop retrying now.
+          this.failWaiting(e);
+          this.wantOpen = false;
+          clearTimeout(this.reconnectTimer);
+          try { this.ws?.close(1000, 'room archived'); } catch { /* ignore */ }
+          this.emit('room-archived', e);
         } else if (e.code === 'not_ready' || e.code === 'storage_unavailable') {
           // The server is recovering: try again shortly on a new connection.
           try { this.ws?.close(); } catch { /* ignore */ }
@@ -524,6 +535,12 @@ export class RoundtableClient {
         this.afterAck(p, msg);
         p.resolve(msg);
       } else {
+        if (msg.code === 'room_closed' && this.joined && this.state.room && !this.state.closedAt) {
+          // The room.closed event comes first; if it went missing, trust the server and fetch the final state.
+          this.state.closedAt = this.serverNow();
+          this.emit('change', { type: 'room.closed' });
+          queueMicrotask(() => this.resync());
+        }
         p.reject(new RoundtableError(msg.code, msg.message, msg));
       }
       this.emit(type, msg);
@@ -625,6 +642,9 @@ export class RoundtableClient {
         break;
       case 'room.created':
         s.title = msg.title;
+        break;
+      case 'room.closed':
+        s.closedAt = msg.closedAt ?? (Date.parse(msg.at) || this.serverNow());
         break;
       case 'need.added':
       case 'need.updated':
@@ -737,6 +757,11 @@ export class RoundtableClient {
   /** Your member id, once joined. */
   get me() {
     return this.state.you?.id ?? this.session?.member ?? null;
+  }
+
+  /** Whether the facilitator closed the session (its results are final; nothing can change it). */
+  get roomClosed() {
+    return !!this.state.closedAt;
   }
 
   /** Whether you are a facilitator of the room. */
