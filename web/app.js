@@ -45,6 +45,11 @@ rt.on('session-lost', (e) => {
   view = null;
   showJoin(rt.state.room || codeInURL);
 });
+rt.on('room-archived', (e) => {
+  // The room went to rest while this page was away; the stored seat still works once it is reopened.
+  view = null;
+  showJoin(rt.session?.room || rt.state.room || codeInURL, errorText(e));
+});
 
 // ------------------------------------------------------------------ rendering loop
 
@@ -63,8 +68,23 @@ setInterval(() => {
   }
 }, 250);
 
+/** What to tell people about an error: friendly words for the ones they meet in normal use. */
+const FRIENDLY = {
+  room_archived: 'This room is resting; ask your facilitator to reopen it.',
+  room_closed: 'The facilitator closed this session; its results are final, and new participants cannot join.',
+  room_not_found: 'There is no room with this code. Check the code.',
+};
+function errorText(e) {
+  return FRIENDLY[e?.code] || e?.message || String(e);
+}
+
 function act(promise, ok) {
-  return promise.then((r) => { if (ok) { flash(ok, 'ok'); announce(ok); } return r; }, (e) => { flash(e.message || String(e)); throw e; });
+  return promise.then((r) => { if (ok) { flash(ok, 'ok'); announce(ok); } return r; }, (e) => {
+    // Inside a closed room the banner already says why nothing changes: no error toast to act on.
+    if (e.code === 'room_closed' && rt.joined && rt.roomClosed) announce('This session is closed. Its results are final.');
+    else flash(errorText(e), e.code === 'room_archived' || e.code === 'room_closed' ? 'info' : 'error');
+    throw e;
+  });
 }
 
 function roomLink(code) {
@@ -79,9 +99,10 @@ function field(label, input, hint) {
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'hint' }, hint) : null);
 }
 
-function showJoin(code) {
+function showJoin(code, notice) {
   view = null;
   clear(roomInfo);
+  document.body.classList.remove('room-closed');
   document.title = 'Roundtable';
   const key = hash.get('key');
   const joinForm = h('form', { class: 'card join-card', id: 'join-form', 'aria-labelledby': 'join-h' });
@@ -139,6 +160,7 @@ function showJoin(code) {
     h('div', { class: 'intro' },
       h('h1', {}, code ? `Room ${code}` : 'Welcome to Roundtable'),
       h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.')),
+    notice ? h('p', { class: 'card notice-card', id: 'join-notice', role: 'status' }, notice) : null,
     h('div', { class: code || key ? 'join-grid single' : 'join-grid' }, joinForm, code || key ? null : createForm));
   (code ? nameInput : codeInput).focus();
 }
@@ -169,6 +191,36 @@ function enterRoom() {
 
 // ------------------------------------------------------------------ shared panels
 
+function clockTime(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * "Session closed" banner, shown when the facilitator closed the room. It also sets `room-closed` on the
+ * body, which hides every control marked `when-open` (style.css): nothing can change a closed room.
+ */
+function closedPanel({ facilitator = false, projectorView = false } = {}) {
+  const when = h('span', {});
+  const panel = h('section', { class: 'closed-banner', id: 'session-closed', role: 'status', 'aria-labelledby': 'session-closed-h', hidden: true },
+    h('h2', { id: 'session-closed-h' }, 'Session closed — results are final'),
+    projectorView ? null : h('p', {}, when,
+      facilitator ? 'Voting and submissions are over. The results and ranked needs stay here; download the reports from the console.'
+        : 'Voting and submissions are over. Thank you for taking part! The results and ranked needs stay here.'));
+  let was = null;
+  return {
+    el: panel,
+    update() {
+      const closedAt = rt.state.closedAt;
+      const closed = !!closedAt;
+      document.body.classList.toggle('room-closed', closed);
+      panel.hidden = !closed;
+      if (closed) when.textContent = `Closed at ${clockTime(closedAt)}. `;
+      if (was === false && closed) announce('The facilitator closed this session. Its results are final.');
+      was = closed;
+    },
+  };
+}
+
 /** Needs: submit form and the live ranked chart. */
 function needsPanel({ canSubmit }) {
   const list = h('ol', { class: 'bars needs-bars', id: 'needs-chart', role: 'list' });
@@ -179,7 +231,7 @@ function needsPanel({ canSubmit }) {
   if (canSubmit) {
     const text = h('textarea', { id: 'need-text', rows: 2, maxlength: 1000, required: true, placeholder: 'What does your organization need help with?' });
     const tags = h('input', { id: 'need-tags', placeholder: 'e.g. grants, volunteers' });
-    const form = h('form', { class: 'need-form', id: 'need-form' },
+    const form = h('form', { class: 'need-form when-open', id: 'need-form' },
       field('Share a need', text), field('Tags (comma separated)', tags, 'Tags connect your need with people who have that expertise.'),
       h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'need-submit' }, 'Submit need')));
     form.addEventListener('submit', async (e) => {
@@ -226,14 +278,22 @@ function helpersNote(r) {
 function pollsPanel({ manage = null, includeDrafts = false } = {}) {
   const openList = h('div', { class: 'poll-list', id: 'polls-open' });
   const closedList = h('div', { class: 'poll-list' });
-  const closedBox = h('details', { class: 'closed-polls' }, h('summary', {}, 'Earlier polls'), closedList);
+  const closedSummary = h('summary', {}, 'Earlier polls');
+  const closedBox = h('details', { class: 'closed-polls' }, closedSummary, closedList);
   const empty = h('p', { class: 'empty' }, 'No poll is open right now. Results will show up here.');
   const panel = h('section', { class: 'card polls-panel', id: 'polls', 'aria-labelledby': 'polls-h' },
     h('h2', { id: 'polls-h' }, 'Polls'), empty, openList, closedBox);
   const cards = new Map();
+  let wasClosed = false;
   return {
     el: panel,
     update() {
+      // A closed session has only final results: show them, not a collapsed "earlier" list.
+      if (rt.roomClosed !== wasClosed) {
+        wasClosed = rt.roomClosed;
+        closedSummary.textContent = wasClosed ? 'Final results' : 'Earlier polls';
+        if (wasClosed) closedBox.open = true;
+      }
       const polls = rt.pollsList().filter((p) => includeDrafts || p.state !== 'draft');
       const seen = new Set();
       for (const p of polls) {
@@ -249,7 +309,7 @@ function pollsPanel({ manage = null, includeDrafts = false } = {}) {
         const sorted = [...list.children].sort((a, b) => Number(b.dataset.poll) - Number(a.dataset.poll));
         sorted.forEach((el, i) => { if (list.children[i] !== el) list.insertBefore(el, list.children[i]); });
       }
-      empty.hidden = openList.children.length > 0;
+      empty.hidden = openList.children.length > 0 || (rt.roomClosed && closedList.children.length > 0);
       closedBox.hidden = closedList.children.length === 0;
     },
   };
@@ -270,7 +330,7 @@ function interviewPanel() {
       const p = iv.yourPair;
       const notesMine = (iv.yourNotes || []).filter((n) => n.author === rt.me || n.about === rt.me);
       panel.hidden = !iv.active && !p && !notesMine.length;
-      const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length]);
+      const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length, rt.roomClosed]);
       if (nextSig === sig) return;
       sig = nextSig;
       if (!p) {
@@ -278,7 +338,7 @@ function interviewPanel() {
           ? h('div', { class: 'waiting' },
             h('p', { class: 'big-text' }, iv.round ? `Round ${iv.round}: waiting for a partner…` : 'Interviews are about to start.'),
             iv.phase && iv.phase !== 'done' ? h('p', {}, `${PHASES[iv.phase] || iv.phase} ends in `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null,
-            rt.state.you?.role === 'member' && iv.round ? h('button', { type: 'button', id: 'rematch', on: { click: () => act(rt.request('interview.rematch'), 'Looking for a partner…').catch(() => {}) } }, 'Find me a partner') : null)
+            rt.state.you?.role === 'member' && iv.round && !rt.roomClosed ? h('button', { type: 'button', id: 'rematch', on: { click: () => act(rt.request('interview.rematch'), 'Looking for a partner…').catch(() => {}) } }, 'Find me a partner') : null)
           : h('p', { class: 'hint' }, 'Interviews have ended. Thank you!'),
         notesList(iv));
         return;
@@ -291,7 +351,7 @@ function interviewPanel() {
       fill(body,
         h('p', { class: 'partner' }, h('span', { class: 'label' }, `Round ${p.round} · your partner${names.length > 1 ? 's' : ''}`),
           h('strong', { class: 'partner-name', id: 'partner-name' }, names.join(' and '))),
-        p.partnerLeft ? h('div', { class: 'notice' }, h('p', {}, 'Your partner seems to have left.'),
+        p.partnerLeft && !rt.roomClosed ? h('div', { class: 'notice' }, h('p', {}, 'Your partner seems to have left.'),
           h('button', { type: 'button', id: 'rematch', on: { click: () => act(rt.request('interview.rematch'), 'Looking for a new partner…').catch(() => {}) } }, 'Find a new partner')) : null,
         h('div', { class: 'phase-row' },
           h('span', { class: 'phase' }, PHASES[p.phase] || p.phase),
@@ -311,7 +371,7 @@ function noteForm(p) {
   const about = h('select', { id: 'note-about' }, partners.map((x) => h('option', { value: x.id }, x.name)));
   const text = h('textarea', { id: 'note-text', rows: 2, maxlength: 1000, placeholder: 'A strength or story you heard…' });
   const shared = h('input', { type: 'checkbox', id: 'note-shared', checked: true });
-  const form = h('form', { class: 'note-form' },
+  const form = h('form', { class: 'note-form when-open' },
     h('h3', {}, 'Notes'),
     partners.length > 1 ? field('About', about) : null,
     field(`What stood out about ${partners.length > 1 ? 'them' : partners[0].name}?`, text),
@@ -345,7 +405,7 @@ function highlightsPanel() {
     update() {
       const hs = rt.state.interviews?.highlights || [];
       panel.hidden = hs.length === 0;
-      const next = JSON.stringify(hs) + Object.keys(rt.state.members).length;
+      const next = JSON.stringify(hs) + Object.keys(rt.state.members).length + rt.roomClosed;
       if (next === sig) return;
       sig = next;
       fill(list, [...hs].reverse().map((x) => {
@@ -354,7 +414,7 @@ function highlightsPanel() {
         return h('li', { class: 'highlight' },
           h('blockquote', {}, x.text),
           h('p', { class: 'label' }, `${author} about ${x.about === rt.me ? 'you' : about}`),
-          x.about === rt.me && !x.accepted ? h('button', { type: 'button', class: 'small', on: { click: () => act(rt.request('interview.accept', { highlight: x.highlight }), 'Added to your profile ✓').catch(() => {}) } }, 'Add to my profile') : null,
+          x.about === rt.me && !x.accepted && !rt.roomClosed ? h('button', { type: 'button', class: 'small', on: { click: () => act(rt.request('interview.accept', { highlight: x.highlight }), 'Added to your profile ✓').catch(() => {}) } }, 'Add to my profile') : null,
           x.accepted ? h('span', { class: 'badge ok' }, 'On profile') : null);
       }));
     },
@@ -371,13 +431,14 @@ function groupsPanel() {
     update() {
       const g = rt.state.groups || { groups: [] };
       panel.hidden = !(g.groups || []).length;
-      const next = JSON.stringify([g, Object.values(rt.state.members).map((m) => m.name)]);
+      const next = JSON.stringify([g, Object.values(rt.state.members).map((m) => m.name), rt.roomClosed]);
       if (next === sig) return;
       sig = next;
       const mine = g.groups.find((x) => x.id === g.yourGroup);
-      const self = g.mode === 'self-select' && rt.state.you?.role === 'member';
+      const self = g.mode === 'self-select' && rt.state.you?.role === 'member' && !rt.roomClosed;
       fill(body,
-        mine ? h('p', { class: 'big-text', id: 'your-group' }, 'Your group: ', h('strong', {}, mine.name)) : h('p', { class: 'hint' }, self ? 'Pick a group to join.' : 'The facilitator will place you in a group.'),
+        mine ? h('p', { class: 'big-text', id: 'your-group' }, 'Your group: ', h('strong', {}, mine.name))
+          : rt.roomClosed ? null : h('p', { class: 'hint' }, self ? 'Pick a group to join.' : 'The facilitator will place you in a group.'),
         h('ul', { class: 'group-list' }, g.groups.map((x) => {
           const full = x.capacity != null && x.members.length >= x.capacity;
           const names = x.members.map((id) => rt.state.members[id]?.name).filter(Boolean);
@@ -398,7 +459,7 @@ function profilePanel() {
   const bio = h('textarea', { id: 'bio', rows: 2, maxlength: 1000 });
   const chips = h('ul', { class: 'chips', 'aria-label': 'Your expertise' });
   const acc = h('ul', { class: 'accepted-highlights' });
-  const form = h('form', { id: 'profile-form' },
+  const form = h('form', { id: 'profile-form', class: 'when-open' },
     field('My expertise (comma separated)', tags, 'Others who need this will see you can help.'),
     field('About me', bio),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', id: 'profile-save' }, 'Save profile')));
@@ -463,6 +524,7 @@ function compose(parts, root) {
 
 function memberView() {
   const observer = rt.state.you?.role === 'observer';
+  const closed = closedPanel();
   const now = nowPanel();
   const interview = interviewPanel();
   const polls = pollsPanel();
@@ -470,9 +532,10 @@ function memberView() {
   const groups = groupsPanel();
   const highlights = highlightsPanel();
   const profile = profilePanel();
-  const parts = [now, interview, polls, needs, groups, highlights];
+  const parts = [closed, now, interview, polls, needs, groups, highlights];
   if (!observer) parts.push(profile);
   const root = h('div', { class: 'member-view' },
+    closed.el,
     now.el,
     h('div', { class: 'layout' },
       h('div', { class: 'col' }, interview.el, polls.el, groups.el),
@@ -487,6 +550,7 @@ function facilitatorView() {
     { id: 'console', label: 'Console' },
     { id: 'participant', label: 'Participant view' },
   ];
+  const closed = closedPanel({ facilitator: true });
   const now = nowPanel();
   const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
   const interview = interviewPanel();
@@ -527,10 +591,10 @@ function facilitatorView() {
     }, t.label));
   }
   tablist.append(h('a', { class: 'tab-link', href: `/r/${rt.state.room}?view=projector`, target: '_blank', rel: 'noopener', id: 'projector-link' }, 'Projector view ↗'));
-  const root = h('div', { class: 'facilitator-view' }, now.el, tablist, cons.el, participant);
+  const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tablist, cons.el, participant);
   fill(main, root);
   select('console');
-  return compose([now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
+  return compose([closed, now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
 }
 
 function projectorView() {
@@ -542,7 +606,8 @@ function projectorView() {
   const join = h('div', { class: 'proj-join' });
   const status = h('div', { class: 'proj-status', 'aria-live': 'polite' });
   const now = nowPanel();
-  const root = h('div', { class: 'projector-view' }, h('div', { class: 'proj-top' }, join, status), now.el, h('div', { class: 'proj-grid' }, pollSection, needsSection));
+  const closed = closedPanel({ projectorView: true });
+  const root = h('div', { class: 'projector-view' }, h('div', { class: 'proj-top' }, join, status), closed.el, now.el, h('div', { class: 'proj-grid' }, pollSection, needsSection));
   fill(main, root);
   let lastPoll = null;
   return {
@@ -550,6 +615,7 @@ function projectorView() {
     update() {
       if (!rt.state.room) return;
       roomHeader();
+      closed.update();
       now.update();
       fill(join, h('span', { class: 'label' }, 'Join at'), h('strong', {}, roomLink(rt.state.room).replace(/^https?:\/\//, '')));
       const online = rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
@@ -590,8 +656,13 @@ async function start() {
       await rt.join({ room: code });
       return;
     } catch (e) {
+      if (e.code === 'room_archived') {
+        // The seat is still good: it works again once the facilitator reopens the room.
+        showJoin(code, errorText(e));
+        return;
+      }
       if (e.code === 'room_not_found') flash(`There is no room ${code}. Check the code.`);
-      else if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${e.message}`);
+      else if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${errorText(e)}`);
       rt.forgetSession(code);
     }
   } else {

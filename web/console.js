@@ -1,6 +1,8 @@
 /**
  * The facilitator console: polls, needs curation, interviews, groups, announcements and timers,
- * presence, exports and facilitator access.
+ * presence, exports and facilitator access, and closing the session.
+ * Controls that change the room carry the class `when-open`: once the session is closed, style.css
+ * hides them (`body.room-closed`), since the server refuses every change with `room_closed`.
  * @module console
  */
 import { h, fill, clear, flash, announce, copyText, parseTags, countdown } from './ui.js';
@@ -85,13 +87,14 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     const list = h('div', { class: 'poll-list', id: 'console-polls' });
     const cards = new Map();
     const manage = (box, p) => {
+      if (rt.roomClosed) return;
       if (p.state === 'draft') box.append(h('button', { type: 'button', class: 'primary small', dataset: { action: 'open', poll: p.id }, on: { click: () => act(rt.request('poll.open', { poll: p.id }), 'Poll opened').catch(() => {}) } }, 'Open poll'));
       if (p.state === 'open') box.append(h('button', { type: 'button', class: 'small', dataset: { action: 'close', poll: p.id }, on: { click: () => act(rt.request('poll.close', { poll: p.id }), 'Poll closed').catch(() => {}) } }, 'Close poll'));
     };
     col1.append(h('section', { class: 'card', id: 'console-polls-card', 'aria-labelledby': 'cp-h' },
       h('h2', { id: 'cp-h' }, 'Polls'),
       list,
-      h('details', { class: 'builder', open: true }, h('summary', {}, 'New poll'), form)));
+      h('details', { class: 'builder when-open', open: true }, h('summary', {}, 'New poll'), form)));
     parts.push({
       update() {
         const polls = rt.pollsList().reverse();
@@ -154,7 +157,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
           queueMicrotask(() => text.focus());
           return h('li', { class: 'need-row editing' }, f);
         }
-        const box = h('input', { type: 'checkbox', id: `sel-need-${n.id}`, checked: selected.has(n.id), dataset: { need: n.id } });
+        const box = h('input', { type: 'checkbox', class: 'when-open', id: `sel-need-${n.id}`, checked: selected.has(n.id), dataset: { need: n.id } });
         box.addEventListener('change', () => { if (box.checked) selected.add(n.id); else selected.delete(n.id); });
         return h('li', { class: 'need-row', dataset: { need: n.id } },
           box,
@@ -162,7 +165,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
             (n.tags || []).length ? h('span', { class: 'tags' }, n.tags.map((t) => h('span', { class: 'chip small' }, t))) : null,
             n.organization ? h('span', { class: 'hint' }, ` · ${n.organization}`) : null,
             (n.mergedFrom || []).length ? h('span', { class: 'hint' }, ` · merged ${n.mergedFrom.length}`) : null),
-          h('span', { class: 'row-actions' },
+          h('span', { class: 'row-actions when-open' },
             h('button', { type: 'button', class: 'small', 'aria-label': `Edit need ${n.id}`, on: { click: () => { editing = n.id; draw(true); } } }, 'Edit'),
             h('button', { type: 'button', class: 'small danger', 'aria-label': `Remove need ${n.id}`, on: { click: () => { if (confirm(`Remove need #${n.id}?`)) act(rt.request('need.remove', { need: n.id }), 'Need removed').catch(() => {}); } } }, 'Remove')));
       }));
@@ -170,9 +173,9 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     const empty = h('p', { class: 'empty' }, 'Needs members submit appear here.');
     col2.append(h('section', { class: 'card', id: 'console-needs', 'aria-labelledby': 'cn-h' },
       h('h2', { id: 'cn-h' }, 'Curate needs'),
-      h('p', { class: 'hint' }, 'Tick duplicates, choose the one to keep, then merge. Votes follow the merge.'),
+      h('p', { class: 'hint when-open' }, 'Tick duplicates, choose the one to keep, then merge. Votes follow the merge.'),
       empty, rows,
-      h('div', { class: 'merge-bar' }, into, mergeBtn)), chart.el);
+      h('div', { class: 'merge-bar when-open' }, into, mergeBtn)), chart.el);
     parts.push({ update() { draw(false); empty.hidden = rt.needsList().length > 0; chart.update(); } });
   }
 
@@ -188,7 +191,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     prompts.value = 'Tell me about a time your organization was at its best.\nWhat made it possible?\nWhat do you wish for the next year?';
     const link = h('input', { id: 'iv-link', type: 'url', placeholder: 'https://meet.example.org/{room}-{round}-{pair}' });
     const status = h('div', { class: 'iv-status', id: 'iv-status', 'aria-live': 'polite' });
-    const startForm = h('form', { id: 'iv-form' },
+    const startForm = h('form', { id: 'iv-form', class: 'when-open' },
       field('Pair by', strategy),
       h('div', { class: 'row' }, field('Turn (seconds)', turn), field('Report (seconds)', report)),
       field('Prompts (one per line)', prompts),
@@ -200,7 +203,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
       if (link.value.trim()) f.linkTemplate = link.value.trim();
       try { const ack = await act(rt.request('interviews.start', f), 'Interviews started'); announce(`Round ${ack.round} started.`); } catch { /* flashed */ }
     });
-    const controls = h('div', { class: 'form-actions' },
+    const controls = h('div', { class: 'form-actions when-open' },
       h('button', { type: 'button', class: 'primary', id: 'iv-next', on: { click: () => act(rt.request('interviews.next'), 'Next round started').catch(() => {}) } }, 'Next round'),
       h('button', { type: 'button', class: 'danger', id: 'iv-end', on: { click: () => act(rt.request('interviews.end'), 'Interviews ended').catch(() => {}) } }, 'End interviews'));
     col1.append(h('section', { class: 'card', id: 'console-interviews', 'aria-labelledby': 'ci-h' }, h('h2', { id: 'ci-h' }, 'Appreciative interviews'), status, startForm, controls));
@@ -244,11 +247,11 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
       h('button', { type: 'submit' }, 'Create from needs'));
     fromNeeds.addEventListener('submit', (e) => { e.preventDefault(); act(rt.request('groups.fromNeeds', { count: Number(count.value) }), 'Groups created from the top needs').catch(() => {}); });
     const strategy = h('select', { id: 'gr-strategy' }, h('option', { value: 'balanced' }, 'Balanced sizes'), h('option', { value: 'mixed-organizations' }, 'Mix organizations'), h('option', { value: 'by-need' }, 'By each member’s top need'));
-    const assign = h('form', { id: 'gr-assign', class: 'inline-form' }, field('Assign everyone', strategy), h('button', { type: 'submit' }, 'Assign'));
+    const assign = h('form', { id: 'gr-assign', class: 'inline-form when-open' }, field('Assign everyone', strategy), h('button', { type: 'submit' }, 'Assign'));
     assign.addEventListener('submit', (e) => { e.preventDefault(); act(rt.request('groups.assign', { strategy: strategy.value }), 'Members assigned').catch(() => {}); });
     const list = h('ul', { class: 'group-list', id: 'console-groups' });
     col2.append(h('section', { class: 'card', id: 'console-groups-card', 'aria-labelledby': 'cg-h' }, h('h2', { id: 'cg-h' }, 'Groups'),
-      list, h('details', { class: 'builder' }, h('summary', {}, 'Create groups'), createForm, fromNeeds), assign));
+      list, h('details', { class: 'builder when-open' }, h('summary', {}, 'Create groups'), createForm, fromNeeds), assign));
     let sig = '';
     parts.push({
       update() {
@@ -269,7 +272,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
   // ---------------------------------------------------------------- announce and timers
   {
     const text = h('input', { id: 'announce-text', maxlength: 1000, placeholder: 'e.g. Back in the main room in 2 minutes' });
-    const annForm = h('form', { id: 'announce-form', class: 'inline-form' }, field('Announcement', text), h('button', { type: 'submit' }, 'Announce'));
+    const annForm = h('form', { id: 'announce-form', class: 'inline-form when-open' }, field('Announcement', text), h('button', { type: 'submit' }, 'Announce'));
     annForm.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!text.value.trim()) return;
@@ -277,7 +280,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
     });
     const mins = h('input', { type: 'number', id: 'timer-minutes', value: '5', min: 0.1, step: 'any' });
     const label = h('input', { id: 'timer-label', placeholder: 'e.g. Group work' });
-    const timerForm = h('form', { id: 'timer-form', class: 'inline-form' }, field('Minutes', mins), field('Label', label), h('button', { type: 'submit' }, 'Start timer'));
+    const timerForm = h('form', { id: 'timer-form', class: 'inline-form when-open' }, field('Minutes', mins), field('Label', label), h('button', { type: 'submit' }, 'Start timer'));
     timerForm.addEventListener('submit', (e) => {
       e.preventDefault();
       act(rt.request('timer.start', { seconds: Math.max(1, Math.round(Number(mins.value) * 60)), label: label.value.trim() }), 'Timer started').catch(() => {});
@@ -293,7 +296,7 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
         sig = next;
         fill(running, ts.map((t) => h('li', { class: 'timer' }, h('span', { class: 'timer-label' }, t.label || 'Timer'),
           h('span', { class: 'countdown', dataset: { endsAt: t.endsAt } }, countdown(t.endsAt, rt.serverNow())),
-          h('button', { type: 'button', class: 'small', 'aria-label': `Stop timer ${t.label || t.id}`, on: { click: () => act(rt.request('timer.stop', { timer: t.id }), 'Timer stopped').catch(() => {}) } }, 'Stop'))));
+          h('button', { type: 'button', class: 'small when-open', 'aria-label': `Stop timer ${t.label || t.id}`, on: { click: () => act(rt.request('timer.stop', { timer: t.id }), 'Timer stopped').catch(() => {}) } }, 'Stop'))));
       },
     });
   }
@@ -364,6 +367,62 @@ export function buildConsole(rt, { act, field, pollCard, needsPanel, roomLink })
         h('button', { type: 'button', id: 'copy-cofac', on: { click: async () => { const key = rt.facilitatorKey; if (!key) { flash('No facilitator key in this browser.'); return; } const ok = await copyText(`${roomLink(rt.state.room)}#key=${key}`); flash(ok ? 'Co-facilitator link copied' : 'Could not copy', ok ? 'ok' : 'error'); } } }, 'Copy co-facilitator link'),
         h('span', {}, 'Key: ', reveal, ' ', keyOut))));
     parts.push({ update() { keyOut.textContent = rt.facilitatorKey || '(not stored in this browser)'; } });
+  }
+
+  // ---------------------------------------------------------------- closing the session
+  {
+    const status = h('p', { class: 'hint', id: 'room-close-status' },
+      'Closing ends open polls and interviews, stops timers and makes every result final. Members can come back to read the results; nobody can vote, submit or join as a new member.');
+    const openBtn = h('button', { type: 'button', class: 'danger', id: 'room-close', 'aria-expanded': 'false', 'aria-controls': 'room-close-confirm' }, 'Close session…');
+    const yes = h('button', { type: 'button', class: 'danger-solid', id: 'room-close-yes' }, 'Yes, close the session');
+    const no = h('button', { type: 'button', id: 'room-close-cancel' }, 'Cancel');
+    const confirmBox = h('div', { class: 'confirm-box', id: 'room-close-confirm', role: 'group', 'aria-labelledby': 'room-close-q', 'aria-describedby': 'room-close-warn', hidden: true },
+      h('p', { class: 'confirm-question', id: 'room-close-q' }, 'Close this session for everyone?'),
+      h('p', { id: 'room-close-warn' }, 'This is final: it cannot be undone, and results can no longer change.'),
+      h('div', { class: 'form-actions' }, yes, no));
+    const showConfirm = (show) => {
+      confirmBox.hidden = !show;
+      openBtn.hidden = show;
+      openBtn.setAttribute('aria-expanded', String(show));
+      (show ? no : openBtn).focus();
+    };
+    openBtn.addEventListener('click', () => showConfirm(true));
+    no.addEventListener('click', () => showConfirm(false));
+    confirmBox.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); showConfirm(false); } });
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      no.disabled = true;
+      try {
+        await act(rt.request('room.close'), 'Session closed. Its results are final.');
+        confirmBox.hidden = true;
+      } catch {
+        showConfirm(false);
+      } finally {
+        yes.disabled = false;
+        no.disabled = false;
+      }
+    });
+    col2.append(h('section', { class: 'card session-card', id: 'console-session', 'aria-labelledby': 'cs-h' },
+      h('h2', { id: 'cs-h' }, 'End the session'), status, h('div', { class: 'form-actions' }, openBtn), confirmBox));
+    let was = null;
+    parts.push({
+      update() {
+        const closedAt = rt.state.closedAt;
+        if (Boolean(closedAt) === was) return;
+        was = Boolean(closedAt);
+        if (!closedAt) return;
+        const focused = confirmBox.contains(document.activeElement);
+        confirmBox.hidden = true;
+        openBtn.hidden = true;
+        fill(status, `Closed at ${new Date(closedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}. The results are final; the reports above keep them.`);
+        status.classList.remove('hint');
+        if (focused) {
+          // Keep keyboard focus in the card it was in.
+          status.setAttribute('tabindex', '-1');
+          status.focus();
+        }
+      },
+    });
   }
 
   return { el, update() { for (const p of parts) p.update(); } };

@@ -28,7 +28,9 @@ async function cast(rt, poll, ballot, what) {
     announce(`Your ${what} for "${poll.question}" is in.`);
     flash('Vote recorded ✓', 'ok');
   } catch (e) {
-    flash(`Could not record your vote: ${e.message}`);
+    // A session closed meanwhile: the closed banner explains it, and no vote can change any more.
+    if (e.code === 'room_closed') announce('This session is closed. Your earlier vote counts; results are final.');
+    else flash(`Could not record your vote: ${e.message}`);
   }
 }
 
@@ -303,7 +305,7 @@ export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
     badge.textContent = `${p.state === 'open' ? 'Open' : p.state === 'closed' ? 'Closed' : 'Draft'} · ${KIND_NAMES[p.kind] || p.kind}${p.overNeeds ? ' needs' : ''}${p.anonymous ? '' : ' · named'}`;
     badge.dataset.state = p.state;
     el.dataset.state = p.state;
-    const canVote = ballot && p.state === 'open' && rt.state.you?.role !== 'observer';
+    const canVote = ballot && p.state === 'open' && rt.state.you?.role !== 'observer' && !rt.state.closedAt;
     const nextSig = `${p.state}|${(p.options || []).map((o) => `${o.id}:${optionLabel(rt, p, o.id)}`).join(',')}|${canVote}`;
     if (nextSig !== sig) {
       sig = nextSig;
@@ -324,7 +326,7 @@ export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
       actions.append(h('button', {
         type: 'button', class: 'link-button', on: {
           click: async () => {
-            try { await rt.request('vote.retract', { poll: p.id }); drafts.delete(p.id); sig = ''; update(rt.state.polls[p.id]); announce('Vote withdrawn.'); } catch (e) { flash(e.message); }
+            try { await rt.request('vote.retract', { poll: p.id }); drafts.delete(p.id); sig = ''; update(rt.state.polls[p.id]); announce('Vote withdrawn.'); } catch (e) { if (e.code === 'room_closed') announce('This session is closed. Results are final.'); else flash(e.message); }
           },
         },
       }, 'Withdraw my vote'));
