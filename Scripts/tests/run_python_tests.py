@@ -2,7 +2,7 @@
 """Third-party client scenarios: the real server driven by Python `websockets`.
 
 Starts `.build/debug/roundtable serve` on an ephemeral loopback port with a fresh data folder,
-runs every `test_*` coroutine in the scenario modules, and prints `N passed, M failed`.
+runs every `test_*` coroutine in the scenario modules (or only the modules named as arguments), and prints `N passed, M failed`.
 """
 import asyncio
 import importlib
@@ -19,7 +19,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews"]
+MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle"]
 
 
 class Server:
@@ -90,7 +90,8 @@ class Server:
 
 def main():
     passed = failed = 0
-    for name in MODULES:
+    # Optional arguments pick modules by name (e.g. `scenario_lifecycle`); none runs them all.
+    for name in [m for m in MODULES if not sys.argv[1:] or m in sys.argv[1:]]:
         mod = importlib.import_module(name)
         tests = [(n, getattr(mod, n)) for n in sorted(dir(mod)) if n.startswith("test_")]
         for tname, fn in tests:
