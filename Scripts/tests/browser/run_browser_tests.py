@@ -6,7 +6,10 @@ ephemeral port with a temporary data folder, then: a facilitator and three membe
 room, submit and merge needs, vote in a ranking poll over needs and all see the same ranked list;
 a projector (observer) shows it too; the server is stopped (SIGTERM) and started again on the same
 port and data folder, and every page reconnects and resumes; an interview round shows each member
-their partners (skipped, with a reason, when the server does not know `interviews.start`).
+their partners (skipped, with a reason, when the server does not know `interviews.start`); the
+facilitator closes the session (with a confirm step) and every page shows the final results without
+controls, and a newcomer is told the session is closed; on a second server that archives idle rooms
+after a second, a returning member is told the room is resting and its facilitator reopens it.
 Screenshots of every view go to artifacts/screenshots/.
 
 Prints `browser tests: N passed, M failed` last and exits non-zero on any failure.
@@ -53,9 +56,10 @@ def _child_setup():
 
 
 class Server:
-    def __init__(self, data_dir, log_path):
+    def __init__(self, data_dir, log_path, env=None):
         self.data_dir = data_dir
         self.log_path = log_path
+        self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.port = 0
 
@@ -65,7 +69,7 @@ class Server:
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--port", str(port), "--data-dir", str(self.data_dir),
              "--port-file", str(port_file), "--web-root", str(ROOT / "web")],
-            cwd=str(ROOT), stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=str(ROOT), env=self.env, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             preexec_fn=_child_setup)
         logf.close()
         deadline = time.time() + timeout
@@ -476,6 +480,97 @@ def test_interviews():
         wait(d, lambda d: not visible(d, "#partner-name"), "interview ended")
 
 
+def test_close_session():
+    f = W.fac
+    click(f, "#tab-console")
+    click(f, "#room-close")
+    # A confirm step: focus goes to Cancel; Escape backs out and focus returns.
+    wait(f, lambda d: visible(d, "#room-close-confirm"), "the close confirmation")
+    assert js(f, "return document.activeElement.id") == "room-close-cancel", js(f, "return document.activeElement.id")
+    f.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(f, lambda d: not visible(d, "#room-close-confirm") and js(d, "return document.activeElement.id") == "room-close", "Escape cancels")
+    assert not js(f, "return roundtable.state.closedAt"), "Escape closed the room"
+    click(f, "#room-close")
+    shot(f, "facilitator-close-confirm")
+    click(f, "#room-close-yes")
+    pages = [f] + W.members + [W.projector]
+    for d in pages:
+        wait(d, lambda d: visible(d, "#session-closed"), "the session-closed banner")
+        assert "results are final" in el(d, "#session-closed").text, el(d, "#session-closed").text
+    for d in W.members:
+        assert not visible(d, "#need-form"), "need form still shown in a closed session"
+        assert not visible(d, "#profile-form"), "profile form still shown in a closed session"
+        assert not d.find_elements(By.CSS_SELECTOR, "#polls .ballot, #polls .choice-list"), "a ballot is still shown"
+        wait(d, lambda d: ranked_texts(d)[:3] == W.final_ranking and ranked_texts(d) == state_ranking(d), "the ranked needs stay visible")
+        wait(d, lambda d: visible(d, "#polls .closed-polls[open] .results-heading") and "Final results" in el(d, "#polls .closed-polls .results-heading").text, "final poll results shown")
+        assert not visible(d, "#flash") or el(d, "#flash").get_attribute("data-kind") != "error", el(d, "#flash").text
+    for css in ("#poll-form", "#room-close", "#announce-form", "#timer-form", "#merge-button"):
+        assert not visible(f, css), f"{css} still shown in a closed session"
+    wait(f, lambda d: "Closed at" in el(d, "#room-close-status").text, "closed status in the console")
+    # A request racing the close gets room_closed; the page shows no error toast for it.
+    code = W.members[0].execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        roundtable.request('need.submit', {text: 'late', tags: []}).then(() => done('ok'), (e) => done(e.code));
+    """)
+    assert code == "room_closed", code
+    shot(W.members[0], "member-closed")
+    shot(f, "facilitator-closed")
+    # A newcomer is turned away with a clear message.
+    n = browser()
+    n.get(f"{W.base}/r/{W.code}")
+    type_into(n, "#join-name", "Late Larry")
+    click(n, "#join-submit")
+    wait(n, lambda d: visible(d, "#flash") and "closed this session" in el(d, "#flash").text, "the closed-session message for a newcomer")
+    n.quit()
+    BROWSERS.remove(n)
+
+
+def test_archived_room_rests_and_reopens(tmp):
+    """Its own server: rooms are archived after 1 s of quiet."""
+    data = tmp / "data-archive"
+    data.mkdir()
+    server = Server(data, tmp / "server-archive.log", env={"ROUNDTABLE_ROOMS_ARCHIVEAFTERIDLESECONDS": "1"})
+    server.start(port=0)
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        f = browser()
+        f.get(base + "/")
+        type_into(f, "#create-title", "Resting room")
+        type_into(f, "#create-name", "Fay")
+        click(f, "#create-submit")
+        code = wait(f, lambda d: visible(d, ".room-code") and el(d, ".room-code").text.strip(), "room code")
+        m = browser()
+        m.get(f"{base}/r/{code}")
+        type_into(m, "#join-name", "Ann")
+        click(m, "#join-submit")
+        wait(m, lambda d: visible(d, "#need-form"), "member view")
+        type_into(m, "#need-text", "Rest and recovery")
+        click(m, "#need-submit")
+        wait(f, lambda d: "Rest and recovery" in ranked_texts(d, "#console-needs-chart"), "the need in the console")
+        # Leave both pages (the browsers keep their stored seats), and wait for the room to be archived.
+        for d in (f, m):
+            d.get("about:blank")
+        def archived(_):
+            body = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+            return "roundtable_rooms_archived 1" in body.splitlines()
+        wait(f, archived, "the room to be archived", timeout=20)
+        m.get(f"{base}/r/{code}")
+        wait(m, lambda d: visible(d, "#join-notice") and "resting" in el(d, "#join-notice").text, "the resting message")
+        assert js(m, f"return !!localStorage.getItem('roundtable:{code}')"), "the member's seat was forgotten"
+        shot(m, "member-room-resting")
+        f.get(f"{base}/r/{code}")
+        wait(f, lambda d: visible(d, "#tab-console"), "the facilitator reopens the room")
+        wait(f, lambda d: "Rest and recovery" in ranked_texts(d, "#console-needs-chart"), "the need after reopening")
+        m.get(f"{base}/r/{code}")
+        wait(m, lambda d: "Rest and recovery" in ranked_texts(d), "the member is back in the reopened room")
+        for d in (f, m):
+            d.quit()
+            BROWSERS.remove(d)
+    finally:
+        server.stop()
+        server.kill()
+
+
 def main():
     if not BINARY.exists():
         log(f"missing {BINARY}: run `swift build` first")
@@ -502,6 +597,8 @@ def main():
             run("projector and phone views", test_projector_and_phone)
             run("server restart: pages reconnect and resume", test_reconnect_after_restart)
             run("interview round shows each member their partner", test_interviews)
+            run("facilitator closes the session: final results everywhere, no controls", test_close_session)
+        run("an archived room rests, its facilitator reopens it", test_archived_room_rests_and_reopens, tmp)
         for d in BROWSERS:
             errs = console_errors(d)
             if errs:
