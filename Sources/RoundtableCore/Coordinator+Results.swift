@@ -39,11 +39,37 @@ extension Coordinator {
                 ]
                 effects.append(.send(Notice(type: "room.presence", body: body), ref: nil, to: facilitators + others))
             }
+            effects += catchUpNotices(room, rt, facilitators: Set(facilitators), others: Set(others))
             rt.dirtyPolls.removeAll()
             rt.rankingDirty = false
             rt.presenceDirty = false
+            rt.catchUp.removeAll()
             runtime[code] = rt
             dirtyRooms.remove(code)
+        }
+        return effects
+    }
+
+    /// Current results and ranking for connections that resumed from the event buffer, skipping what
+    /// this flush already sent to everyone.
+    private func catchUpNotices(_ room: Room, _ rt: RoomRuntime, facilitators: Set<ConnectionID>, others: Set<ConnectionID>) -> [Effect] {
+        guard !rt.catchUp.isEmpty else { return [] }
+        let f = rt.catchUp.filter(facilitators.contains).sorted()
+        let o = rt.catchUp.filter(others.contains).sorted()
+        var effects: [Effect] = []
+        for id in room.polls.keys.sorted() where !rt.dirtyPolls.contains(id) {
+            guard let p = room.polls[id], p.state != .draft else { continue }
+            let base = resultsValue(p)
+            if !f.isEmpty {
+                var forFacilitators = base
+                forFacilitators["responses"] = responses(p, room, rt)
+                effects.append(.send(Notice(type: "poll.results", body: forFacilitators), ref: nil, to: f))
+            }
+            if membersMaySee(p) && !o.isEmpty { effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: o)) }
+        }
+        if !rt.rankingDirty {
+            if !f.isEmpty { effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: true)), ref: nil, to: f)) }
+            if !o.isEmpty { effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: false)), ref: nil, to: o)) }
         }
         return effects
     }

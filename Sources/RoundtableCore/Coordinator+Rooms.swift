@@ -105,6 +105,9 @@ extension Coordinator {
             let current = rooms[code]?.seq ?? seqBefore
             let all = missed + (first ? (runtime[code]?.events(after: seqBefore, current: current) ?? []) : [])
             for e in all { effects.append(.broadcast(e, to: [c])) }
+            // Results and the ranking are notices, not buffered events: the next flush brings them up to date.
+            runtime[code]?.catchUp.insert(c)
+            dirtyRooms.insert(code)
         } else {
             effects.append(.send(stateNotice(code, for: m.id), ref: nil, to: [c]))
         }

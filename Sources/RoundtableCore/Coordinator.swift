@@ -187,6 +187,9 @@ struct RoomRuntime {
     var partnerLeftSent: Set<Int64> = []
     var rankingDirty = false
     var presenceDirty = false
+    /// Connections that resumed from the event buffer: notices are not buffered, so the next flush sends
+    /// them the current results and ranking (computed once per flush however many resumed).
+    var catchUp: Set<ConnectionID> = []
     var lastFlush: Millis = 0
     private var buffer: [RoomEvent] = []
     private var head = 0

@@ -175,3 +175,33 @@ import Testing
         #expect(h.coordinator.rooms[code] == nil && h.coordinator.archived[code] != nil)
     }
 }
+
+/// Resuming from the event buffer brings results and the ranking up to date (they are notices, not events).
+@Suite struct ResumeCatchUpTests {
+    @Test func aResumeByEventsGetsTheCurrentResultsAtTheNextFlush() throws {
+        var h = Harness.polls()
+        let code = h.pollRoom(members: 2)
+        let live = h.poll(.labelled(.single))
+        let hidden = h.poll(.labelled(.single) { $0.visibility = .facilitator })
+        let annToken = try #require(h.join(9, code, "Ann")["token"]?.stringValue)
+        h.flushAndDrain()
+        let since = h.room(code).seq
+        h.disconnect(9)
+        h.vote(2, live, Cast.single(1))
+        h.vote(3, hidden, Cast.single(2))
+        h.flushAndDrain()  // results went out while Ann was away
+
+        let ack = h.send(10, .join(.init(code: code, token: annToken, since: since)))
+        #expect(ack["resumed"] == "events")
+        #expect(h.received(10, "poll.results").isEmpty, "not before the flush")
+        h.tick(at: h.now + 1_000)
+        let results = h.received(10, "poll.results")
+        #expect(results.map { $0["poll"] } == [Value(live)], "only the poll members may see")
+        #expect(results.first?["ballots"] == 1)
+        #expect(h.received(10, "needs.ranking").count == 1)
+        // Nobody else is sent anything: nothing changed.
+        #expect(h.received(2, "poll.results").isEmpty && h.received(1, "poll.results").isEmpty)
+        h.tick(at: h.now + 2_000)
+        #expect(h.received(10, "poll.results").count == 1, "once")
+    }
+}
