@@ -328,6 +328,30 @@ extension Value.Object {
 
     // MARK: Partners who leave, rematch
 
+    @Test func aPartnerWhoNeverCameBackAfterARestartIsReportedAfterTheGrace() throws {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        var tokens: [MemberID: String] = [:]
+        for (i, org) in ["A", "B", "C", "D"].enumerated() {
+            tokens[2 + i] = try #require(h.join(ConnectionID(2 + i), code, "M\(2 + i)", org: org)["token"]?.stringValue)
+        }
+        _ = h.ivStart(ivSettings(turn: 600, lateJoin: 300, partner: 20))
+        let pair = try #require(h.ivRoomState(code).interviews.pair(of: 2))
+        let gone = try #require(pair.members.first { $0 != 2 })
+        // The server restarts: the journal is replayed; only member 2 comes back.
+        var after = Harness()
+        after.now = h.now + 5_000
+        for e in h.journal { try after.coordinator.replay(e) }
+        after.coordinator.finishRecovery()
+        #expect(after.send(20, .join(.init(code: code, token: tokens[2])))["type"] == "ack")
+        let t = after.now
+        after.ivTick(t + 1)
+        after.ivTick(t + 19_000)
+        #expect(after.ivGot(20, "interview.partner-left").isEmpty, "not within the grace")
+        after.ivTick(t + 21_000)
+        #expect(after.ivGot(20, "interview.partner-left").first?["member"] == Value(gone))
+    }
+
     @Test func partnerOfflinePastTheGraceIsReportedOnceAndRematchPairsWithAWaitingMember() {
         var h = Harness()
         let code = h.ivRoom(["A", "B", "C", "D"])
