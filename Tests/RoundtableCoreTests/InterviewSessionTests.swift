@@ -614,6 +614,7 @@ extension Value.Object {
         #expect(h.ivGot(2, "interviews.ended").first?["rounds"] == 1)
         let iv = h.ivRoomState(code).interviews
         #expect(!iv.active && iv.pairs.isEmpty && iv.waiting.isEmpty && iv.phase == .done)
+        #expect(h.ivState(code, for: 2, "interviews")["endsAt"] == .int(h.now), "the session's deadline is now, not the old phase's")
         h.ivTick(h.now + 3_600_000)
         #expect(h.ivGot(2, "interview.phase").isEmpty && h.ivGot(6, "interview.assigned").isEmpty)
         #expect(h.ivState(code, for: 2, "interviews")["yourPair"] == nil)
