@@ -136,7 +136,7 @@ extension Coordinator {
             .sorted { $0.id < $1.id }
         let active = room.activeNeeds
         let ranked = NeedsRanking.rank(polls.map { $0.tally.results() }, needs: active.map(\.id))
-        let experts = room.currentMembers.filter { !$0.expertise.isEmpty }
+        let experts = room.currentMembers(among: room.expertIDs)
         let entries: [Value] = ranked.map { r in
             let need = room.needs[r.need]
             let tags = Set(need?.tags ?? [])

@@ -193,17 +193,20 @@ extension Coordinator {
             "you": me.profile(online: true),
         ]
         if let closedAt = room.closedAt { body["closedAt"] = .int(closedAt) }
-        let all = room.currentMembers
-        var shown = all
-        if me.role != .facilitator && all.count > limits.stateMembersLimit {
-            // Large rooms: facilitators, yourself, then online members; counts tell the rest.
-            let first = all.filter { $0.role == .facilitator || $0.id == viewer }
-            let rest = all.filter { $0.role != .facilitator && $0.id != viewer && online[$0.id] != nil }
-            shown = first + rest.prefix(max(0, limits.stateMembersLimit - first.count))
+        let shown: [Member]
+        if me.role != .facilitator && room.currentMemberCount > limits.stateMembersLimit {
+            // Large rooms: facilitators, yourself, then online members (in joining order); counts tell the rest.
+            // Built from the indexes and the online list, so a join into a room of thousands stays cheap.
+            let first = room.currentMembers(among: room.facilitatorIDs.union([viewer]))
+            let rest = online.keys.filter { !room.facilitatorIDs.contains($0) && $0 != viewer }.sorted()
+                .prefix(max(0, limits.stateMembersLimit - first.count)).compactMap { room.members[$0] }
+            shown = first + rest
             body["membersTruncated"] = true
+        } else {
+            shown = room.currentMembers
         }
         body["members"] = .array(shown.map { $0.profile(online: online[$0.id] != nil) })
-        body["memberCount"] = Value(all.count)
+        body["memberCount"] = Value(room.currentMemberCount)
         body["onlineCount"] = Value(online.count)
         for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }
         for (k, v) in sessionState(room, for: me) { body[k] = v }

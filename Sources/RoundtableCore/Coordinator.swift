@@ -152,9 +152,9 @@ public struct Coordinator {
         }
         runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].presenceDirty = true
         dirtyRooms.insert(code)
-        let room = rooms[code]
-        let to = (runtime[code]?.connections ?? [:]).lazy.filter { room?.members[$0.key]?.role == .facilitator }.flatMap(\.value)
-        return to.isEmpty ? [] : [.send(notice, ref: nil, to: Array(to))]
+        let connections = runtime[code]?.connections ?? [:]
+        let to = (rooms[code]?.facilitatorIDs ?? []).sorted().flatMap { connections[$0] ?? [] }
+        return to.isEmpty ? [] : [.send(notice, ref: nil, to: to)]
     }
 
     /// Checks a free-text field against its limit after trimming; empty is refused when required.

@@ -33,9 +33,28 @@ public struct Room: Sendable {
 
     public init(code: String) { self.code = code }
 
-    /// Members who have not left, in joining order.
+    /// Current facilitators and current members who declared expertise: derived indexes, so a join into a
+    /// room of thousands does not scan every member for them.
+    public private(set) var facilitatorIDs: Set<MemberID> = []
+    public private(set) var expertIDs: Set<MemberID> = []
+
+    /// Members who have not left, in joining order. Ids are handed out in order from 1, so walking them
+    /// is O(members) with no sort.
     public var currentMembers: [Member] {
-        members.values.filter { !$0.departed }.sorted { $0.id < $1.id }
+        var out: [Member] = []
+        out.reserveCapacity(currentMemberCount)
+        for id in 1..<max(1, nextMemberID) { if let m = members[id], !m.departed { out.append(m) } }
+        return out
+    }
+
+    /// Current members among `ids`, in joining order.
+    public func currentMembers(among ids: Set<MemberID>) -> [Member] {
+        ids.sorted().compactMap { members[$0].flatMap { $0.departed ? nil : $0 } }
+    }
+
+    private mutating func index(_ m: Member) {
+        if m.role == .facilitator && !m.departed { facilitatorIDs.insert(m.id) } else { facilitatorIDs.remove(m.id) }
+        if !m.expertise.isEmpty && !m.departed { expertIDs.insert(m.id) } else { expertIDs.remove(m.id) }
     }
     public var currentMemberCount: Int { members.count - departedCount }
     private var departedCount = 0
@@ -59,6 +78,7 @@ public struct Room: Sendable {
             members[m.id] = m
             memberByToken[m.tokenHash] = m.id
             nextMemberID = max(nextMemberID, m.id + 1)
+            index(m)
             online.insert(m.id)
             if quietPresence(for: m.id) { return [] }
             return [event("member.joined", at, ["member": m.profile(online: true)])]
@@ -73,11 +93,13 @@ public struct Room: Sendable {
             m.expertise = expertise
             m.bio = bio
             members[id] = m
+            index(m)
             return [event("member.updated", at, ["member": m.profile(online: online.contains(id))])]
         case .departed(let id, let removed):
             guard var m = members[id], !m.departed else { return [] }
             m.departed = true
             members[id] = m
+            index(m)
             departedCount += 1
             memberByToken[m.tokenHash] = nil
             online.remove(id)
@@ -112,6 +134,7 @@ public struct Room: Sendable {
     /// Puts back a member read from a snapshot, with the indexes derived from it.
     mutating func restoreMember(_ m: Member) {
         members[m.id] = m
+        index(m)
         if m.departed { departedCount += 1 } else { memberByToken[m.tokenHash] = m.id }
         nextMemberID = max(nextMemberID, m.id + 1)
     }

@@ -45,10 +45,20 @@ struct BenchCore: ParsableCommand {
         var conn: ConnectionID = 1
         let create = c.handle(.createRoom(.init(title: "Bench", name: "F")), ref: nil, from: conn, at: now)
         let code = ack(create)!["room"]!.stringValue!
+        // Joins into one growing room: each builds the joiner's room.state, so this shows how a join scales with room size.
+        let joinStart = benchClock()
+        var joinMillisAt: [(members: Int, millis: Double)] = []
+        var lastMark = joinStart
         for i in 0..<members {
             conn += 1
             _ = c.handle(.join(.init(code: code, name: "m\(i)", organization: "org\(i % 40)")), ref: nil, from: conn, at: now)
+            if (i + 1) % 1000 == 0 {
+                let t = benchClock()
+                joinMillisAt.append((i + 1, (t - lastMark) * 1000 / 1000))  // mean ms per join over the last 1,000
+                lastMark = t
+            }
         }
+        let joinSeconds = benchClock() - joinStart
         let labels = (1...options).map { "option \($0)" }
         var polls: [(PollKind, Int)] = []
         for kind in [PollKind.single, .multi, .rating, .ranking, .points, .open] {
@@ -110,6 +120,8 @@ struct BenchCore: ParsableCommand {
             "ballotsApplied": Value(ballots - refused), "refused": Value(refused), "seconds": .double(applySeconds),
             "ballotsPerSecond": .double(Double(ballots) / applySeconds), "members": Value(members), "options": Value(options),
             "distinctBallotsPerPoll": Value(ballotsPerPoll),
+            "joinSeconds": .double(joinSeconds),
+            "joinMillisPerJoinByRoomSize": .object(Value.Object(joinMillisAt.map { (String($0.members), Value.double($0.millis)) })),
             "resultsUpdateMicros": .object(Value.Object(perKind.sorted { $0.key < $1.key }.map { ($0.key, Value.double($0.value)) })),
         ]
         print(JSON.string(result))

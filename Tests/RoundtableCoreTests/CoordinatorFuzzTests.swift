@@ -351,6 +351,14 @@ struct CoordinatorFuzzer {
                 fail("room \(code): seq \(room.seq) but \(seen.count) distinct events emitted (max \(seen.max() ?? 0))")
             }
             if let s = lastJournalSeq[code], s != room.seq { fail("room \(code): seq \(room.seq), last journal entry says \(s)") }
+            let current = room.members.values.filter { !$0.departed }
+            if room.facilitatorIDs != Set(current.filter { $0.role == .facilitator }.map(\.id)) {
+                fail("room \(code): facilitator index \(room.facilitatorIDs.sorted()) is stale")
+            }
+            if room.expertIDs != Set(current.filter { !$0.expertise.isEmpty }.map(\.id)) {
+                fail("room \(code): expertise index \(room.expertIDs.sorted()) is stale")
+            }
+            if room.currentMembers.map(\.id) != current.map(\.id).sorted() { fail("room \(code): currentMembers out of order") }
             for (id, p) in room.polls {
                 for voter in p.ballots.keys {
                     if p.definition.anonymous {

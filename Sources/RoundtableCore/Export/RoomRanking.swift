@@ -18,7 +18,7 @@ extension Room {
     public func helpers(for need: Need) -> [Member] {
         let tags = Set(need.tags)
         guard !tags.isEmpty else { return [] }
-        return currentMembers.filter { !$0.expertise.isEmpty && !tags.isDisjoint(with: $0.expertise) }
+        return currentMembers(among: expertIDs).filter { !tags.isDisjoint(with: $0.expertise) }
     }
 
     /// An option's label: the need's text for polls over needs, else the facilitator's label.
