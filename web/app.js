@@ -467,7 +467,9 @@ function profilePanel() {
     e.preventDefault();
     try { await act(rt.request('member.update', { expertise: parseTags(tags.value), bio: bio.value }), 'Profile saved ✓'); } catch { /* flashed */ }
   });
-  const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), chips, form, acc);
+  // In a closed session the form is gone: say what the profile holds instead of leaving the card empty.
+  const frozen = h('p', { class: 'hint when-closed', id: 'profile-frozen' });
+  const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), chips, frozen, form, acc);
   let filled = false;
   return {
     el: panel,
@@ -476,6 +478,8 @@ function profilePanel() {
       if (!you) return;
       fill(chips, (you.expertise || []).map((t) => h('li', { class: 'chip' }, t)));
       fill(acc, (you.highlights || []).map((t) => h('li', {}, '★ ', t)));
+      frozen.textContent = you.bio ? `About me: ${you.bio}`
+        : (you.expertise || []).length ? 'Your profile as the session ended.' : 'You shared no expertise or bio in this session.';
       if (!filled || (document.activeElement !== tags && document.activeElement !== bio && !form.contains(document.activeElement))) {
         tags.value = (you.expertise || []).join(', ');
         bio.value = you.bio || '';

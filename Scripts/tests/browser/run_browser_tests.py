@@ -500,6 +500,7 @@ def test_close_session():
     for d in W.members:
         assert not visible(d, "#need-form"), "need form still shown in a closed session"
         assert not visible(d, "#profile-form"), "profile form still shown in a closed session"
+        assert visible(d, "#profile-frozen") and el(d, "#profile-frozen").text, "the profile card says nothing once closed"
         assert not d.find_elements(By.CSS_SELECTOR, "#polls .ballot, #polls .choice-list"), "a ballot is still shown"
         wait(d, lambda d: ranked_texts(d)[:3] == W.final_ranking and ranked_texts(d) == state_ranking(d), "the ranked needs stay visible")
         wait(d, lambda d: visible(d, "#polls .closed-polls[open] .results-heading") and "Final results" in el(d, "#polls .closed-polls .results-heading").text, "final poll results shown")
