@@ -198,8 +198,14 @@ extension Coordinator {
             // Large rooms: facilitators, yourself, then online members (in joining order); counts tell the rest.
             // Built from the indexes and the online list, so a join into a room of thousands stays cheap.
             let first = room.currentMembers(among: room.facilitatorIDs.union([viewer]))
-            let rest = online.keys.filter { !room.facilitatorIDs.contains($0) && $0 != viewer }.sorted()
-                .prefix(max(0, limits.stateMembersLimit - first.count)).compactMap { room.members[$0] }
+            // Walking ids upward stops once the list is full: O(stateMembersLimit) when most members are online.
+            var rest: [Member] = []
+            let want = max(0, limits.stateMembersLimit - first.count)
+            var id = 1
+            while rest.count < want && id < room.nextMemberID {
+                if online[id] != nil, id != viewer, !room.facilitatorIDs.contains(id), let m = room.members[id], !m.departed { rest.append(m) }
+                id += 1
+            }
             shown = first + rest
             body["membersTruncated"] = true
         } else {

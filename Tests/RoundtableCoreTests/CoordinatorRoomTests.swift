@@ -166,6 +166,8 @@ import Testing
         // room.state for a member is capped; the facilitator's is not.
         let state = h.drain(5).first { $0.type == "room.state" }!.body
         #expect(state["members"]?.arrayValue?.count == 3)
+        // Facilitators and you first, then online members in joining order.
+        #expect(state["members"]?.arrayValue?.map { $0["id"] } == [1, 5, 2])
         #expect(state["memberCount"] == 5)
         #expect(state["membersTruncated"] == true)
         // Replay makes the same choice: the threshold is part of the room.
