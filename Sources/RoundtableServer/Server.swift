@@ -560,7 +560,7 @@ public final class RoundtableServer: @unchecked Sendable {
         info.iface = UnsafePointer(cString(config.host))
         info.protocols = UnsafePointer(protos)
         info.user = Unmanaged.passUnretained(self).toOpaque()
-        info.fd_limit_per_thread = UInt32(config.maxConnections + 64)
+        info.fd_limit_per_thread = fdLimitPerThread()
         info.retry_and_idle_policy = UnsafePointer(retry)
         info.timeout_secs = 20
         info.vhost_name = UnsafePointer(cString("default"))
@@ -581,6 +581,19 @@ public final class RoundtableServer: @unchecked Sendable {
             )
         }
         return ctx
+    }
+
+    /// lws looks a socket up by indexing a table by fd only when that table covers every fd the process
+    /// may open (RLIMIT_NOFILE); a smaller `fd_limit_per_thread` switches it to a linear scan of the table
+    /// on every event (`wsi_from_fd`), O(connections) per read or write. So never ask for less than the
+    /// soft limit; the tables are allocated lazily, so untouched entries cost no resident memory.
+    private func fdLimitPerThread() -> UInt32 {
+        var rl = rlimit()
+        let wanted = config.maxConnections + 64
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < 10_000_000 else {  // also excludes RLIM_INFINITY
+            return UInt32(wanted)
+        }
+        return UInt32(max(wanted, Int(rl.rlim_cur)))
     }
 
     /// A fire-and-forget thread (recovery, snapshot, reload): detached, so nothing has to join it.
