@@ -9,6 +9,11 @@ final class Connection {
     /// When the connection opened, or last left a room: the join timeout counts from here.
     var openedAt: Double
     var joined = false
+    /// When anything (a data frame or a pong) last arrived: our keep-alive pings and hangs up from this.
+    var lastHeard: Double
+    /// A keep-alive ping is waiting for the next WRITEABLE; `pinged` stops a second one until the peer is heard again.
+    var pingDue = false
+    var pinged = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
     var incoming: [UInt8] = []
@@ -31,6 +36,7 @@ final class Connection {
         self.wsi = wsi
         self.address = address
         self.openedAt = now
+        self.lastHeard = now
         self.tokens = burst
         self.lastRefill = now
     }

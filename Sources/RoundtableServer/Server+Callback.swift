@@ -39,6 +39,10 @@ extension RoundtableServer {
             guard let c = connection(user) else { return -1 }
             return receive(c, wsi, input, len)
 
+        case LWS_CALLBACK_RECEIVE_PONG:
+            if let c = connection(user) { heard(c, now: monotonicSeconds()) }
+            return 0
+
         case LWS_CALLBACK_SERVER_WRITEABLE:
             guard let c = connection(user) else { return -1 }
             return writeable(c)
@@ -91,6 +95,7 @@ extension RoundtableServer {
     }
 
     private func receive(_ c: Connection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        heard(c, now: monotonicSeconds())
         if c.closing != nil { return 0 }  // drain quietly until the close goes out
         if c.incoming.isEmpty { c.incomingIsBinary = lws_frame_is_binary(wsi) != 0 }
         if c.incoming.count + len > config.maxFrameBytes {
@@ -122,6 +127,14 @@ extension RoundtableServer {
 
     /// One write per WRITEABLE, as lws requires; re-arms while more is queued.
     private func writeable(_ c: Connection) -> Int32 {
+        if c.pingDue && c.closing == nil {
+            c.pingDue = false
+            // Not empty: lws 4.1.6 gives no RECEIVE_PONG callback for a pong without payload.
+            (writeBuffer + pre).storeBytes(of: 0x6B, as: UInt8.self)
+            if lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), 1, LWS_WRITE_PING) < 0 { return -1 }
+            if c.hasQueued { lws_callback_on_writable(c.wsi) }
+            return 0
+        }
         if let message = c.dequeue() {
             let n = message.bytes.count
             if n > writeBufferSize {

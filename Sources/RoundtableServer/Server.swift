@@ -233,6 +233,7 @@ public final class RoundtableServer: @unchecked Sendable {
         }
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
+        keepAlive(now: now)
         maybeSnapshot(now: now)
         if storageFailing && pendingHead == pending.count && !reloading && now - storageFailingSince >= 1, let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
@@ -549,10 +550,10 @@ public final class RoundtableServer: @unchecked Sendable {
         protos[0].rx_buffer_size = 16 * 1024
         protocols = protos
 
+        // All zero: lws schedules no validity timers (without a policy it would use its own 300/310 s ones,
+        // each insert O(connections)); keep-alive is ours, see Server+KeepAlive.swift.
         let retry = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
         retry.initialize(to: lws_retry_bo_t())
-        retry.pointee.secs_since_valid_ping = UInt16(clamping: config.pingIntervalSeconds)
-        retry.pointee.secs_since_valid_hangup = UInt16(clamping: config.pingTimeoutSeconds)
         retryPolicy = retry
 
         var info = lws_context_creation_info()
@@ -624,6 +625,7 @@ public struct ServerStats: Sendable {
     public var messagesOut = 0
     public var rateLimited = 0
     public var slowReadersClosed = 0
+    public var keepAliveDropped = 0
     public var journalEntries = 0
     public var snapshots = 0
     public var lastSnapshotMillis = 0.0
