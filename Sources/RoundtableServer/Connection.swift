@@ -51,16 +51,19 @@ final class Connection {
         return true
     }
 
-    func dequeue() -> SharedBytes? {
-        guard queueHead < queue.count else { return nil }
-        let m = queue[queueHead]
+    func peek() -> SharedBytes? { queueHead < queue.count ? queue[queueHead] : nil }
+
+    /// Removes the message `peek` returned.
+    func dropFirst() {
+        queuedBytes -= queue[queueHead].bytes.count
         queueHead += 1
-        queuedBytes -= m.bytes.count
-        if queueHead > 64 && queueHead * 2 > queue.count {
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: queue.count <= 64)
+            queueHead = 0
+        } else if queueHead > 64 && queueHead * 2 > queue.count {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        return m
     }
 
     /// Takes one token; false when the connection is over its rate.
