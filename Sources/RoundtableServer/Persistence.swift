@@ -23,6 +23,8 @@ public final class Persistence: @unchecked Sendable {
     /// (ticket, first LSN) of batches not yet reported, in ticket order; `ticketHead` trims the front in O(1).
     private var ticketFirstLSN: [(ticket: UInt64, lsn: UInt64)] = []
     private var ticketHead = 0
+    /// Appended since the last `wakeWriter()`.
+    private var unwoken = false
 
     public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
         directory = try DataDirectory(path: path)
@@ -84,9 +86,18 @@ public final class Persistence: @unchecked Sendable {
             records.append(JournalRecord(lsn: nextLSN, room: e.room, seq: e.seq, at: e.at, payload: JSON.serialize(e.op)))
             nextLSN += 1
         }
-        let ticket = w.append(records)
+        let ticket = w.append(records, wake: false)
         ticketFirstLSN.append((ticket, first))
+        unwoken = true
         return ticket
+    }
+
+    /// Hands everything appended since the last call to the writer thread. The service loop calls this
+    /// after every `lws_service` pass, so one pass's appends are one group commit.
+    public func wakeWriter() {
+        guard unwoken else { return }
+        unwoken = false
+        writer.withLock { $0 }?.wake()
     }
 
     /// The LSN of the last record handed to the writer: a snapshot taken now covers everything up to it.

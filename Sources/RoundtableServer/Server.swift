@@ -156,6 +156,7 @@ public final class RoundtableServer: @unchecked Sendable {
     private func serviceLoop(_ ctx: OpaquePointer) {
         while !stopped.withLock({ $0 }) {
             if lws_service(ctx, 0) < 0 { break }
+            journal?.wakeWriter()
             if stopping && (connections.isEmpty || monotonicSeconds() > stopDeadline) {
                 stopped.withLock { $0 = true }
             }
