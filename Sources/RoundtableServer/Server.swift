@@ -64,6 +64,11 @@ public final class RoundtableServer: @unchecked Sendable {
     var snapshotInFlight = false
     var pendingSnapshot: (rooms: [String: Room], lsn: UInt64, ticket: UInt64)?
     var lastHousekeeping = 0.0
+    /// See Server+Ticks.swift: whether the ticker should wake the loop every 50 ms.
+    let fastTicks = Locked(true)
+    var fastTicksPublished = true
+    var hasTimedRooms = true
+    var lastEagerTick = 0.0
     let stats = Locked(ServerStats())
 
     // C memory lws keeps pointers to; freed after lws_context_destroy.
@@ -156,7 +161,7 @@ public final class RoundtableServer: @unchecked Sendable {
     private func serviceLoop(_ ctx: OpaquePointer) {
         while !stopped.withLock({ $0 }) {
             if lws_service(ctx, 0) < 0 { break }
-            journal?.wakeWriter()
+            afterServicePass()
             if stopping && (connections.isEmpty || monotonicSeconds() > stopDeadline) {
                 stopped.withLock { $0 = true }
             }
@@ -168,9 +173,14 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     private func tickerLoop() {
+        var lastPosted = 0.0
         while !tickerStop.withLock({ $0 }) && !stopped.withLock({ $0 }) {
-            usleep(50_000)
-            post(.tick)
+            usleep(Self.fastTickMicros)
+            let now = monotonicSeconds()
+            if fastTicks.withLock({ $0 }) || now - lastPosted >= Self.slowTickSeconds {
+                lastPosted = now
+                post(.tick)
+            }
         }
     }
 
@@ -188,6 +198,7 @@ public final class RoundtableServer: @unchecked Sendable {
             case .recovered(let c):
                 coordinator = c
                 ready = true
+                hasTimedRooms = true  // until the next tick has looked
                 stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
             case .recoveryFailed(let why):
@@ -199,6 +210,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 // Clients may have seen nothing wrong, but resend results computed from the disk's truth.
                 c.markAllResultsDirty()
                 coordinator = c
+                hasTimedRooms = true
                 reloading = false
                 storageFailing = false
                 logger.notice("state reloaded from the data folder; accepting changes again")
@@ -232,6 +244,7 @@ public final class RoundtableServer: @unchecked Sendable {
             let effects = coordinator.tick(at: wallClockMillis())
             if !effects.isEmpty { run(effects) }
         }
+        hasTimedRooms = coordinator.hasTimedRooms
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
         keepAlive(now: now)
@@ -485,6 +498,7 @@ public final class RoundtableServer: @unchecked Sendable {
             return
         }
         let effects = coordinator.handle(request.command, ref: request.ref, from: c.id, at: wallClockMillis())
+        noteTimedWork(request.command)
         let joined = coordinator.binding(of: c.id) != nil
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
         if c.joined && !joined { c.openedAt = monotonicSeconds() }
