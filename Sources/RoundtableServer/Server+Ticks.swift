@@ -7,14 +7,16 @@ import RoundtableCore
 /// waiting for a tick (a coalesced flush, a timer, interviews) and every 500 ms otherwise (housekeeping
 /// counts in seconds). And a flush that is already due runs at the end of the pass that made it due
 /// instead of waiting up to 50 ms for the next tick: `tick` itself still enforces `resultsIntervalMs`,
-/// so coalescing is unchanged — only the leading edge comes sooner.
+/// so coalescing is unchanged — only the leading edge comes sooner. The eager flush waits until no
+/// journal batch is pending, so the results follow the acks of the votes they count (flushing first put
+/// a 5,000-member room's results ahead of the voter's ack: ack p50 12 -> 30 ms) and count durable votes.
 extension RoundtableServer {
     static let fastTickMicros: UInt32 = 50_000
     static let slowTickSeconds = 0.5
 
     /// After every `lws_service` pass, on the service thread.
     func afterServicePass() {
-        if ready && !storageFailing && coordinator.hasPendingFlush {
+        if ready && !storageFailing && pendingHead == pending.count && coordinator.hasPendingFlush {
             let now = monotonicSeconds()
             // At most every 5 ms: `tick` also walks every room for timers.
             if now - lastEagerTick >= 0.005 {
