@@ -38,7 +38,7 @@ ax1.set_ylabel("ms")
 ax1.grid(alpha=0.3)
 ax1.legend(fontsize=8)
 
-names = {"rt": "Roundtable (member.updated)", "lws": "lws test server (mirror)", "gorilla": "Go gorilla", "node": "Node ws"}
+names = {"rt": "Roundtable (room.announce)", "lws": "lws test server (mirror)", "gorilla": "Go gorilla", "node": "Node ws"}
 for who in ("rt", "lws", "gorilla", "node"):
     xs, ys = series(who, "bcast_last_ms_p50")
     if xs:

@@ -9,6 +9,11 @@ final class Connection {
     /// When the connection opened, or last left a room: the join timeout counts from here.
     var openedAt: Double
     var joined = false
+    /// When anything (a data frame or a pong) last arrived: our keep-alive pings and hangs up from this.
+    var lastHeard: Double
+    /// A keep-alive ping is waiting for the next WRITEABLE; `pinged` stops a second one until the peer is heard again.
+    var pingDue = false
+    var pinged = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
     var incoming: [UInt8] = []
@@ -31,6 +36,7 @@ final class Connection {
         self.wsi = wsi
         self.address = address
         self.openedAt = now
+        self.lastHeard = now
         self.tokens = burst
         self.lastRefill = now
     }
@@ -45,16 +51,19 @@ final class Connection {
         return true
     }
 
-    func dequeue() -> SharedBytes? {
-        guard queueHead < queue.count else { return nil }
-        let m = queue[queueHead]
+    func peek() -> SharedBytes? { queueHead < queue.count ? queue[queueHead] : nil }
+
+    /// Removes the message `peek` returned.
+    func dropFirst() {
+        queuedBytes -= queue[queueHead].bytes.count
         queueHead += 1
-        queuedBytes -= m.bytes.count
-        if queueHead > 64 && queueHead * 2 > queue.count {
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: queue.count <= 64)
+            queueHead = 0
+        } else if queueHead > 64 && queueHead * 2 > queue.count {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        return m
     }
 
     /// Takes one token; false when the connection is over its rate.

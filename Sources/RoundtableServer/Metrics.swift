@@ -201,6 +201,7 @@ extension RoundtableServer {
         p.labeled("roundtable_errors_total", "counter", "Error replies queued, by protocol error code.", label: "code", s.errorsByCode)
         p.single("roundtable_rate_limited_total", "counter", "Messages refused for exceeding the per-connection rate.", s.rateLimited)
         p.single("roundtable_slow_readers_closed_total", "counter", "Connections closed because their send queue was full.", s.slowReadersClosed)
+        p.single("roundtable_keepalive_dropped_total", "counter", "Connections dropped after pingTimeoutSeconds without traffic.", s.keepAliveDropped)
         p.histogram(
             "roundtable_ack_latency_seconds",
             "Time from receiving a request to queuing its ack, journal durability included.", s.ackLatency)

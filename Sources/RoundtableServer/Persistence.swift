@@ -16,13 +16,15 @@ public final class Persistence: @unchecked Sendable {
     public let directory: DataDirectory
     let logger: Logger
     let options: JournalOptions
-    private let handler = Locked<(@Sendable (UInt64, Bool) -> Void)?>(nil)
+    private let handler = DurableHandlerSlot()
     private let writer = Locked<JournalWriter?>(nil)
     // service thread (and the recovery thread before the server is ready)
     private var nextLSN: UInt64 = 1
     /// (ticket, first LSN) of batches not yet reported, in ticket order; `ticketHead` trims the front in O(1).
     private var ticketFirstLSN: [(ticket: UInt64, lsn: UInt64)] = []
     private var ticketHead = 0
+    /// Appended since the last `wakeWriter()`.
+    private var unwoken = false
 
     public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
         directory = try DataDirectory(path: path)
@@ -62,7 +64,7 @@ public final class Persistence: @unchecked Sendable {
                 case .success: ok = true
                 case .failure: ok = false
                 }
-                handler.withLock { $0 }?(ticket, ok)
+                handler.get()?(ticket, ok)
             }
             writer.withLock { $0 = w }
         }
@@ -76,7 +78,7 @@ public final class Persistence: @unchecked Sendable {
     }
 
     public func setDurableHandler(_ h: @escaping @Sendable (UInt64, Bool) -> Void) {
-        handler.withLock { $0 = h }
+        handler.set(h)
     }
 
     public func append(_ entries: [JournalEntry]) -> UInt64 {
@@ -88,9 +90,18 @@ public final class Persistence: @unchecked Sendable {
             records.append(JournalRecord(lsn: nextLSN, room: e.room, seq: e.seq, at: e.at, payload: JSON.serialize(e.op)))
             nextLSN += 1
         }
-        let ticket = w.append(records)
+        let ticket = w.append(records, wake: false)
         ticketFirstLSN.append((ticket, first))
+        unwoken = true
         return ticket
+    }
+
+    /// Hands everything appended since the last call to the writer thread. The service loop calls this
+    /// after every `lws_service` pass, so one pass's appends are one group commit.
+    public func wakeWriter() {
+        guard unwoken else { return }
+        unwoken = false
+        writer.withLock { $0 }?.wake()
     }
 
     /// The LSN of the last record handed to the writer: a snapshot taken now covers everything up to it.
@@ -214,5 +225,31 @@ public final class Persistence: @unchecked Sendable {
     /// Flushes and fsyncs the journal; after this no append is accepted.
     public func close() {
         writer.withLock { $0 }?.close()
+    }
+}
+
+/// The durable handler behind a mutex, deliberately not `Locked<Closure?>`: passing a closure `inout`
+/// through the generic `withLock` reabstracts it on the way in and again on write-back, so every call
+/// wrapped the stored closure in one more thunk. The writer calls this once per ticket, so the chain
+/// grew by one thunk per vote and the call cost with it (perf: 65 % of server CPU in nested
+/// `(UInt64, Bool) -> ()` reabstraction thunks during a vote storm; BENCHMARKS.md).
+final class DurableHandlerSlot: @unchecked Sendable {
+    // Safe: `handler` is only read or written with `mutex` held.
+    private var mutex = pthread_mutex_t()
+    private var handler: (@Sendable (UInt64, Bool) -> Void)?
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func set(_ h: @escaping @Sendable (UInt64, Bool) -> Void) {
+        pthread_mutex_lock(&mutex)
+        handler = h
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func get() -> (@Sendable (UInt64, Bool) -> Void)? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return handler
     }
 }

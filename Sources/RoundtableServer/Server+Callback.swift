@@ -39,6 +39,10 @@ extension RoundtableServer {
             guard let c = connection(user) else { return -1 }
             return receive(c, wsi, input, len)
 
+        case LWS_CALLBACK_RECEIVE_PONG:
+            if let c = connection(user) { heard(c, now: monotonicSeconds()) }
+            return 0
+
         case LWS_CALLBACK_SERVER_WRITEABLE:
             guard let c = connection(user) else { return -1 }
             return writeable(c)
@@ -91,6 +95,7 @@ extension RoundtableServer {
     }
 
     private func receive(_ c: Connection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
+        heard(c, now: monotonicSeconds())
         if c.closing != nil { return 0 }  // drain quietly until the close goes out
         if c.incoming.isEmpty { c.incomingIsBinary = lws_frame_is_binary(wsi) != 0 }
         if c.incoming.count + len > config.maxFrameBytes {
@@ -120,19 +125,39 @@ extension RoundtableServer {
         return -1
     }
 
-    /// One write per WRITEABLE, as lws requires; re-arms while more is queued.
+    /// One write per WRITEABLE, as lws requires, re-armed while more is queued. That one write carries
+    /// every queued message that fits in `coalesceBytes`, each as its own complete text frame framed
+    /// here; on a ws connection lws passes LWS_WRITE_HTTP bytes through untouched (`lws_issue_raw`,
+    /// which also buffers a partial send). One frame per WRITEABLE instead cost a poll round trip, a
+    /// callback and a send syscall per message: with acks queued back to back that was most of the
+    /// kernel time in the vote-storm profile (BENCHMARKS.md).
     private func writeable(_ c: Connection) -> Int32 {
-        if let message = c.dequeue() {
-            let n = message.bytes.count
-            if n > writeBufferSize {
-                writeBuffer.deallocate()
-                writeBufferSize = max(n, writeBufferSize * 2)
-                writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + pre, alignment: 16)
+        if c.pingDue && c.closing == nil {
+            c.pingDue = false
+            // Not empty: lws 4.1.6 gives no RECEIVE_PONG callback for a pong without payload.
+            (writeBuffer + pre).storeBytes(of: 0x6B, as: UInt8.self)
+            if lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), 1, LWS_WRITE_PING) < 0 { return -1 }
+            if c.hasQueued { lws_callback_on_writable(c.wsi) }
+            return 0
+        }
+        if c.hasQueued {
+            // A ws stream inside HTTP/2 is framed by its h2 parent: keep lws' own framing there.
+            let raw = lws_get_network_wsi(c.wsi) == c.wsi
+            var used = 0
+            while let next = c.peek() {
+                let n = next.bytes.count
+                let header = raw ? Self.frameHeaderSize(n) : 0
+                if used > 0 && (!raw || used + header + n > Self.coalesceBytes) { break }
+                reserveWriteBuffer(used + header + n)
+                let out = writeBuffer + pre + used
+                if raw { Self.writeFrameHeader(out, payloadCount: n) }
+                next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
+                used += header + n
+                c.dropFirst()
             }
-            let payload = writeBuffer + pre
-            message.bytes.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: n) }
-            let written = lws_write(c.wsi, payload.assumingMemoryBound(to: UInt8.self), n, LWS_WRITE_TEXT)
-            if written < n { return -1 }
+            let written = lws_write(
+                c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
+            if written < used { return -1 }
             if c.hasQueued || c.closing != nil { lws_callback_on_writable(c.wsi) }
             return 0
         }
@@ -140,6 +165,35 @@ extension RoundtableServer {
             return closeNow(c.wsi, code: closing.code, reason: closing.reason)
         }
         return 0
+    }
+
+    static let coalesceBytes = 32 * 1024
+
+    /// Grows the shared write buffer, keeping what is already framed in it.
+    private func reserveWriteBuffer(_ needed: Int) {
+        guard needed > writeBufferSize else { return }
+        let size = max(needed, writeBufferSize * 2)
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: size + pre, alignment: 16)
+        grown.copyMemory(from: writeBuffer, byteCount: writeBufferSize + pre)
+        writeBuffer.deallocate()
+        writeBuffer = grown
+        writeBufferSize = size
+    }
+
+    /// RFC 6455 server frame header (FIN, text, unmasked): 2, 4 or 10 bytes.
+    static func frameHeaderSize(_ n: Int) -> Int { n < 126 ? 2 : n <= 0xFFFF ? 4 : 10 }
+
+    static func writeFrameHeader(_ p: UnsafeMutableRawPointer, payloadCount n: Int) {
+        p.storeBytes(of: 0x81, as: UInt8.self)
+        if n < 126 {
+            p.storeBytes(of: UInt8(n), toByteOffset: 1, as: UInt8.self)
+        } else if n <= 0xFFFF {
+            p.storeBytes(of: 126, toByteOffset: 1, as: UInt8.self)
+            p.storeBytes(of: UInt16(n).bigEndian, toByteOffset: 2, as: UInt16.self)
+        } else {
+            p.storeBytes(of: 127, toByteOffset: 1, as: UInt8.self)
+            p.storeBytes(of: UInt64(n).bigEndian, toByteOffset: 2, as: UInt64.self)
+        }
     }
 
     private func closed(_ c: Connection) {

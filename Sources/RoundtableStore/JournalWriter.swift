@@ -110,8 +110,12 @@ public final class JournalWriter: Sendable {
     /// Queues `records` (consecutive LSNs, starting at 1 for a new journal) as one batch and returns its ticket; never blocks on I/O.
     ///
     /// After `close()`, the ticket fails with `.closed` immediately, on the calling thread.
+    ///
+    /// With `wake: false` the writer thread is not signalled: the caller promises a `wake()` soon (the server
+    /// calls it once per pass of its event loop), so the votes of one pass become one group and one thread
+    /// switch instead of one switch each.
     @discardableResult
-    public func append(_ records: [JournalRecord]) -> UInt64 {
+    public func append(_ records: [JournalRecord], wake: Bool = true) -> UInt64 {
         var bytes: [UInt8] = []
         var problem: StoreError?
         var size = 0
@@ -143,11 +147,16 @@ public final class JournalWriter: Sendable {
             return (ticket, true)
         }
         if accepted {
-            shared.broadcast()
+            if wake { shared.broadcast() }
         } else {
             onDurable(ticket, .failure(.closed))
         }
         return ticket
+    }
+
+    /// Signals the writer thread to take what `append(_:wake: false)` queued.
+    public func wake() {
+        shared.broadcast()
     }
 
     /// Bytes appended but not yet taken by the writer thread; a server can stop reading sockets when this grows.

@@ -59,14 +59,23 @@ extension PollRules {
         guard ballot.kind == kind else {
             return .init(reason: .wrongKind, message: "This poll takes \(kind.rawValue) ballots, not \(ballot.kind.rawValue).")
         }
-        let known = Set(options)
+        // Runs once per vote: for the usual handful of options a linear scan is cheaper than hashing every
+        // option into a fresh Set (two Sets per vote were ~5 % of server CPU in a vote storm). Same answers.
+        let small = options.count <= 32
+        let known = small ? [] : Set(options)
         func unknown(_ os: some Sequence<OptionID>) -> BallotViolation? {
-            guard let o = os.first(where: { !known.contains($0) }) else { return nil }
+            guard let o = os.first(where: { small ? !options.contains($0) : !known.contains($0) }) else { return nil }
             return .init(reason: .unknownOption, message: "Option \(o) is not in this poll.", option: o)
         }
         func duplicate(_ os: [OptionID]) -> BallotViolation? {
-            var seen = Set<OptionID>()
-            guard let o = os.first(where: { !seen.insert($0).inserted }) else { return nil }
+            let repeated: OptionID?
+            if os.count <= 32 {
+                repeated = os.indices.first(where: { i in os[..<i].contains(os[i]) }).map { os[$0] }
+            } else {
+                var seen = Set<OptionID>()
+                repeated = os.first(where: { !seen.insert($0).inserted })
+            }
+            guard let o = repeated else { return nil }
             return .init(reason: .duplicateOption, message: "Option \(o) appears more than once.", option: o)
         }
 

@@ -1,0 +1,43 @@
+import RoundtableCore
+
+/// When the service loop runs `Coordinator.tick`.
+///
+/// Every wake of the loop costs a `poll()` over every socket (~1 µs each: ~5 ms at 5,000 connections,
+/// ~19 ms at 19,000 in the perf profiles), so the ticker wakes it every 50 ms only while something is
+/// waiting for a tick (a coalesced flush, a timer, interviews) and every 500 ms otherwise (housekeeping
+/// counts in seconds). And a flush that is already due runs at the end of the pass that made it due
+/// instead of waiting up to 50 ms for the next tick: `tick` itself still enforces `resultsIntervalMs`,
+/// so coalescing is unchanged — only the leading edge comes sooner. The eager flush waits until no
+/// journal batch is pending, so the results follow the acks of the votes they count (flushing first put
+/// a 5,000-member room's results ahead of the voter's ack: ack p50 12 -> 30 ms) and count durable votes.
+extension RoundtableServer {
+    static let fastTickMicros: UInt32 = 50_000
+    static let slowTickSeconds = 0.5
+
+    /// After every `lws_service` pass, on the service thread.
+    func afterServicePass() {
+        if ready && !storageFailing && pendingHead == pending.count && coordinator.hasPendingFlush {
+            let now = monotonicSeconds()
+            // At most every 5 ms: `tick` also walks every room for timers.
+            if now - lastEagerTick >= 0.005 {
+                lastEagerTick = now
+                let effects = coordinator.tick(at: wallClockMillis())
+                if !effects.isEmpty { run(effects) }
+            }
+        }
+        let fast = coordinator.hasPendingFlush || hasTimedRooms
+        if fast != fastTicksPublished {
+            fastTicksPublished = fast
+            fastTicks.withLock { $0 = fast }
+        }
+        journal?.wakeWriter()
+    }
+
+    /// A request that may start timed work: tick fast until the next tick has looked at every room.
+    func noteTimedWork(_ command: Command) {
+        switch command {
+        case .startTimer, .startInterviews, .nextInterviewRound, .endInterviews, .rematch: hasTimedRooms = true
+        default: break
+        }
+    }
+}
