@@ -96,18 +96,26 @@ extension RoundtableServer {
 
     private func receive(_ c: Connection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
         heard(c, now: monotonicSeconds())
-        if c.closing != nil { return 0 }  // drain quietly until the close goes out
+        if c.closing != nil {
+            c.drainLeft = max(0, c.drainLeft - len)
+            return 0  // drain quietly until the close goes out
+        }
         if c.incoming.isEmpty { c.incomingIsBinary = lws_frame_is_binary(wsi) != 0 }
         if c.incoming.count + len > config.maxFrameBytes {
             // lws waits for whatever length a header claims; the limit is ours to enforce.
             logger.info("message too big", metadata: ["connection.id": "\(c.id)"])
             c.incoming = []
-            return closeNow(wsi, code: 1009, reason: "message larger than \(config.maxFrameBytes) bytes")
+            c.closing = (1009, "message larger than \(config.maxFrameBytes) bytes")
+            // Closing with input still unread makes the kernel answer with a reset and the client never sees
+            // 1009: `writeable` first lets what already arrived be read (up to another maxFrameBytes).
+            c.drainLeft = config.maxFrameBytes
+            lws_callback_on_writable(wsi)
+            return 0
         }
         if let input, len > 0 {
             c.incoming.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len))
         }
-        guard lws_is_final_fragment(wsi) != 0, lws_remaining_packet_payload(wsi) == 0 else { return 0 }
+        guard Self.messageEnded(wsi) else { return 0 }
         let message = c.incoming
         c.incoming = []
         c.incoming.reserveCapacity(0)
@@ -117,6 +125,17 @@ extension RoundtableServer {
         }
         message.withUnsafeBytes { received(c, $0) }
         return 0
+    }
+
+    /// Bytes the kernel holds for this socket that nobody has read yet.
+    static func unreadBytes(_ wsi: OpaquePointer) -> Int32 {
+        var n: Int32 = 0
+        let fd = lws_get_socket_fd(lws_get_network_wsi(wsi))
+        return fd >= 0 && ioctl(fd, UInt(FIONREAD), &n) == 0 ? n : 0
+    }
+
+    static func messageEnded(_ wsi: OpaquePointer) -> Bool {
+        lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0
     }
 
     func closeNow(_ wsi: OpaquePointer, code: UInt16, reason: String) -> Int32 {
@@ -162,6 +181,12 @@ extension RoundtableServer {
             return 0
         }
         if let closing = c.closing {
+            if c.drainLeft > 0 && Self.unreadBytes(c.wsi) > 0 {
+                // Each deferral spends budget too, so a peer that keeps sending is closed after all.
+                c.drainLeft = max(0, c.drainLeft - 1024)
+                lws_callback_on_writable(c.wsi)
+                return 0
+            }
             return closeNow(c.wsi, code: closing.code, reason: closing.reason)
         }
         return 0
