@@ -103,7 +103,7 @@ extension Coordinator {
     public var snapshotRooms: [String: Room] { rooms }
 
     /// Snapshot payload: `{"version":1,"rooms":[…]}`.
-    public static func snapshotValue(_ rooms: [String: Room], archived: [String: ArchivedRoom] = [:]) -> Value {
+    public static func snapshotValue(_ rooms: [String: Room], archived: [String: ArchivedRoom]) -> Value {
         [
             "version": 1, "rooms": .array(rooms.keys.sorted().map { rooms[$0]!.snapshotValue }),
             "archived": .array(archived.keys.sorted().map { archived[$0]!.value }),

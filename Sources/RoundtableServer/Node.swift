@@ -31,10 +31,11 @@ public final class Node: Sendable {
     public func close() {
         persistence.close()
         let rooms = server.finalRooms
-        guard !rooms.isEmpty else { return }
+        let archived = server.finalArchived
+        guard !rooms.isEmpty || !archived.isEmpty else { return }
         do {
-            _ = try persistence.writeSnapshot(rooms, lsn: persistence.lastLSN)
-            logger.info("final snapshot written", metadata: ["rooms": "\(rooms.count)"])
+            _ = try persistence.writeSnapshot(rooms, archived: archived, lsn: persistence.lastLSN)
+            logger.info("final snapshot written", metadata: ["rooms": "\(rooms.count)", "archived": "\(archived.count)"])
         } catch {
             logger.error("final snapshot failed; the journal still has everything", metadata: ["error": "\(error)"])
         }

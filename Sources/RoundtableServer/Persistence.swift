@@ -134,7 +134,7 @@ public final class Persistence: @unchecked Sendable {
     }
 
     /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.
-    public func writeSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom] = [:], lsn: UInt64) throws -> Int {
+    public func writeSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64) throws -> Int {
         let payload = JSON.serialize(Coordinator.snapshotValue(rooms, archived: archived))
         try SnapshotStore.write(directory: directory.path, lsn: lsn, payload: payload)
         _ = try SnapshotStore.prune(directory: directory.path, keep: 2, logger: logger)

@@ -147,6 +147,9 @@ public final class RoundtableServer: @unchecked Sendable {
     /// The rooms as they are now. Only valid once `wait()` has returned (the service thread owns them before).
     public var finalRooms: [String: Room] { coordinator.snapshotRooms }
 
+    /// The index of archived rooms, with the same caveat: a final snapshot must carry it or they are lost.
+    public var finalArchived: [String: Coordinator.ArchivedRoom] { coordinator.archived }
+
     /// Blocks until the service thread has finished.
     public func wait() {
         if let thread { pthread_join(thread, nil) }

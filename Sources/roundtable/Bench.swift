@@ -173,7 +173,7 @@ struct BenchStore: ParsableCommand {
         stalls.sort()
         let persistence = try Persistence(path: dataDir, fsync: .always, logger: logger)
         let t1 = benchClock()
-        let bytes = try persistence.writeSnapshot(c.snapshotRooms, lsn: 1)
+        let bytes = try persistence.writeSnapshot(c.snapshotRooms, archived: c.archived, lsn: 1)
         let writeMs = (benchClock() - t1) * 1000
 
         // Recovery: a journal of `events` vote ops in one room, then a timed recover().

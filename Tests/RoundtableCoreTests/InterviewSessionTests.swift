@@ -736,7 +736,7 @@ extension Value.Object {
         #expect(restored.snapshotValue == live.snapshotValue)
         // Through the coordinator-level snapshot too.
         var c = Coordinator(entropy: SeededEntropy(seed: 9), hasher: TestHasher())
-        try c.restore(snapshot: Coordinator.snapshotValue(h.coordinator.snapshotRooms))
+        try c.restore(snapshot: Coordinator.snapshotValue(h.coordinator.snapshotRooms, archived: h.coordinator.archived))
         #expect(c.rooms[code]!.interviews == live.interviews)
     }
 

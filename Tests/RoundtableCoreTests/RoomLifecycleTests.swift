@@ -65,7 +65,7 @@ import Testing
         #expect(replayed.rooms[code]!.closedAt == h.room(code).closedAt)
         #expect(replayed.rooms[code]!.snapshotValue == h.room(code).snapshotValue)
         var restored = Coordinator(entropy: SeededEntropy(seed: 1), hasher: SpreadHasher())
-        try restored.restore(snapshot: Coordinator.snapshotValue(h.coordinator.rooms))
+        try restored.restore(snapshot: Coordinator.snapshotValue(h.coordinator.rooms, archived: h.coordinator.archived))
         #expect(restored.rooms[code]!.closedAt == h.room(code).closedAt)
     }
 

@@ -121,13 +121,18 @@ import Testing
             _ = try room.fac.ack(["type": "need.submit", "text": "Shared storage"])
             code = room.code
             facToken = room.token
+            // A live room too: the clean stop then writes a final snapshot, which must carry the archive index.
+            let busy = try first.createRoom(title: "Still busy")
             room.fac.ws.close()
             try eventually("the room is archived") { try metric(first, "roundtable_rooms_archived") == 1 }
+            _ = try busy.fac.ack(["type": "need.submit", "text": "Keep me live"])
         }
+        let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/snapshots")) ?? []
+        #expect(snapshots.contains { $0.hasSuffix(".snap") }, "the clean stop wrote a final snapshot")
         let second = try TestServer.start(dataDir: dir, removeDataOnStop: false) { $0.archiveAfterIdleSeconds = 0 }
         defer { second.stop() }
         #expect(try metric(second, "roundtable_rooms_archived") == 1)
-        #expect(try metric(second, "roundtable_rooms") == 0)
+        #expect(try metric(second, "roundtable_rooms") == 1)
         let fac = try second.client()
         let ack = try fac.ack(["type": "room.join", "room": .string(code), "token": .string(facToken)])
         #expect(ack["role"] == "facilitator")
