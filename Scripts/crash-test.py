@@ -42,7 +42,9 @@ import websockets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BINARY = ROOT / ".build/debug/roundtable"
-OPTIONS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"]  # 7! = 5040 distinct full rankings
+# 9! = 362,880 distinct full rankings: every ballot a member sends must differ from all its earlier ones, and
+# a member sends thousands per cycle (7 options ran out after ~8 fast cycles and the generator spun forever).
+OPTIONS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"]
 REQUEST_TIMEOUT = 10.0
 
 
@@ -178,11 +180,12 @@ class Member:
         return self.acked[-1] if self.acked else None
 
     def new_ballot(self, option_ids):
-        while True:
+        for _ in range(10_000):
             b = tuple(self.rng.sample(option_ids, len(option_ids)))
             if b not in self.sent:
                 self.sent.add(b)
                 return b
+        raise RuntimeError(f"{self.name}: no unused ranking left after {len(self.sent)} ballots")
 
 
 def borda(ballots, option_ids):

@@ -169,11 +169,13 @@ class Member:
         self.sent = set()
 
     def ballot(self, option_ids):
-        while True:
+        # Bounded: 6 options give 720 distinct rankings; fail loudly rather than spin if a run ever needs more.
+        for _ in range(10_000):
             b = tuple(self.rng.sample(option_ids, len(option_ids)))
             if b not in self.sent:
                 self.sent.add(b)
                 return b
+        raise RuntimeError(f"{self.name}: no unused ranking left after {len(self.sent)} ballots")
 
     async def vote(self, poll, option_ids):
         b = self.ballot(option_ids)
