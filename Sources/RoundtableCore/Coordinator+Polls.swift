@@ -145,9 +145,16 @@ extension Coordinator {
             ballot = b
         }
         var effects = commit(.voteCast(poll: id, voter: voter, ballot), in: code, at: at)
+        rememberPseudonym(voter, of: c, poll: id, in: code)
         markPollDirty(code, id)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
+    }
+
+    /// Keeps an anonymous poll's pseudonym for the member's next ballot (in place, after the commit).
+    private mutating func rememberPseudonym(_ voter: String, of c: ConnectionID, poll id: Int, in code: String) {
+        guard let member = bindings[c]?.member, voter.hasPrefix("a"), rooms[code]?.polls[id]?.pseudonyms[member] == nil else { return }
+        rooms[code]!.polls[id]!.pseudonyms[member] = voter
     }
 
     mutating func retractVote(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
@@ -217,6 +224,7 @@ extension Coordinator {
     func voterKey(for member: MemberID, in p: Poll) -> String {
         guard p.definition.anonymous else { return "m\(member)" }
         guard let key = p.voterKey else { return "" }
+        if let known = p.pseudonyms[member] { return known }
         // Member first: whatever the hasher, the varying part is inside the kept prefix.
         return "a" + hasher.digest("\(member):\(p.id):\(key)").prefix(32)
     }

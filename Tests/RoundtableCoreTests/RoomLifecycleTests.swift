@@ -205,3 +205,26 @@ import Testing
         #expect(h.received(10, "poll.results").count == 1, "once")
     }
 }
+
+/// Anonymous pseudonyms are cached per member while the poll's key lives, and forgotten with it.
+@Suite struct PseudonymCacheTests {
+    @Test func theCacheFollowsTheKey() throws {
+        var h = Harness.polls()
+        let code = h.pollRoom(members: 2)
+        let id = h.poll(.labelled(.single) { $0.anonymous = true })
+        #expect(h.vote(2, id, Cast.single(1))["type"] == "ack")
+        let first = try #require(h.pollOf(code, id).ballots.keys.first)
+        #expect(h.pollOf(code, id).pseudonyms[2] == first)
+        #expect(h.vote(2, id, Cast.single(2))["type"] == "ack")  // from the cache: replaces, does not add
+        #expect(h.pollOf(code, id).ballots.count == 1 && h.pollOf(code, id).ballots[first] == .single(2))
+        #expect(h.vote(3, id, Cast.single(1))["type"] == "ack")
+        #expect(h.pollOf(code, id).ballots.count == 2)
+        // A new key (e.g. its file was lost across a restart) makes new pseudonyms, never stale cached ones.
+        var rekeyed = h.coordinator
+        rekeyed.rooms[code]!.polls[id]!.voterKey = "another key"
+        #expect(rekeyed.rooms[code]!.polls[id]!.pseudonyms.isEmpty)
+        // Closing forgets key and pseudonyms alike.
+        #expect(h.send(1, .closePoll(id))["type"] == "ack")
+        #expect(h.pollOf(code, id).voterKey == nil && h.pollOf(code, id).pseudonyms.isEmpty)
+    }
+}
