@@ -66,9 +66,9 @@ extension Coordinator {
         dirtyRooms.insert(code)
     }
 
-    mutating func markPollDirty(_ code: String, _ poll: Int) {
+    mutating func markPollDirty(_ code: String, _ poll: Int, overNeeds known: Bool? = nil) {
         runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].dirtyPolls.insert(poll)
-        if rooms[code]?.polls[poll]?.definition.overNeeds == true { runtime[code]?.rankingDirty = true }
+        if known ?? (rooms[code]?.polls[poll]?.definition.overNeeds == true) { runtime[code]?.rankingDirty = true }
         dirtyRooms.insert(code)
     }
 }

@@ -131,22 +131,30 @@ extension Coordinator {
     {
         // Checked in a scope of its own so no copy of the room or poll is alive during the commit
         // (it would force copy-on-write of the poll's ballots: O(ballots) per vote).
-        let code: String, voter: String, ballot: Ballot
+        let code: String, voter: String, ballot: Ballot, overNeeds: Bool
         do {
-            let (room, m) = try caller(c)
+            // The hottest request: look up only the member and the poll, never a copy of the whole room
+            // (copying a Room retains every one of its fields; `caller` would do that per vote).
+            guard let b = bindings[c], let m = rooms[b.room]?.members[b.member], !m.departed else { throw .notJoined }
             if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
-            let p = try votablePoll(id, in: room)
-            let b = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
-            if let v = p.rules.validate(b) {
+            guard let p = rooms[b.room]?.polls[id] else { throw DomainError("poll_not_found", "no poll has id \(id)") }
+            switch p.state {
+            case .draft: throw DomainError("poll_not_open", "poll \(id) is not open yet")
+            case .closed: throw DomainError("poll_closed", "poll \(id) is closed")
+            case .open: break
+            }
+            let cast = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
+            if let v = p.rules.validate(cast) {
                 throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
             }
-            code = room.code
+            code = b.room
             voter = voterKey(for: m.id, in: p)
-            ballot = b
+            ballot = cast
+            overNeeds = p.definition.overNeeds
         }
         var effects = commit(.voteCast(poll: id, voter: voter, ballot), in: code, at: at)
         rememberPseudonym(voter, of: c, poll: id, in: code)
-        markPollDirty(code, id)
+        markPollDirty(code, id, overNeeds: overNeeds)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
     }
