@@ -24,7 +24,7 @@ final class Connection {
     private(set) var queuedBytes = 0
     /// Set once a close is scheduled: nothing more is queued, the next WRITEABLE sends the close.
     var closing: (code: UInt16, reason: String)?
-    /// Bytes of an oversized message still to read and discard before its 1009 close goes out.
+    /// Bytes the client may still have sent that are read and dropped before a scheduled close goes out.
     var drainLeft = 0
 
     // Token bucket for messages per second.

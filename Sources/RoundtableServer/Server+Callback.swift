@@ -105,11 +105,9 @@ extension RoundtableServer {
             // lws waits for whatever length a header claims; the limit is ours to enforce.
             logger.info("message too big", metadata: ["connection.id": "\(c.id)"])
             c.incoming = []
-            c.closing = (1009, "message larger than \(config.maxFrameBytes) bytes")
-            // Closing with input still unread makes the kernel answer with a reset and the client never sees
-            // 1009: `writeable` first lets what already arrived be read (up to another maxFrameBytes).
-            c.drainLeft = config.maxFrameBytes
-            lws_callback_on_writable(wsi)
+            // `writeable` first lets what already arrived be read (up to another maxFrameBytes), so the 1009
+            // is not lost to a reset.
+            scheduleClose(c, code: 1009, reason: "message larger than \(config.maxFrameBytes) bytes")
             return 0
         }
         if let input, len > 0 {

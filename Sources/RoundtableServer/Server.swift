@@ -473,6 +473,9 @@ public final class RoundtableServer: @unchecked Sendable {
     func scheduleClose(_ c: Connection, code: UInt16, reason: String) {
         guard c.closing == nil else { return }
         c.closing = (code, reason)
+        // What the client already sent is read (and dropped) before the close goes out, within this budget:
+        // closing with unread input makes the kernel reset the connection and the close frame is lost.
+        c.drainLeft = config.maxFrameBytes
         lws_callback_on_writable(c.wsi)
     }
 
