@@ -221,11 +221,19 @@ import Glibc
         try c1.sendText("{\"type\":\"room.create\",\"title\":\"" + String(repeating: "x", count: 5_000) + "\",\"name\":\"F\"}")
         #expect(try c1.expectClose() == 1009)
         // A message split into fragments that are each small but add up to too much.
+        // In one write, so the client is never still sending when the server closes (a TCP reset would then
+        // drop the close frame: a race of the test's making). Masked with the all-zero key.
         let c2 = try server.raw()
+        func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool) -> [UInt8] {
+            let first: UInt8 = (fin ? 0x80 : 0) | opcode
+            let length: [UInt8] = payload.count < 126 ? [0x80 | UInt8(payload.count)] : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+            return [first] + length + [0, 0, 0, 0] + payload
+        }
         let chunk = Array(String(repeating: "y", count: 1_500).utf8)
-        try c2.sendFrame(opcode: WSTestClient.Opcode.text, payload: Array("{\"type\":\"x\",\"pad\":\"".utf8), fin: false)
-        for _ in 0..<3 { try? c2.sendFrame(opcode: WSTestClient.Opcode.continuation, payload: chunk, fin: false) }
-        try? c2.sendFrame(opcode: WSTestClient.Opcode.continuation, payload: Array("\"}".utf8), fin: true)
+        var fragments = frame(WSTestClient.Opcode.text, Array("{\"type\":\"x\",\"pad\":\"".utf8), fin: false)
+        for _ in 0..<3 { fragments += frame(WSTestClient.Opcode.continuation, chunk, fin: false) }
+        fragments += frame(WSTestClient.Opcode.continuation, Array("\"}".utf8), fin: true)
+        try c2.sendRaw(fragments)
         #expect(try c2.expectClose() == 1009)
         // Just under the limit is fine.
         let c3 = try server.client()
@@ -600,7 +608,15 @@ import Glibc
         defer { server.stop() }
         let bystander = try server.createRoom()
         let flood = try server.client()
-        for i in 0..<20 { try flood.send(["type": "nope", "ref": .int(Int64(i))]) }
+        // All 20 in one write: sent one by one, a client descheduled mid-loop could still be sending after the
+        // server's close, and TCP then resets the connection and drops the close frame (a race of the test's
+        // own making, not the behaviour under test).
+        var burst: [UInt8] = []
+        for i in 0..<20 {
+            let payload = Array(JSON.string(["type": "nope", "ref": .int(Int64(i))]).utf8)
+            burst += [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload  // masked with the all-zero key
+        }
+        try flood.ws.sendRaw(burst)
         var codes: [String] = []
         var closeCode: UInt16?
         while true {
