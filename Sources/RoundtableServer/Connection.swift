@@ -19,8 +19,7 @@ final class Connection {
     var incoming: [UInt8] = []
     var incomingIsBinary = false
 
-    private var queue: [SharedBytes] = []
-    private var queueHead = 0
+    private var queue = HeadQueue<SharedBytes>(compactAfter: 64, keepCapacityUpTo: 64)
     private(set) var queuedBytes = 0
     /// Set once a close is scheduled: nothing more is queued, the next WRITEABLE sends the close.
     var closing: (code: UInt16, reason: String)?
@@ -43,7 +42,7 @@ final class Connection {
         self.lastRefill = now
     }
 
-    var hasQueued: Bool { queueHead < queue.count }
+    var hasQueued: Bool { !queue.isEmpty }
 
     /// Adds a message; returns false when the queue would exceed `limit` bytes (a slow reader).
     func enqueue(_ message: SharedBytes, limit: Int) -> Bool {
@@ -53,19 +52,11 @@ final class Connection {
         return true
     }
 
-    func peek() -> SharedBytes? { queueHead < queue.count ? queue[queueHead] : nil }
+    func peek() -> SharedBytes? { queue.first }
 
     /// Removes the message `peek` returned.
     func dropFirst() {
-        queuedBytes -= queue[queueHead].bytes.count
-        queueHead += 1
-        if queueHead == queue.count {
-            queue.removeAll(keepingCapacity: queue.count <= 64)
-            queueHead = 0
-        } else if queueHead > 64 && queueHead * 2 > queue.count {
-            queue.removeFirst(queueHead)
-            queueHead = 0
-        }
+        if let sent = queue.popFirst() { queuedBytes -= sent.bytes.count }
     }
 
     /// Takes one token; false when the connection is over its rate.

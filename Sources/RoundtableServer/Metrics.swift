@@ -211,9 +211,7 @@ extension RoundtableServer {
             "roundtable_journal_durable_latency_seconds",
             "Time from handing a batch to the journal writer to the service thread learning it is durable (fsync per storage.fsync).",
             s.durableLatency)
-        // Released batches may linger in `pending` with their effects emptied until the array is compacted.
-        let held = pending.reduce(0) { $0 + ($1.effects.isEmpty ? 0 : 1) }
-        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", held)
+        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", pending.count)
         if let journal {
             let disk = Self.folderUsage(journal.directory.journalPath)
             p.single("roundtable_journal_segments", "gauge", "Journal segment files on disk.", disk.files)

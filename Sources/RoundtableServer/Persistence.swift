@@ -20,9 +20,8 @@ public final class Persistence: @unchecked Sendable {
     private let writer = Locked<JournalWriter?>(nil)
     // service thread (and the recovery thread before the server is ready)
     private var nextLSN: UInt64 = 1
-    /// (ticket, first LSN) of batches not yet reported, in ticket order; `ticketHead` trims the front in O(1).
-    private var ticketFirstLSN: [(ticket: UInt64, lsn: UInt64)] = []
-    private var ticketHead = 0
+    /// (ticket, first LSN) of batches not yet reported, in ticket order.
+    private var ticketFirstLSN = HeadQueue<(ticket: UInt64, lsn: UInt64)>(compactAfter: 1024, keepCapacityUpTo: 4095)
     /// Appended since the last `wakeWriter()`.
     private var unwoken = false
 
@@ -108,29 +107,17 @@ public final class Persistence: @unchecked Sendable {
     public var lastLSN: UInt64 { nextLSN - 1 }
 
     public func durable(_ ticket: UInt64) {
-        while ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket <= ticket { ticketHead += 1 }
-        compactTickets()
-    }
-
-    private func compactTickets() {
-        if ticketHead == ticketFirstLSN.count {
-            ticketFirstLSN.removeAll(keepingCapacity: ticketFirstLSN.count < 4096)
-            ticketHead = 0
-        } else if ticketHead > 1024 && ticketHead * 2 > ticketFirstLSN.count {
-            ticketFirstLSN.removeFirst(ticketHead)
-            ticketHead = 0
-        }
+        while let first = ticketFirstLSN.first, first.ticket <= ticket { ticketFirstLSN.popFirst() }
     }
 
     /// A batch failed: the writer expects the next batch to start where the failed one did.
     public func failed(_ ticket: UInt64) {
-        while ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket < ticket { ticketHead += 1 }
-        if ticketHead < ticketFirstLSN.count, ticketFirstLSN[ticketHead].ticket == ticket, ticketFirstLSN[ticketHead].lsn < nextLSN {
-            nextLSN = ticketFirstLSN[ticketHead].lsn
+        while let first = ticketFirstLSN.first, first.ticket < ticket { ticketFirstLSN.popFirst() }
+        if let first = ticketFirstLSN.first, first.ticket == ticket, first.lsn < nextLSN {
+            nextLSN = first.lsn
         }
         // Everything from the failed batch on is void: the writer expects a re-send from its first LSN.
-        ticketFirstLSN.removeAll(keepingCapacity: true)
-        ticketHead = 0
+        ticketFirstLSN.removeAll()
     }
 
     /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.

@@ -53,9 +53,8 @@ public final class RoundtableServer: @unchecked Sendable {
     var writeBuffer: UnsafeMutableRawPointer
     var writeBufferSize: Int
     let pre = Int(rt_lws_pre())
-    /// Effects held until their journal ticket is durable, in ticket order; `pendingHead` avoids O(n) pops.
-    var pending: [(ticket: UInt64, effects: [Effect])] = []
-    var pendingHead = 0
+    /// Effects held until their journal ticket is durable, in ticket order.
+    var pending = HeadQueue<(ticket: UInt64, effects: [Effect])>(compactAfter: 1024, keepCapacityUpTo: 4095)
     var durableTicket: UInt64 = 0
     var lastTicket: UInt64 = 0
     var storageFailing = false
@@ -262,7 +261,7 @@ public final class RoundtableServer: @unchecked Sendable {
         keepAlive(now: now)
         maybeSnapshot(now: now)
         archiveIdleRooms()
-        if storageFailing && pendingHead == pending.count && !reloading && now - storageFailingSince >= 1, let journal {
+        if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
             reloading = true
             let limits = config.limits
@@ -311,7 +310,7 @@ public final class RoundtableServer: @unchecked Sendable {
             }
             return
         }
-        if pendingHead == pending.count {
+        if pending.isEmpty {
             execute(effects)
         } else {
             pending.append((lastTicket, effects))
@@ -355,22 +354,13 @@ public final class RoundtableServer: @unchecked Sendable {
                 logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
             }
         }
-        while pendingHead < pending.count, pending[pendingHead].ticket <= ticket {
-            let batch = pending[pendingHead]
-            pending[pendingHead].effects = []
-            pendingHead += 1
+        while let next = pending.first, next.ticket <= ticket {
+            let batch = pending.popFirst()!
             if ok || batch.ticket < firstFailed {
                 execute(batch.effects)
             } else {
                 refuseUndurable(batch.effects)
             }
-        }
-        if pendingHead == pending.count {
-            pending.removeAll(keepingCapacity: pending.count < 4096)
-            pendingHead = 0
-        } else if pendingHead > 1024 && pendingHead * 2 > pending.count {
-            pending.removeFirst(pendingHead)
-            pendingHead = 0
         }
     }
 
