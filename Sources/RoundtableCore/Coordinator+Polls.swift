@@ -131,18 +131,13 @@ extension Coordinator {
     {
         // Checked in a scope of its own so no copy of the room or poll is alive during the commit
         // (it would force copy-on-write of the poll's ballots: O(ballots) per vote).
-        let code: String, voter: String, ballot: Ballot, overNeeds: Bool
+        let code: String, voter: String, ballot: Ballot, overNeeds: Bool, anonymous: Bool
         do {
             // The hottest request: look up only the member and the poll, never a copy of the whole room
             // (copying a Room retains every one of its fields; `caller` would do that per vote).
             guard let b = bindings[c], let m = rooms[b.room]?.members[b.member], !m.departed else { throw .notJoined }
             if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
-            guard let p = rooms[b.room]?.polls[id] else { throw DomainError("poll_not_found", "no poll has id \(id)") }
-            switch p.state {
-            case .draft: throw DomainError("poll_not_open", "poll \(id) is not open yet")
-            case .closed: throw DomainError("poll_closed", "poll \(id) is closed")
-            case .open: break
-            }
+            let p = try Self.votable(rooms[b.room]?.polls[id], id)
             let cast = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
             if let v = p.rules.validate(cast) {
                 throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
@@ -151,9 +146,10 @@ extension Coordinator {
             voter = voterKey(for: m.id, in: p)
             ballot = cast
             overNeeds = p.definition.overNeeds
+            anonymous = p.definition.anonymous
         }
         var effects = commit(.voteCast(poll: id, voter: voter, ballot), in: code, at: at)
-        rememberPseudonym(voter, of: c, poll: id, in: code)
+        if anonymous { rememberPseudonym(voter, of: c, poll: id, in: code) }
         markPollDirty(code, id, overNeeds: overNeeds)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
@@ -161,7 +157,7 @@ extension Coordinator {
 
     /// Keeps an anonymous poll's pseudonym for the member's next ballot (in place, after the commit).
     private mutating func rememberPseudonym(_ voter: String, of c: ConnectionID, poll id: Int, in code: String) {
-        guard let member = bindings[c]?.member, voter.hasPrefix("a"), rooms[code]?.polls[id]?.pseudonyms[member] == nil else { return }
+        guard let member = bindings[c]?.member, rooms[code]?.polls[id]?.pseudonyms[member] == nil else { return }
         rooms[code]!.polls[id]!.pseudonyms[member] = voter
     }
 
@@ -215,12 +211,21 @@ extension Coordinator {
     }
 
     func poll(_ id: Int, in room: Room) throws(DomainError) -> Poll {
-        guard let p = room.polls[id] else { throw DomainError("poll_not_found", "no poll has id \(id)") }
+        try Self.existing(room.polls[id], id)
+    }
+
+    static func existing(_ poll: Poll?, _ id: Int) throws(DomainError) -> Poll {
+        guard let p = poll else { throw DomainError("poll_not_found", "no poll has id \(id)") }
         return p
     }
 
     func votablePoll(_ id: Int, in room: Room) throws(DomainError) -> Poll {
-        let p = try poll(id, in: room)
+        try Self.votable(room.polls[id], id)
+    }
+
+    /// The poll if it exists and is open: the one check behind every ballot.
+    static func votable(_ poll: Poll?, _ id: Int) throws(DomainError) -> Poll {
+        let p = try existing(poll, id)
         switch p.state {
         case .draft: throw DomainError("poll_not_open", "poll \(id) is not open yet")
         case .closed: throw DomainError("poll_closed", "poll \(id) is closed")

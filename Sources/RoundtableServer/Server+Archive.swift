@@ -13,10 +13,10 @@ extension RoundtableServer {
     func archiveIdleRooms() {
         guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !reloading, !stopping else { return }
         // A few at a time: each is a thread writing a file, and nothing is lost by waiting a second.
-        let room = 4 - archiving.count
-        guard room > 0 else { return }
+        let slots = 4 - archiving.count
+        guard slots > 0 else { return }
         let idle = Millis(config.archiveAfterIdleSeconds) * 1000
-        let candidates = coordinator.archiveCandidates(at: wallClockMillis(), idleMillis: idle, limit: room + archiving.count + archiveRefused.count)
+        let candidates = coordinator.archiveCandidates(at: wallClockMillis(), idleMillis: idle, limit: slots + archiving.count + archiveRefused.count)
         for code in candidates where !archiving.contains(code) && archiving.count < 4 {
             guard let live = coordinator.rooms[code], archiveRefused[code] != live.seq, reopening[code] == nil else { continue }
             archiving.insert(code)
