@@ -135,3 +135,16 @@ public func randomSecret(byteCount: Int = 16, from entropy: inout any EntropySou
 public enum ProtocolVersion {
     public static let current = 1
 }
+
+extension Dictionary {
+    /// Runs `body` on the value for `key` in its storage; `nil` when there is none.
+    ///
+    /// `dict[key]!.mutate()` and `dict[key]?.mutate()` move the value out into an optional and copy it back,
+    /// retaining and releasing every reference it holds (for a `Room` or `Poll`, a few dozen per vote);
+    /// `values[index]` yields the stored value itself.
+    @inlinable
+    mutating func inPlace<R, E: Error>(_ key: Key, _ body: (inout Value) throws(E) -> R) throws(E) -> R? {
+        guard let i = index(forKey: key) else { return nil }
+        return try body(&values[i])
+    }
+}

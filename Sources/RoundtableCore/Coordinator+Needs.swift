@@ -67,8 +67,9 @@ extension Coordinator {
     }
 
     mutating func markPollDirty(_ code: String, _ poll: Int, overNeeds known: Bool? = nil) {
-        runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].dirtyPolls.insert(poll)
-        if known ?? (rooms[code]?.polls[poll]?.definition.overNeeds == true) { runtime[code]?.rankingDirty = true }
+        let overNeeds = known ?? (rooms[code]?.polls[poll]?.definition.overNeeds == true)
+        // The `default:` subscript mutates in place; `runtime[code]?.…` would copy the runtime out and back.
+        runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].markDirty(poll: poll, overNeeds: overNeeds)
         dirtyRooms.insert(code)
     }
 }

@@ -129,36 +129,66 @@ extension Coordinator {
     mutating func castVote(_ id: Int, _ fields: Value.Object, ref: Value?, from c: ConnectionID, at: Millis)
         throws(DomainError) -> [Effect]
     {
-        // Checked in a scope of its own so no copy of the room or poll is alive during the commit
-        // (it would force copy-on-write of the poll's ballots: O(ballots) per vote).
-        let code: String, voter: String, ballot: Ballot, overNeeds: Bool, anonymous: Bool
-        do {
-            // The hottest request: look up only the member and the poll, never a copy of the whole room
-            // (copying a Room retains every one of its fields; `caller` would do that per vote).
-            guard let b = bindings[c], let m = rooms[b.room]?.members[b.member], !m.departed else { throw .notJoined }
-            if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
-            let p = try Self.votable(rooms[b.room]?.polls[id], id)
-            let cast = try Ballot(kind: p.definition.kind, fields: fields, maxAnswerBytes: limits.maxTextLength * 4)
-            if let v = p.rules.validate(cast) {
-                throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
-            }
-            code = b.room
-            voter = voterKey(for: m.id, in: p)
-            ballot = cast
-            overNeeds = p.definition.overNeeds
-            anonymous = p.definition.anonymous
+        guard let b = bindings[c] else { throw .notJoined }
+        // The hottest request reads the room and poll in place: a dictionary getter would copy the whole
+        // Room and Poll (retaining every field) per vote, and a live copy would make the commit copy ballots.
+        let maxAnswerBytes = limits.maxTextLength * 4, hasher = hasher
+        let checked = try rooms.inPlace(b.room) { (room: inout Room) throws(DomainError) -> CheckedVote in
+            try Self.checkVote(in: &room, member: b.member, poll: id, fields: fields, maxAnswerBytes: maxAnswerBytes, hasher: hasher)
         }
-        var effects = commit(.voteCast(poll: id, voter: voter, ballot), in: code, at: at)
-        if anonymous { rememberPseudonym(voter, of: c, poll: id, in: code) }
-        markPollDirty(code, id, overNeeds: overNeeds)
+        guard let check = checked else { throw .notJoined }
+        var effects = commit(.voteCast(poll: id, voter: check.voter, check.ballot), in: b.room, at: at)
+        if check.anonymous {
+            _ = rooms.inPlace(b.room) { room in
+                room.polls.inPlace(id) { poll in
+                    if poll.pseudonyms[b.member] == nil { poll.pseudonyms[b.member] = check.voter }
+                }
+            }
+        }
+        markPollDirty(b.room, id, overNeeds: check.overNeeds)
         effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
         return effects
     }
 
-    /// Keeps an anonymous poll's pseudonym for the member's next ballot (in place, after the commit).
-    private mutating func rememberPseudonym(_ voter: String, of c: ConnectionID, poll id: Int, in code: String) {
-        guard let member = bindings[c]?.member, rooms[code]?.polls[id]?.pseudonyms[member] == nil else { return }
-        rooms[code]!.polls[id]!.pseudonyms[member] = voter
+    /// A ballot that passed every check, with what its commit needs.
+    struct CheckedVote {
+        var voter: String
+        var ballot: Ballot
+        var overNeeds: Bool
+        var anonymous: Bool
+    }
+
+    private static func checkVote(
+        in room: inout Room, member: MemberID, poll id: Int, fields: Value.Object, maxAnswerBytes: Int,
+        hasher: any SecretHasher
+    ) throws(DomainError) -> CheckedVote {
+        guard let m = room.members[member], !m.departed else { throw .notJoined }
+        if m.role == .observer { throw DomainError("not_allowed", "observers watch; they do not vote") }
+        let checked = try room.polls.inPlace(id) { (poll: inout Poll) throws(DomainError) -> CheckedVote in
+            try checkBallot(in: &poll, member: member, fields: fields, maxAnswerBytes: maxAnswerBytes, hasher: hasher)
+        }
+        guard let checked else { throw Self.pollNotFound(id) }
+        return checked
+    }
+
+    private static func checkBallot(
+        in poll: inout Poll, member: MemberID, fields: Value.Object, maxAnswerBytes: Int, hasher: any SecretHasher
+    ) throws(DomainError) -> CheckedVote {
+        try Self.checkOpen(poll.state, poll.id)
+        let ballot = try Ballot(kind: poll.definition.kind, fields: fields, maxAnswerBytes: maxAnswerBytes)
+        if let v = poll.tally.rules.validate(ballot) {
+            throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
+        }
+        let anonymous = poll.definition.anonymous
+        let voter: String
+        if !anonymous {
+            voter = namedVoterKey(member)
+        } else if let known = poll.pseudonyms[member] {
+            voter = known
+        } else {
+            voter = pseudonym(member, poll: poll.id, key: poll.voterKey, hasher: hasher)
+        }
+        return CheckedVote(voter: voter, ballot: ballot, overNeeds: poll.definition.overNeeds, anonymous: anonymous)
     }
 
     mutating func retractVote(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
@@ -215,9 +245,11 @@ extension Coordinator {
     }
 
     static func existing(_ poll: Poll?, _ id: Int) throws(DomainError) -> Poll {
-        guard let p = poll else { throw DomainError("poll_not_found", "no poll has id \(id)") }
+        guard let p = poll else { throw pollNotFound(id) }
         return p
     }
+
+    static func pollNotFound(_ id: Int) -> DomainError { DomainError("poll_not_found", "no poll has id \(id)") }
 
     func votablePoll(_ id: Int, in room: Room) throws(DomainError) -> Poll {
         try Self.votable(room.polls[id], id)
@@ -226,19 +258,30 @@ extension Coordinator {
     /// The poll if it exists and is open: the one check behind every ballot.
     static func votable(_ poll: Poll?, _ id: Int) throws(DomainError) -> Poll {
         let p = try existing(poll, id)
-        switch p.state {
+        try checkOpen(p.state, id)
+        return p
+    }
+
+    static func checkOpen(_ state: PollState, _ id: Int) throws(DomainError) {
+        switch state {
         case .draft: throw DomainError("poll_not_open", "poll \(id) is not open yet")
         case .closed: throw DomainError("poll_closed", "poll \(id) is closed")
-        case .open: return p
+        case .open: return
         }
     }
 
     /// Named polls key ballots by member; anonymous ones by a keyed hash only this open poll can compute.
     func voterKey(for member: MemberID, in p: Poll) -> String {
-        guard p.definition.anonymous else { return "m\(member)" }
-        guard let key = p.voterKey else { return "" }
+        guard p.definition.anonymous else { return Self.namedVoterKey(member) }
         if let known = p.pseudonyms[member] { return known }
+        return Self.pseudonym(member, poll: p.id, key: p.voterKey, hasher: hasher)
+    }
+
+    static func namedVoterKey(_ member: MemberID) -> String { "m" + String(member) }
+
+    static func pseudonym(_ member: MemberID, poll: Int, key: String?, hasher: any SecretHasher) -> String {
+        guard let key else { return "" }
         // Member first: whatever the hasher, the varying part is inside the kept prefix.
-        return "a" + hasher.digest("\(member):\(p.id):\(key)").prefix(32)
+        return "a" + hasher.digest("\(member):\(poll):\(key)").prefix(32)
     }
 }

@@ -56,7 +56,9 @@ public struct Coordinator {
     private mutating func dispatch(_ command: Command, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
         -> [Effect]
     {
-        if command.changesRoomState, let b = bindings[c], rooms[b.room]?.closedAt != nil { throw .roomClosed }
+        if command.changesRoomState, let b = bindings[c], rooms.inPlace(b.room, { $0.closedAt != nil }) == true {
+            throw .roomClosed
+        }
         switch command {
         case .createRoom(let r): return try createRoom(r, ref: ref, from: c, at: at)
         case .join(let j): return try join(j, ref: ref, from: c, at: at)
@@ -124,9 +126,8 @@ public struct Coordinator {
     /// `excluding` leaves out connections that get the news another way (a joiner gets `room.state`).
     mutating func commit(_ op: RoomOp, in code: String, at: Millis, excluding: ConnectionID? = nil) -> [Effect] {
         // In place: a copy of the room here would copy every dictionary the op touches (O(room) per vote).
-        guard rooms[code] != nil else { return [] }
-        let events = rooms[code]!.apply(op, at: at)
-        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: rooms[code]!.seq, at: at, op: op.value))]
+        guard let (events, seq) = rooms.inPlace(code, { room in (room.apply(op, at: at), room.seq) }) else { return [] }
+        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: seq, at: at, op: op.value))]
         if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
         guard !events.isEmpty else { return effects }
         var recipients = runtime[code]?.allConnections ?? []
@@ -201,6 +202,11 @@ struct RoomRuntime {
         var out: [ConnectionID] = []
         for list in connections.values { out.append(contentsOf: list) }
         return out
+    }
+
+    mutating func markDirty(poll: Int, overNeeds: Bool) {
+        dirtyPolls.insert(poll)
+        if overNeeds { rankingDirty = true }
     }
 
     /// Returns true when this was the member's first connection.

@@ -65,10 +65,10 @@ extension Room {
             polls[id] = p
             return [event("poll.closed", at, ["poll": pollSummary(id)])]
         case .voteCast(let id, let voter, let ballot):
-            polls[id]?.cast(ballot, by: voter)
+            _ = polls.inPlace(id) { $0.cast(ballot, by: voter) }
             return []
         case .voteRetracted(let id, let voter):
-            polls[id]?.retract(voter)
+            _ = polls.inPlace(id) { $0.retract(voter) }
             return []
         default:
             return []

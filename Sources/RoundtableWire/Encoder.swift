@@ -2,22 +2,39 @@ import RoundtableCore
 
 /// Encodes outgoing messages. Each event is encoded once and the same bytes go to every recipient.
 public enum MessageEncoder {
+    // Written straight into bytes (no intermediate object): every frame the server sends goes through here.
     public static func encode(_ e: RoomEvent) -> [UInt8] {
-        var o = Value.Object()
-        o.appendUnchecked("type", .string(e.type))
-        o.appendUnchecked("room", .string(e.room))
-        o.appendUnchecked("seq", .int(Int64(e.seq)))
-        o.appendUnchecked("at", .string(RFC3339.format(e.at)))
-        for (k, v) in e.payload where k != "type" && k != "room" && k != "seq" && k != "at" { o.appendUnchecked(k, v) }
-        return JSON.serialize(.object(o))
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        JSON.appendASCII(#"{"type":"#, to: &out)
+        JSON.serialize(string: e.type, into: &out)
+        JSON.appendASCII(#","room":"#, to: &out)
+        JSON.serialize(string: e.room, into: &out)
+        JSON.appendASCII(#","seq":"#, to: &out)
+        JSON.serialize(.int(Int64(e.seq)), into: &out)
+        JSON.appendASCII(#","at":"#, to: &out)
+        JSON.serialize(string: RFC3339.format(e.at), into: &out)
+        for (k, v) in e.payload where k != "type" && k != "room" && k != "seq" && k != "at" { member(k, v, into: &out) }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     public static func encode(_ n: Notice, ref: Value?) -> [UInt8] {
-        var o = Value.Object()
-        o.appendUnchecked("type", .string(n.type))
-        if let ref { o.appendUnchecked("ref", ref) }
-        for (k, v) in n.body where k != "type" && k != "ref" { o.appendUnchecked(k, v) }
-        return JSON.serialize(.object(o))
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        JSON.appendASCII(#"{"type":"#, to: &out)
+        JSON.serialize(string: n.type, into: &out)
+        if let ref { member("ref", ref, into: &out) }
+        for (k, v) in n.body where k != "type" && k != "ref" { member(k, v, into: &out) }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static func member(_ key: String, _ value: Value, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        JSON.serialize(string: key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        JSON.serialize(value, into: &out)
     }
 }
 

@@ -112,8 +112,11 @@ public enum JSON {
 
     // MARK: - Serialization helpers
 
+    /// Appends one JSON string (quoted, escaped): for encoders that write an object's keys themselves.
+    public static func serialize(string: String, into out: inout [UInt8]) { writeString(string, to: &out) }
+
     @inline(__always)
-    private static func appendASCII(_ text: StaticString, to out: inout [UInt8]) {
+    public static func appendASCII(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 

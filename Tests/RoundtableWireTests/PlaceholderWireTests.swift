@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct WireSmoke {
-    @Test func targetBuilds() { #expect(Bool(true)) }
-}
