@@ -18,7 +18,8 @@ public enum Command: Sendable, Hashable {
     case importPolls([PollDefinition])
     case openPoll(Int)
     case closePoll(Int)
-    /// The ballot's fields are read once the poll (and so its kind) is known.
+    /// The ballot's fields are read once the poll (and so its kind) is known; the object may hold the
+    /// request's other fields too (`type`, `ref`, `poll`), which a ballot ignores.
     case castVote(poll: Int, ballot: Value.Object)
     case retractVote(poll: Int)
     case startInterviews(InterviewSettings)

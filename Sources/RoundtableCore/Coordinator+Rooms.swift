@@ -228,8 +228,9 @@ extension Coordinator {
         if case .created = op, rooms[entry.room] == nil {
             rooms[entry.room] = Room(code: entry.room)
         }
-        guard rooms[entry.room] != nil else { throw OpDecodingError("op for unknown room \(entry.room)") }
-        _ = rooms[entry.room]!.apply(op, at: entry.at)  // in place: a copy would copy-on-write the room per event
+        guard rooms.inPlace(entry.room, { $0.apply(op, at: entry.at) }) != nil else {
+            throw OpDecodingError("op for unknown room \(entry.room)")
+        }
     }
 
     /// Called once recovery is done: nobody is online until they reconnect.

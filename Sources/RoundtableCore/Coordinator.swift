@@ -127,7 +127,9 @@ public struct Coordinator {
     mutating func commit(_ op: RoomOp, in code: String, at: Millis, excluding: ConnectionID? = nil) -> [Effect] {
         // In place: a copy of the room here would copy every dictionary the op touches (O(room) per vote).
         guard let (events, seq) = rooms.inPlace(code, { room in (room.apply(op, at: at), room.seq) }) else { return [] }
-        var effects: [Effect] = [.journal(JournalEntry(room: code, seq: seq, at: at, op: op.value))]
+        var effects: [Effect] = []
+        effects.reserveCapacity(events.count + 2)  // the entry, the events, and usually one reply
+        effects.append(.journal(JournalEntry(room: code, seq: seq, at: at, roomOp: op)))
         if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
         guard !events.isEmpty else { return effects }
         var recipients = runtime[code]?.allConnections ?? []

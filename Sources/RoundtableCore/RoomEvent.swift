@@ -55,12 +55,38 @@ public struct JournalEntry: Sendable, Hashable {
     /// The seq of the last event this op produced (ops that produce none carry the room's current seq).
     public var seq: UInt64
     public var at: Millis
-    public var op: Value
+    /// The op as a room op when the coordinator made it (so hot ops can be written without a `Value` tree),
+    /// else the JSON value it was read from or built as.
+    public let roomOp: RoomOp?
+    private let built: Value?
+
+    /// The op in its journal shape.
+    public var op: Value { built ?? roomOp!.value }
 
     public init(room: String, seq: UInt64, at: Millis, op: Value) {
         self.room = room
         self.seq = seq
         self.at = at
-        self.op = op
+        self.roomOp = nil
+        self.built = op
+    }
+
+    public init(room: String, seq: UInt64, at: Millis, roomOp: RoomOp) {
+        self.room = room
+        self.seq = seq
+        self.at = at
+        self.roomOp = roomOp
+        self.built = nil
+    }
+
+    public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
+        a.room == b.room && a.seq == b.seq && a.at == b.at && a.op == b.op
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(room)
+        hasher.combine(seq)
+        hasher.combine(at)
+        hasher.combine(op)
     }
 }

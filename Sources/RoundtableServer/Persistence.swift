@@ -86,7 +86,7 @@ public final class Persistence: @unchecked Sendable {
         records.reserveCapacity(entries.count)
         let first = nextLSN
         for e in entries {
-            records.append(JournalRecord(lsn: nextLSN, room: e.room, seq: e.seq, at: e.at, payload: JSON.serialize(e.op)))
+            records.append(JournalRecord(lsn: nextLSN, room: e.room, seq: e.seq, at: e.at, payload: JournalOpEncoder.payload(e)))
             nextLSN += 1
         }
         let ticket = w.append(records, wake: false)

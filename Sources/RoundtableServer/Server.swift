@@ -417,11 +417,10 @@ public final class RoundtableServer: @unchecked Sendable {
             case .broadcast(let event, let to):
                 guard !to.isEmpty else { continue }
                 let bytes = SharedBytes(MessageEncoder.encode(event))
-                for id in to { send(bytes, to: id) }
+                send(bytes, to: to)
             case .send(let notice, let ref, let to):
                 if notice.type == "error" { stats.withLock { $0.countError(notice) } }
-                let bytes = SharedBytes(MessageEncoder.encode(notice, ref: ref))
-                for id in to { send(bytes, to: id) }
+                send(SharedBytes(MessageEncoder.encode(notice, ref: ref)), to: to)
             case .close(let id, let code, let reason):
                 if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
             case .secret(let name, let value):
@@ -444,8 +443,15 @@ public final class RoundtableServer: @unchecked Sendable {
         }
     }
 
-    func send(_ bytes: SharedBytes, to id: ConnectionID) {
-        guard let c = connections[id], c.closing == nil else { return }
+    /// Counted once per message rather than per recipient: a broadcast to 5,000 would take the lock 5,000 times.
+    func send(_ bytes: SharedBytes, to ids: [ConnectionID]) {
+        var queued = 0
+        for id in ids where enqueue(bytes, to: id) { queued += 1 }
+        if queued > 0 { stats.withLock { $0.messagesOut += queued } }
+    }
+
+    private func enqueue(_ bytes: SharedBytes, to id: ConnectionID) -> Bool {
+        guard let c = connections[id], c.closing == nil else { return false }
         let wasIdle = !c.hasQueued
         guard c.enqueue(bytes, limit: config.sendQueueBytes) else {
             logger.warning(
@@ -454,10 +460,10 @@ public final class RoundtableServer: @unchecked Sendable {
             stats.withLock { $0.slowReadersClosed += 1 }
             c.closing = (1008, "send queue full")
             lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
-            return
+            return false
         }
-        stats.withLock { $0.messagesOut += 1 }
         if wasIdle { lws_callback_on_writable(c.wsi) }
+        return true
     }
 
     func scheduleClose(_ c: Connection, code: UInt16, reason: String) {
@@ -473,14 +479,16 @@ public final class RoundtableServer: @unchecked Sendable {
 
     /// One complete text message from a client.
     func received(_ c: Connection, _ bytes: UnsafeRawBufferPointer) {
-        stats.withLock { $0.messagesIn += 1 }
         let now = monotonicSeconds()
         if !c.admit(now: now, rate: config.messagesPerSecond, burst: config.messageBurst) {
             // Strikes count abuse within a burst; a client that calmed down for 10 s starts afresh.
             if now - c.lastStrike > 10 { c.strikes = 0 }
             c.lastStrike = now
             c.strikes += 1
-            stats.withLock { $0.rateLimited += 1 }
+            stats.withLock {
+                $0.messagesIn += 1
+                $0.rateLimited += 1
+            }
             if c.strikes > config.rateLimitStrikes {
                 scheduleClose(c, code: 1008, reason: "rate limit exceeded repeatedly")
             } else {
@@ -494,12 +502,18 @@ public final class RoundtableServer: @unchecked Sendable {
         do {
             request = try RequestDecoder.decode(bytes)
         } catch {
-            stats.withLock { $0.requestsByType["invalid", default: 0] += 1 }
+            stats.withLock {
+                $0.messagesIn += 1
+                $0.requestsByType["invalid", default: 0] += 1
+            }
             reply(c, error: error.error, ref: error.ref)
             return
         }
         // Decoded types are the protocol's fixed set, so this label cannot grow without bound.
-        stats.withLock { $0.requestsByType[request.type, default: 0] += 1 }
+        stats.withLock {
+            $0.messagesIn += 1
+            $0.requestsByType[request.type, default: 0] += 1
+        }
         guard ready else {
             reply(c, error: DomainError("not_ready", "the server is still recovering; retry in a moment"), ref: request.ref)
             return
