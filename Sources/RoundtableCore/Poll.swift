@@ -44,12 +44,12 @@ public struct Poll: Sendable, Hashable {
     }
 
     mutating func cast(_ ballot: Ballot, by voter: String) {
-        if let old = ballots[voter] {
+        // One hash of the voter key: store first, then count (the tally does not look at `ballots`).
+        if let old = ballots.updateValue(ballot, forKey: voter) {
             tally.replace(old, with: ballot)
         } else {
             tally.add(ballot)
         }
-        ballots[voter] = ballot
     }
 
     mutating func retract(_ voter: String) {
@@ -101,6 +101,7 @@ extension Ballot {
         func ids(_ field: String) throws(DomainError) -> [OptionID] {
             guard let a = o[field]?.arrayValue else { throw .invalidField(field, "must be an array of option ids") }
             var out: [OptionID] = []
+            out.reserveCapacity(a.count)
             for v in a { out.append(try id(v, field)) }
             return out
         }

@@ -40,6 +40,9 @@ public enum Value: Sendable, Hashable {
             }
         }
 
+        /// Adopts `pairs` as they are: for parsers that have checked the keys are distinct.
+        public init(distinctPairs pairs: [(key: String, value: Value)]) { self.pairs = pairs }
+
         /// Appends without checking for an existing key: for builders that know their keys are distinct.
         public mutating func appendUnchecked(_ key: String, _ value: Value) { pairs.append((key, value)) }
 

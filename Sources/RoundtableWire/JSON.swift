@@ -206,7 +206,14 @@ private struct Parser {
     struct Frame {
         var isObject: Bool
         var values: [Value] = []
-        var pairs: [(String, Value)] = []
+        var pairs: [(key: String, value: Value)] = []
+
+        // One allocation for the usual request (a handful of keys, a short ballot) instead of regrowing
+        // from one element; the object adopts `pairs` as they are when its keys are distinct.
+        init(isObject: Bool) {
+            self.isObject = isObject
+            if isObject { pairs.reserveCapacity(6) } else { values.reserveCapacity(8) }
+        }
     }
 
     let buf: UnsafeBufferPointer<UInt8>
@@ -249,6 +256,7 @@ private struct Parser {
     /// `maxDepth`, never thread stack.
     mutating func parseValue() throws(JSONError) -> Value {
         var stack: [Frame] = []
+        stack.reserveCapacity(4)
         var value: Value
         descend: while true {
             skipWhitespace()
@@ -334,13 +342,16 @@ private struct Parser {
         return key
     }
 
-    static func makeObject(_ pairs: [(String, Value)]) -> Value.Object {
-        // Protocol objects have a handful of keys: Object's own initializer reserves exactly and its
-        // linear duplicate check (last wins, first position) is cheaper than hashing at this size.
-        if pairs.count <= 16 { return Value.Object(pairs) }
+    static func makeObject(_ pairs: [(key: String, value: Value)]) -> Value.Object {
+        // Protocol objects have a handful of keys: a linear duplicate check is cheaper than hashing at this
+        // size, and without duplicates the parsed array becomes the object's storage as it is.
+        if pairs.count <= 16 {
+            if !hasDuplicateKey(pairs) { return Value.Object(distinctPairs: pairs) }
+            return Value.Object(pairs.map { ($0.key, $0.value) })  // last wins, first position
+        }
         // That check is quadratic, so large (possibly hostile) objects dedupe through a dictionary.
         var slot = [String: Int](minimumCapacity: pairs.count)
-        var unique: [(String, Value)] = []
+        var unique: [(key: String, value: Value)] = []
         unique.reserveCapacity(pairs.count)
         for (key, value) in pairs {
             if let j = slot[key] {
@@ -353,6 +364,13 @@ private struct Parser {
         var object = Value.Object()
         for (key, value) in unique { object.appendUnchecked(key, value) }
         return object
+    }
+
+    static func hasDuplicateKey(_ pairs: [(key: String, value: Value)]) -> Bool {
+        for i in pairs.indices.dropFirst() {
+            for j in 0..<i where pairs[j].key == pairs[i].key { return true }
+        }
+        return false
     }
 
     mutating func literal(_ expected: StaticString) throws(JSONError) {

@@ -130,7 +130,7 @@ public struct PollTally: Sendable, Hashable {
         case .points(let p):
             for (o, v) in p where v > 0 { record(slot[o]!, v, delta) }
         case .ranking(let os):
-            applyRanking(os.map { slot[$0]! }, delta)
+            applyRanking(os, delta)
         case .open(let text):
             let key = PollText.normalized(text)
             let count = answers[key, default: 0] + delta
@@ -147,17 +147,21 @@ public struct PollTally: Sendable, Hashable {
     /// Doubled Borda points: position p earns 2(n−1−p); the n−k unranked options share the remaining
     /// (n−k)(n−k−1)/2 points, i.e. (n−k−1)/2 each, doubled n−k−1. Every unranked option is touched in the
     /// sums (its contribution may be non-zero) but not in `support`.
-    private mutating func applyRanking(_ ranked: [Int], _ delta: Int) {
+    private mutating func applyRanking(_ ranked: [OptionID], _ delta: Int) {
         let n = rules.options.count
         let k = ranked.count
-        var isRanked = Array(repeating: false, count: n)
-        for (p, i) in ranked.enumerated() {
-            record(i, 2 * (n - 1 - p), delta)
-            isRanked[i] = true
-            // Option i is preferred to every option not yet seen: those ranked below it and all unranked ones.
-            for j in 0..<n where !isRanked[j] { pairwise[i * n + j] += delta }
+        // Scratch on the stack: this runs twice per changed ballot, the hottest path of a vote storm.
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: n) { isRanked in
+            isRanked.initialize(repeating: false)
+            for (p, option) in ranked.enumerated() {
+                let i = slot[option]!
+                record(i, 2 * (n - 1 - p), delta)
+                isRanked[i] = true
+                // Option i is preferred to every option not yet seen: those ranked below it and all unranked ones.
+                for j in 0..<n where !isRanked[j] { pairwise[i * n + j] += delta }
+            }
+            let share = n - k - 1
+            for j in 0..<n where !isRanked[j] { record(j, share, delta, touched: false) }
         }
-        let share = n - k - 1
-        for j in 0..<n where !isRanked[j] { record(j, share, delta, touched: false) }
     }
 }
