@@ -2,7 +2,7 @@
 # Installs what building and testing Roundtable needs on Debian 12, only when missing.
 set -euo pipefail
 need=()
-for pkg in libwebsockets-dev libssl-dev pkg-config; do
+for pkg in libwebsockets-dev libssl-dev libjemalloc-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${1:-}" = "--test" ]; then

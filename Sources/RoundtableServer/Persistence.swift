@@ -97,10 +97,13 @@ public final class Persistence: @unchecked Sendable {
 
     /// Hands everything appended since the last call to the writer thread. The service loop calls this
     /// after every `lws_service` pass, so one pass's appends are one group commit.
-    public func wakeWriter() {
-        guard unwoken else { return }
+    /// Returns whether there was anything to hand over.
+    @discardableResult
+    public func wakeWriter() -> Bool {
+        guard unwoken else { return false }
         unwoken = false
         writer.withLock { $0 }?.wake()
+        return true
     }
 
     /// The LSN of the last record handed to the writer: a snapshot taken now covers everything up to it.

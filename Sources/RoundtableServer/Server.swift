@@ -317,7 +317,7 @@ public final class RoundtableServer: @unchecked Sendable {
         }
     }
 
-    private func drainDurableReports() {
+    func drainDurableReports() {
         let d = durableReports.withLock { d -> DurableReports in
             let taken = d
             d.posted = false
