@@ -35,8 +35,10 @@ extension RoundtableServer {
         protos[0].per_session_data_size = MemoryLayout<UInt64>.size
         // Per-connection reassembly buffer lws mallocs at the upgrade, and the most lws reads per pass. 16 KiB
         // cost ~4.8 KiB of resident memory per idle member (11.0 vs 6.3 KiB/member at 5,050 members);
-        // longer messages simply arrive in more RECEIVE callbacks (reassembled in `receive`).
-        protos[0].rx_buffer_size = 1024
+        // longer messages simply arrive in more RECEIVE callbacks (reassembled in `receive`). lws allocates
+        // size + LWS_PRE + 4: 1,004 makes that exactly 1 KiB, a size class of its own for jemalloc (1,024 gave
+        // 1,044 bytes, rounded up to 1,280).
+        protos[0].rx_buffer_size = 1024 - rt_lws_pre() - 4
         protocols = protos
 
         // All zero: lws schedules no validity timers (without a policy it would use its own 300/310 s ones,
