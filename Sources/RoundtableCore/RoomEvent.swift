@@ -64,19 +64,20 @@ public struct JournalEntry: Sendable, Hashable {
     public var op: Value { built ?? roomOp!.value }
 
     public init(room: String, seq: UInt64, at: Millis, op: Value) {
-        self.room = room
-        self.seq = seq
-        self.at = at
-        self.roomOp = nil
-        self.built = op
+        self.init(room, seq, at, roomOp: nil, built: op)
     }
 
     public init(room: String, seq: UInt64, at: Millis, roomOp: RoomOp) {
+        self.init(room, seq, at, roomOp: roomOp, built: nil)
+    }
+
+    /// Exactly one of `roomOp` and `built` is set.
+    private init(_ room: String, _ seq: UInt64, _ at: Millis, roomOp: RoomOp?, built: Value?) {
         self.room = room
         self.seq = seq
         self.at = at
         self.roomOp = roomOp
-        self.built = nil
+        self.built = built
     }
 
     public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
