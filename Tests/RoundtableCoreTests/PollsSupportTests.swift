@@ -20,7 +20,9 @@ enum PollsGen {
         var ids = Set<OptionID>()
         let n = Int.random(in: count, using: &rng)
         while ids.count < n { ids.insert(Int.random(in: 1...1000, using: &rng)) }
-        return Array(ids).shuffled(using: &rng)
+        // Sorted first: a Set's order may differ between two equal sets even in one process (per-instance
+        // hash seeds; ASan's different addresses showed it), which made the "same seed" runs differ.
+        return ids.sorted().shuffled(using: &rng)
     }
 
     static func rules(_ kind: PollKind, _ rng: inout PollsRNG) -> PollRules {
