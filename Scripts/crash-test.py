@@ -41,6 +41,8 @@ import time
 import websockets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "Scripts/tests"))
+from reference import borda  # noqa: E402  (the shared independent recomputation)
 BINARY = ROOT / ".build/debug/roundtable"
 # 9! = 362,880 distinct full rankings: every ballot a member sends must differ from all its earlier ones, and
 # a member sends thousands per cycle (7 options ran out after ~8 fast cycles and the generator spun forever).
@@ -186,16 +188,6 @@ class Member:
                 self.sent.add(b)
                 return b
         raise RuntimeError(f"{self.name}: no unused ranking left after {len(self.sent)} ballots")
-
-
-def borda(ballots, option_ids):
-    """Borda with full rankings: position p of N earns N-1-p points (docs/RANKING.md)."""
-    n = len(option_ids)
-    scores = {o: 0.0 for o in option_ids}
-    for b in ballots:
-        for p, o in enumerate(b):
-            scores[o] += n - 1 - p
-    return scores
 
 
 async def join_with_retry(url, room, deadline, reopen_token=None, **fields):

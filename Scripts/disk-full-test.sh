@@ -41,11 +41,13 @@ if ! mount -t tmpfs -o size=2m tmpfs "$MNT" 2>"$WORK/mount.err"; then
     exit 0
 fi
 
-timeout -k 5 150 python3 - "$BIN" "$MNT" "$WORK" <<'PY'
+timeout -k 5 150 python3 - "$BIN" "$MNT" "$WORK" "$ROOT/Scripts/tests" <<'PY'
 import asyncio, errno, json, os, random, signal, subprocess, sys, time, urllib.request
 import websockets
 
 BIN, MNT, WORK = sys.argv[1:4]
+sys.path.insert(0, sys.argv[4])
+from reference import borda  # the shared independent recomputation
 DATA = os.path.join(MNT, "data")
 FILLER = os.path.join(MNT, "filler")
 LOG = os.path.join(WORK, "server.log")
@@ -221,15 +223,6 @@ async def join(room, **fields):
         if ack.get("code") != "not_ready" or time.monotonic() > deadline:
             raise AssertionError(f"room.join refused: {ack}")
         await asyncio.sleep(0.1)
-
-
-def borda(ballots, option_ids):
-    n = len(option_ids)
-    s = {o: 0.0 for o in option_ids}
-    for b in ballots:
-        for p, o in enumerate(b):
-            s[o] += n - 1 - p
-    return s
 
 
 def verify_state(label, members, states, poll, option_ids):

@@ -7,19 +7,10 @@ import json
 import urllib.error
 import urllib.request
 
+from reference import borda
 from rt import Client, create_room, join
 
 ARCHIVE_WAIT = 15  # seconds: archiving runs once a second, after 1 s of quiet in these tests
-
-
-def borda(ballots, options):
-    """Borda scores of full rankings: position p of n earns n-1-p."""
-    n = len(options)
-    score = {o: 0.0 for o in options}
-    for b in ballots:
-        for p, o in enumerate(b):
-            score[o] += n - 1 - p
-    return score
 
 
 def scores(results):

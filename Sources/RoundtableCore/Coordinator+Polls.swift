@@ -179,16 +179,9 @@ extension Coordinator {
         if let v = poll.tally.rules.validate(ballot) {
             throw DomainError("invalid_ballot", "\(v.reason.rawValue): \(v.message)")
         }
-        let anonymous = poll.definition.anonymous
-        let voter: String
-        if !anonymous {
-            voter = namedVoterKey(member)
-        } else if let known = poll.pseudonyms[member] {
-            voter = known
-        } else {
-            voter = pseudonym(member, poll: poll.id, key: poll.voterKey, hasher: hasher)
-        }
-        return CheckedVote(voter: voter, ballot: ballot, overNeeds: poll.definition.overNeeds, anonymous: anonymous)
+        return CheckedVote(
+            voter: voterKey(for: member, in: poll, hasher: hasher), ballot: ballot, overNeeds: poll.definition.overNeeds,
+            anonymous: poll.definition.anonymous)
     }
 
     mutating func retractVote(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
@@ -271,17 +264,13 @@ extension Coordinator {
     }
 
     /// Named polls key ballots by member; anonymous ones by a keyed hash only this open poll can compute.
-    func voterKey(for member: MemberID, in p: Poll) -> String {
-        guard p.definition.anonymous else { return Self.namedVoterKey(member) }
+    func voterKey(for member: MemberID, in p: Poll) -> String { Self.voterKey(for: member, in: p, hasher: hasher) }
+
+    static func voterKey(for member: MemberID, in p: Poll, hasher: any SecretHasher) -> String {
+        guard p.definition.anonymous else { return "m" + String(member) }
         if let known = p.pseudonyms[member] { return known }
-        return Self.pseudonym(member, poll: p.id, key: p.voterKey, hasher: hasher)
-    }
-
-    static func namedVoterKey(_ member: MemberID) -> String { "m" + String(member) }
-
-    static func pseudonym(_ member: MemberID, poll: Int, key: String?, hasher: any SecretHasher) -> String {
-        guard let key else { return "" }
+        guard let key = p.voterKey else { return "" }
         // Member first: whatever the hasher, the varying part is inside the kept prefix.
-        return "a" + hasher.digest("\(member):\(poll):\(key)").prefix(32)
+        return "a" + hasher.digest("\(member):\(p.id):\(key)").prefix(32)
     }
 }

@@ -361,9 +361,7 @@ private struct Parser {
                 unique.append((key, value))
             }
         }
-        var object = Value.Object()
-        for (key, value) in unique { object.appendUnchecked(key, value) }
-        return object
+        return Value.Object(distinctPairs: unique)
     }
 
     static func hasDuplicateKey(_ pairs: [(key: String, value: Value)]) -> Bool {
