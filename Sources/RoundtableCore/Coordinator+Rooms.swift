@@ -27,6 +27,7 @@ extension Coordinator {
         let member = Member(
             id: 1, name: name, organization: org, role: .facilitator, tokenHash: hasher.digest(token), joinedAt: at)
         effects += commit(.joined(member), in: code, at: at)
+        runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects.append(
             .send(
@@ -76,6 +77,7 @@ extension Coordinator {
             id: rooms[code]!.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
 
         var effects = commit(.joined(member), in: code, at: at)
+        runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects += interviewArrival(member.id, in: code, at: at)
         effects.append(
@@ -91,7 +93,7 @@ extension Coordinator {
         -> [Effect]
     {
         let seqBefore = rooms[code]!.seq
-        let missed = since.flatMap { runtime[code]?.events(after: $0, current: seqBefore) }
+        let missed = since.flatMap { runtime[code]?.replay(for: m.id, after: $0, current: seqBefore) }
         let first = bind(c, to: m.id, in: code)
         var effects: [Effect] = []
         if first { effects += commit(.presence(m.id, online: true), in: code, at: at, excluding: c) }
@@ -122,6 +124,7 @@ extension Coordinator {
         for other in runtime[room.code]?.connections[m.id] ?? [] { bindings[other] = nil }
         runtime[room.code]?.connections[m.id] = nil
         runtime[room.code]?.offlineSince[m.id] = at  // an interview partner who left is reported after the grace period
+        runtime[room.code]?.joinedSeq[m.id] = nil
         effects.append(.send(Self.ack(["room": .string(room.code)]), ref: ref, to: [c]))
         return effects
     }
@@ -149,6 +152,7 @@ extension Coordinator {
         let theirs = runtime[room.code]?.connections[id] ?? []
         runtime[room.code]?.connections[id] = nil
         runtime[room.code]?.offlineSince[id] = at
+        runtime[room.code]?.joinedSeq[id] = nil
         // The ack first: a facilitator removing themselves must still get their reply before the close.
         effects.append(.send(Self.ack(), ref: ref, to: [c]))
         for other in theirs {

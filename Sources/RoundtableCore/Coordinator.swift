@@ -186,6 +186,10 @@ struct RoomRuntime {
     var dirtyPolls: Set<Int> = []
     /// When each member's last connection went away (for interview partner-left).
     var offlineSince: [MemberID: Millis] = [:]
+    /// The room's seq right after each member joined on this process. A resume from before it would hand
+    /// the member events from before they were in the room: it gets `room.state` instead. Members who
+    /// joined before a restart have no entry, and need none: the buffer only holds events since the restart.
+    var joinedSeq: [MemberID: UInt64] = [:]
     /// (pair id << 32 | member) already reported gone, so the notice goes out once.
     var partnerLeftSent: Set<Int64> = []
     var rankingDirty = false
@@ -253,6 +257,16 @@ struct RoomRuntime {
         let ordered = Array(buffer[head...] + buffer[..<head])
         guard let first = ordered.first, first.seq <= since + 1 else { return nil }
         return ordered.filter { $0.seq > since }
+    }
+
+    /// The events `member` missed after `since`, if the buffer holds them all and replaying them shows
+    /// nothing the member must not see: nothing from before their own join, and no content a facilitator
+    /// has since withdrawn (a removed need's text, a removed member's profile). Otherwise nil: `room.state`.
+    func replay(for member: MemberID, after since: UInt64, current: UInt64) -> [RoomEvent]? {
+        if let joined = joinedSeq[member], since < joined { return nil }
+        guard let missed = events(after: since, current: current) else { return nil }
+        if missed.contains(where: \.withdrawsContent) { return nil }
+        return missed
     }
 }
 

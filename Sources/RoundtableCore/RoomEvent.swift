@@ -16,6 +16,14 @@ public struct RoomEvent: Sendable, Hashable {
     }
 }
 
+extension RoomEvent {
+    /// A facilitator took something back: a need removed, a member removed. A resume across it gets the
+    /// state, so the withdrawn text or profile is never replayed to a member who did not see it live.
+    var withdrawsContent: Bool {
+        type == "need.removed" || (type == "member.left" && payload["reason"] == "removed")
+    }
+}
+
 /// A message for some connections only, outside the room's sequence: replies, `room.state`,
 /// private assignments, results a poll's visibility restricts. Never journaled, never resumed:
 /// `room.state` carries the private state again after a reconnect.

@@ -111,6 +111,56 @@ import Testing
         #expect(h.drain(5).contains { $0.type == "room.state" })
     }
 
+    /// Issue 16: a newcomer resuming with `since: 0` read the room's history from before they joined.
+    @Test func aResumeNeverReplaysEventsFromBeforeTheMembersJoin() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "Ann")
+        h.send(2, .leave)  // Ann's profile and departure are history
+        let joined = h.join(3, code, "Bob")
+        let token = joined["token"]!.stringValue!
+        let joinSeq = h.coordinator.rooms[code]!.seq
+        for since: UInt64 in [0, 1, joinSeq - 1] {
+            let ack = h.send(4, .join(.init(code: code, token: token, since: since)))
+            #expect(ack["resumed"] == "state", "since \(since) is before Bob's join")
+            #expect(h.drain(4).allSatisfy { $0.seq == nil || $0.seq! > joinSeq })
+            h.disconnect(4)
+        }
+        // From his own join on, the buffer serves him as before.
+        h.join(5, code, "Cy")
+        let ack = h.send(6, .join(.init(code: code, token: token, since: joinSeq)))
+        #expect(ack["resumed"] == "events")
+        #expect(h.drain(6).compactMap(\.seq).allSatisfy { $0 > joinSeq })
+    }
+
+    /// Issue 16: a removed need's text or a removed member's profile is not replayed to someone who
+    /// was away when it was visible: a resume across a withdrawal gets the state.
+    @Test func aResumeAcrossAWithdrawalGetsTheState() {
+        var h = Harness()
+        let (code, _, _) = h.createRoom()
+        let token = h.join(2, code, "Ann")["token"]!.stringValue!
+        h.join(3, code, "Bob")
+        h.disconnect(2)
+        let since = h.coordinator.rooms[code]!.seq
+        #expect(h.send(3, .submitNeed(text: "something to take back", tags: []))["type"] == "ack")
+        let need = h.coordinator.rooms[code]!.needs.keys.max()!
+        #expect(h.send(1, .removeNeed(need))["type"] == "ack")
+        let ack = h.send(4, .join(.init(code: code, token: token, since: since)))
+        #expect(ack["resumed"] == "state")
+        #expect(!h.drain(4).contains { $0.type == "need.added" })
+        h.disconnect(4)
+
+        let since2 = h.coordinator.rooms[code]!.seq
+        #expect(h.send(1, .removeMember(3))["type"] == "ack")
+        #expect(h.send(5, .join(.init(code: code, token: token, since: since2)))["resumed"] == "state")
+        // An ordinary departure withdraws nothing: the buffer serves it.
+        h.disconnect(5)
+        let since3 = h.coordinator.rooms[code]!.seq
+        h.join(6, code, "Cy")
+        h.send(6, .leave)
+        #expect(h.send(7, .join(.init(code: code, token: token, since: since3)))["resumed"] == "events")
+    }
+
     @Test func leaveAndRemoveRevokeTokens() {
         var h = Harness()
         let (code, _, _) = h.createRoom()

@@ -328,7 +328,10 @@ extension Value.Object {
 
     // MARK: Partners who leave, rematch
 
-    @Test func aPartnerWhoNeverCameBackAfterARestartIsReportedAfterTheGrace() throws {
+    /// A restart is not a departure: a partner who has not reconnected since is never reported gone
+    /// (issue 16: every deploy broke pairs up). One who left the room before the restart is, after the
+    /// grace; one who comes back and drops again is timed from that drop.
+    @Test func aRestartIsNotADeparture() throws {
         var h = Harness()
         let (code, _, _) = h.createRoom()
         var tokens: [MemberID: String] = [:]
@@ -337,19 +340,32 @@ extension Value.Object {
         }
         _ = h.ivStart(ivSettings(turn: 600, lateJoin: 300, partner: 20))
         let pair = try #require(h.ivRoomState(code).interviews.pair(of: 2))
-        let gone = try #require(pair.members.first { $0 != 2 })
-        // The server restarts: the journal is replayed; only member 2 comes back.
+        let quiet = try #require(pair.members.first { $0 != 2 })
+        let other = try #require(h.ivRoomState(code).interviews.pairs.first { !$0.members.contains(2) })
+        let (stays, leaver) = (other.members[0], other.members[1])
+        #expect(h.send(ConnectionID(leaver), .leave)["type"] == "ack")
+        // The server restarts: the journal is replayed.
         var after = Harness()
         after.now = h.now + 5_000
         for e in h.journal { try after.coordinator.replay(e) }
         after.coordinator.finishRecovery()
         #expect(after.send(20, .join(.init(code: code, token: tokens[2])))["type"] == "ack")
+        #expect(after.send(21, .join(.init(code: code, token: tokens[stays])))["type"] == "ack")
         let t = after.now
         after.ivTick(t + 1)
         after.ivTick(t + 19_000)
-        #expect(after.ivGot(20, "interview.partner-left").isEmpty, "not within the grace")
+        #expect(after.ivGot(21, "interview.partner-left").isEmpty, "not within the grace")
         after.ivTick(t + 21_000)
-        #expect(after.ivGot(20, "interview.partner-left").first?["member"] == Value(gone))
+        #expect(after.ivGot(21, "interview.partner-left").first?["member"] == Value(leaver), "a member who left is gone")
+        after.ivTick(t + 600_000)
+        #expect(after.ivGot(20, "interview.partner-left").isEmpty, "offline since the restart: not reported")
+        // Back, then gone again on this process: timed from the drop.
+        #expect(after.send(22, .join(.init(code: code, token: tokens[quiet])))["type"] == "ack")
+        after.disconnect(22)
+        after.ivTick(t + 619_000)
+        #expect(after.ivGot(20, "interview.partner-left").isEmpty, "not within the grace")
+        after.ivTick(t + 621_000)
+        #expect(after.ivGot(20, "interview.partner-left").first?["member"] == Value(quiet))
     }
 
     @Test func partnerOfflinePastTheGraceIsReportedOnceAndRematchPairsWithAWaitingMember() {

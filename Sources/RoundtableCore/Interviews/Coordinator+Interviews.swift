@@ -227,9 +227,13 @@ extension Coordinator {
         var effects: [Effect] = []
         for p in room.interviews.pairs {
             for gone in p.members where rt.connections[gone] == nil {
-                // Offline with no record of when: gone since before a restart (runtime facts are not journaled),
-                // so the grace period starts at the first tick that notices.
-                if rt.offlineSince[gone] == nil { rt.offlineSince[gone] = at }
+                // Offline with no record of when: offline since before a restart (runtime facts are not journaled).
+                // A restart is not a departure: such a member is reported only if they left the room or were
+                // removed (journaled), timed from the first tick that notices.
+                if rt.offlineSince[gone] == nil {
+                    guard room.members[gone]?.departed ?? true else { continue }
+                    rt.offlineSince[gone] = at
+                }
                 guard let since = rt.offlineSince[gone], at - since >= room.interviews.settings.partnerGraceMs,
                     !rt.partnerLeftSent.contains(Int64(p.id) << 32 | Int64(gone))
                 else { continue }
