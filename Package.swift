@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "roundtable",
             dependencies: [
-                "RoundtableServer", "RoundtableStore", "RoundtableWire", "RoundtableCore",
+                "CLibWebSockets", "RoundtableServer", "RoundtableStore", "RoundtableWire", "RoundtableCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -195,3 +195,34 @@ async def test_origin_allow_list_and_create_token(server):
 
 test_origin_allow_list_and_create_token.server_args = {"extra_env": {
     "ROUNDTABLE_TRANSPORT_ALLOWEDORIGINS": '["https://good.example"]', "ROUNDTABLE_ROOMS_CREATETOKEN": "s3cret"}}
+
+
+async def test_readme_demo_command_opens_a_room_others_can_join(server):
+    """The README's demo is `roundtable demo`: nothing beyond the binary. The room it opens is real:
+    a member joining with the printed code sees Ann and her need; the printed facilitator link's key
+    makes a second facilitator; the links name the node the demo was pointed at."""
+    import re
+    import subprocess
+    from run_python_tests import ROOT
+    out = await asyncio.to_thread(
+        subprocess.run, [str(ROOT / ".build/debug/roundtable"), "demo", "--url", f"http://127.0.0.1:{server.port}"],
+        capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    base = f"http://127.0.0.1:{server.port}"
+    m = re.search(re.escape(base) + r"/r/([0-9A-Z]+)#key=([0-9a-f]+)", out.stdout)
+    assert m, out.stdout
+    code, key = m.group(1), m.group(2)
+    assert f"{base}/r/{code}\n" in out.stdout, out.stdout
+    bob, ack, state = await join(server, code, "Bob", "Clinic")
+    assert ack["role"] == "member"
+    assert sorted(mem["name"] for mem in state["members"]) == ["Ann", "Bob", "Fay"], state["members"]
+    assert [n["text"] for n in state["needs"]] == ["Volunteer scheduling across sites"], state["needs"]
+    co, ack2, _ = await join(server, code, "Cora", facilitatorKey=key)
+    assert ack2["role"] == "facilitator", ack2
+    for c in (bob, co):
+        await c.close()
+    # A node that is not there: a clear message and a failing exit status, not a hang.
+    down = await asyncio.to_thread(
+        subprocess.run, [str(ROOT / ".build/debug/roundtable"), "demo", "--url", "http://127.0.0.1:1"],
+        capture_output=True, text=True, timeout=30)
+    assert down.returncode != 0 and "is the server running" in down.stderr, (down.returncode, down.stderr)
