@@ -281,3 +281,31 @@ async def test_idle_room_is_archived_reopened_and_survives_restart(server):
 
 test_idle_room_is_archived_reopened_and_survives_restart.server_args = {
     "extra_env": {"ROUNDTABLE_ROOMS_ARCHIVEAFTERIDLESECONDS": "1"}}
+
+
+async def test_anonymity_formula_verifiable_from_the_data_folder(server):
+    """An auditor reads an open anonymous poll's key off disk and reproduces every stored pseudonym with
+    the formula PROTOCOL.md states: "a" + the first 32 hex digits of SHA-256 over the UTF-8 bytes of
+    "{member}:{poll}:{key}" (decimal ids, the key file's exact content)."""
+    import hashlib
+    import os
+    import subprocess
+    from run_python_tests import ROOT
+    fac, created, _ = await create_room(server)
+    code = created["room"]
+    members = [await join(server, code, n, "Org") for n in ("Ann", "Bob")]
+    poll = (await ok(fac, "poll.create", question="Which?", kind="single", options=["x", "y"]))["poll"]
+    await ok(fac, "poll.open", poll=poll)
+    for c, ack, _ in members:
+        await ok(c, "vote.cast", poll=poll, option=1)
+    for c in [fac] + [m[0] for m in members]:
+        await c.close()
+    assert server.stop() == 0
+    data = os.path.join(server.data, "d")
+    key = open(os.path.join(data, "keys", f"{code}-{poll}.key"), "rb").read().decode()
+    expected = {"a" + hashlib.sha256(f"{ack['member']}:{poll}:{key}".encode()).hexdigest()[:32] for _, ack, _ in members}
+    events = subprocess.run([str(ROOT / ".build/debug/roundtable"), "inspect", data, "--events"],
+                            capture_output=True, text=True, check=True).stdout
+    voters = {json.loads(line)["op"]["voter"] for line in events.splitlines()
+              if line.startswith("{") and json.loads(line).get("op", {}).get("op") == "voteCast"}
+    assert voters == expected, (voters, expected)

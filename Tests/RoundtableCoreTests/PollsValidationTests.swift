@@ -21,6 +21,25 @@ import Testing
         }
     }
 
+    /// The order RANKING.md documents, case by case: unknown options are reported before any other rule
+    /// about options, across the whole ballot (issue 16: the doc predicted rating-out-of-scale here).
+    @Test func documentedCheckingOrder() {
+        let rating = PollRules(kind: .rating, options: [1, 2, 3], scaleMin: 1, scaleMax: 5)
+        #expect(reason(.rating([2: 99, 9: 3]), rating) == .unknownOption)
+        #expect(rating.validate(.rating([2: 99, 9: 3]))?.option == 9)
+        #expect(reason(.rating([3: 0, 2: 99]), rating) == .ratingOutOfScale)
+        #expect(rating.validate(.rating([3: 0, 2: 99]))?.option == 2, "ascending id")
+        let multi = PollRules(kind: .multi, options: [1, 2, 3], maxChoices: 1)
+        #expect(reason(.multi([1, 1, 9]), multi) == .unknownOption)
+        #expect(reason(.multi([1, 1, 2]), multi) == .duplicateOption, "before too-many-choices")
+        let ranking = PollRules(kind: .ranking, options: [1, 2, 3])
+        #expect(reason(.ranking([1, 1, 9]), ranking) == .unknownOption)
+        let points = PollRules(kind: .points, options: [1, 2, 3], budget: 10)
+        #expect(reason(.points([1: -1, 9: 0]), points) == .unknownOption)
+        #expect(reason(.points([1: 20, 2: -1]), points) == .negativePoints, "before over-budget")
+        #expect(reason(.points([1: 0, 2: 11]), points) == .overBudget)
+    }
+
     @Test func single() {
         let rules = PollRules(kind: .single, options: options)
         #expect(reason(.single(20), rules) == nil)
