@@ -31,7 +31,6 @@ public enum SnapshotStore {
     static let directoryName = "snapshots"
     static let prefix = "snap-"
     static let suffix = ".snap"
-    static let tempSuffix = ".tmp"
 
     /// Durably writes the snapshot of the state after applying every record up to `lsn`.
     public static func write(directory: String, lsn: UInt64, payload: [UInt8]) throws(StoreError) {
@@ -45,32 +44,13 @@ public enum SnapshotStore {
         try FileSystem.makeDirectory(parent)
         try FileSystem.makeDirectory(dir)
         let final = FileSystem.join(dir, name)
-        let temp = final + tempSuffix
         var header = magic
         appendLE(StoreFormat.snapshotVersion, &header)
         appendLE(lsn, &header)
         appendLE(UInt64(payload.count), &header)
         appendLE(CRC32C.checksum(payload), &header)
 
-        let ops = PosixFileOps()
-        try FileSystem.remove(temp)  // a leftover from a crash mid-write
-        let fd = try ops.createExclusive(temp)
-        do throws(StoreError) {
-            try ops.write(fd, header, at: 0, path: temp)
-            try ops.write(fd, payload, at: Int64(headerSize), path: temp)
-            try ops.sync(fd, path: temp)
-            ops.close(fd)
-        } catch {
-            ops.close(fd)
-            ops.remove(temp)
-            throw error
-        }
-        if rename(temp, final) != 0 {
-            let failure = StoreError.lastIO("rename to \(final)", temp)
-            ops.remove(temp)
-            throw failure
-        }
-        try FileSystem.syncDirectory(dir)
+        try FileSystem.writeAtomically(final, [header, payload])
     }
 
     /// The newest snapshot that validates, falling back to older ones (each rejection logged);
