@@ -42,7 +42,7 @@ public final class Node: Sendable {
             return true
         } catch {
             logger.critical(
-                "final snapshot could not be written; nothing is lost: the journal still holds every change and the next start replays it (slower). Exiting with status 3",
+                "final snapshot could not be written; nothing is lost: the journal still holds every change and the next start replays it (slower); roundtable serve exits with status 3",
                 metadata: ["lsn": "\(persistence.lastLSN)", "error": "\(error)"])
             return false
         }
