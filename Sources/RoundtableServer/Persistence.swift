@@ -36,11 +36,11 @@ public final class Persistence: @unchecked Sendable {
         var c = Coordinator(limits: limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
         let started = monotonicSeconds()
         var after: UInt64 = 0
-        if let snap = try SnapshotStore.loadNewestValid(directory: directory.path, logger: logger) {
+        let (snap, scan) = try SnapshotStore.loadForRecovery(directory: directory.path, logger: logger)
+        if let snap {
             try c.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
             after = snap.lsn
         }
-        let scan = try JournalReader.scan(directory: directory.path, after: after, logger: logger)
         for r in scan.records {
             try c.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
         }

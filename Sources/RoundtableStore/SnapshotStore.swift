@@ -57,17 +57,47 @@ public enum SnapshotStore {
     /// nil when there is none. Throws only when the folder itself cannot be read: silently starting
     /// from nothing would be worse than not starting.
     public static func loadNewestValid(directory: String, logger: Logger) throws(StoreError) -> (lsn: UInt64, payload: [UInt8])? {
+        try loadNewestValidReporting(directory: directory, logger: logger).snapshot
+    }
+
+    /// `loadNewestValid`, plus the newer snapshots it rejected ("path: reason", newest first).
+    static func loadNewestValidReporting(
+        directory: String, logger: Logger
+    ) throws(StoreError) -> (snapshot: (lsn: UInt64, payload: [UInt8])?, rejected: [String]) {
+        var rejected: [String] = []
         for (lsn, path) in try files(directory).reversed() {
             switch read(path, lsn: lsn) {
             case let .success(payload):
-                return (lsn, payload)
+                return ((lsn, payload), rejected)
             case let .failure(error):
                 logger.error("snapshot: skipping invalid snapshot, trying an older one", metadata: [
                     "file": "\(path)", "error": "\(error)",
                 ])
+                if case let .corruptSnapshot(_, reason) = error {
+                    rejected.append("\(path): \(reason)")
+                } else {
+                    rejected.append("\(path): \(error)")
+                }
             }
         }
-        return nil
+        return (nil, rejected)
+    }
+
+    /// What recovery starts from: the newest valid snapshot and the journal records after it. When snapshots
+    /// were skipped as damaged and the journal then has a gap, the error names the damaged snapshots
+    /// (`snapshotsDamaged`) rather than the gap they caused.
+    public static func loadForRecovery(
+        directory: String, logger: Logger
+    ) throws(StoreError) -> (snapshot: (lsn: UInt64, payload: [UInt8])?, scan: JournalScan) {
+        let (snapshot, rejected) = try loadNewestValidReporting(directory: directory, logger: logger)
+        do {
+            return (snapshot, try JournalReader.scan(directory: directory, after: snapshot?.lsn ?? 0, logger: logger))
+        } catch {
+            if case .journalGap = error, !rejected.isEmpty {
+                throw .snapshotsDamaged(snapshots: rejected, journalGap: error.description)
+            }
+            throw error
+        }
     }
 
     /// Every snapshot file, oldest first, each validated.
