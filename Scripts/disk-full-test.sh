@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Disk-full test: a full data folder gives `storage_unavailable` (never an ack that is not stored), reads and
 # open connections keep working, and the server recovers by itself once space returns; after a kill -9 and
-# restart every acknowledged vote is there and no refused one is.
+# restart every acknowledged vote is there and no refused one is. A clean stop on a full disk cannot write its
+# final snapshot: it must log that and exit 3, and a restart still recovers everything from the journal.
 #
 # Needs root (mounts a 2 MiB tmpfs for the data folder); prints a SKIPPED line and exits 0 when it cannot mount.
 # Usage: Scripts/disk-full-test.sh        (after `swift build`)
@@ -465,6 +466,32 @@ async def main():
         after.append(await c.room_state())
         await c.close()
     verify_state("after the second kill -9 and restart", members, after, poll, option_ids)
+
+    # 6. A clean stop (SIGTERM) on a full disk: the final snapshot cannot be written. The server must say so
+    #    and exit 3 (OPERATIONS.md, Stopping), not 0; the journal still holds everything, so a restart once
+    #    space is back recovers every acknowledged vote.
+    fill_disk()
+    with open(LOG, "rb") as f:
+        log_start = len(f.read())
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    with open(LOG, "rb") as f:
+        stop_log = f.read()[log_start:].decode(errors="replace")
+    check(rc == 3, "a clean stop on a full disk exits with status 3", f"exit status {rc}; log:\n{stop_log[-2000:]}")
+    check("final snapshot could not be written" in stop_log and "the journal still holds every change" in stop_log,
+          "the log says the final snapshot could not be written and that the journal still holds everything",
+          stop_log[-2000:])
+    os.unlink(FILLER)
+    start()
+    after = []
+    for m in members:
+        c, _ = await join(room, token=m.token)
+        after.append(await c.room_state())
+        await c.close()
+    verify_state("after the failed final snapshot and a restart", members, after, poll, option_ids)
 
     total_acked = sum(len(m.acked) for m in members)
     total_refused = sum(len(m.refused) for m in members)

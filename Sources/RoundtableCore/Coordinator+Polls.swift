@@ -203,7 +203,9 @@ extension Coordinator {
     public static func voterKeyName(_ room: String, _ poll: Int) -> String { "\(room)-\(poll)" }
 
     /// After recovery: give each open anonymous poll its key back (from the server's key files), or a new
-    /// one when the file is missing (a crash between the open and the key write: no ballot exists yet).
+    /// one when the file is missing. Without ballots that is a crash between the open and the key write;
+    /// with ballots the key was lost and members who voted get a second ballot (the server warns). A file
+    /// that exists but is unusable never gets here: the server refuses (`Persistence.loadKeys`).
     /// Returns keys that were created, for the server to store.
     public mutating func installVoterKeys(_ keys: [String: String], in codes: [String]? = nil) -> [(name: String, key: String)] {
         var created: [(String, String)] = []

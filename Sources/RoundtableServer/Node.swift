@@ -28,16 +28,23 @@ public final class Node: Sendable {
     }
 
     /// After the server has stopped: flush the journal, then write a final snapshot so the next start is quick.
-    public func close() {
+    /// Returns false when a final snapshot was needed and could not be written (nothing is lost: the journal
+    /// holds every change, but the process should not report a clean stop; `roundtable serve` exits 3).
+    @discardableResult
+    public func close() -> Bool {
         persistence.close()
         let rooms = server.finalRooms
         let archived = server.finalArchived
-        guard !rooms.isEmpty || !archived.isEmpty else { return }
+        guard !rooms.isEmpty || !archived.isEmpty else { return true }
         do {
             _ = try persistence.writeSnapshot(rooms, archived: archived, lsn: persistence.lastLSN)
             logger.info("final snapshot written", metadata: ["rooms": "\(rooms.count)", "archived": "\(archived.count)"])
+            return true
         } catch {
-            logger.error("final snapshot failed; the journal still has everything", metadata: ["error": "\(error)"])
+            logger.critical(
+                "final snapshot could not be written; nothing is lost: the journal still holds every change and the next start replays it (slower); roundtable serve exits with status 3",
+                metadata: ["lsn": "\(persistence.lastLSN)", "error": "\(error)"])
+            return false
         }
     }
 }

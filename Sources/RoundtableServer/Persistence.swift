@@ -36,20 +36,16 @@ public final class Persistence: @unchecked Sendable {
         var c = Coordinator(limits: limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
         let started = monotonicSeconds()
         var after: UInt64 = 0
-        if let snap = try SnapshotStore.loadNewestValid(directory: directory.path, logger: logger) {
+        let (snap, scan) = try SnapshotStore.loadForRecovery(directory: directory.path, logger: logger)
+        if let snap {
             try c.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
             after = snap.lsn
         }
-        let scan = try JournalReader.scan(directory: directory.path, after: after, logger: logger)
         for r in scan.records {
             try c.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
         }
         c.finishRecovery()
-        let keys = try loadKeys()
-        for (name, key) in c.installVoterKeys(keys) { try storeKey(name, key) }
-        // A crash between a poll's close and its key's deletion leaves the file: delete it now.
-        let open = c.openAnonymousPollKeyNames()
-        for name in keys.keys where !open.contains(name) { try storeKey(name, nil) }
+        try restoreVoterKeys(&c)
         // A crash between writing an archive and journaling it, or after a reopen, leaves a file nothing names.
         for file in try ArchiveStore.list(directory: directory.path) where c.archived[file.code]?.seq != file.seq {
             try ArchiveStore.remove(directory: directory.path, code: file.code, seq: file.seq)
@@ -149,9 +145,11 @@ public final class Persistence: @unchecked Sendable {
         return payload.count
     }
 
-    /// Reads an archived room back, with the voter keys its open anonymous polls need.
+    /// Reads an archived room back, with the voter keys its open anonymous polls need. An unusable key file
+    /// throws (`KeyFileError`): the reopen is refused and logged, the room stays archived.
     public func loadArchive(_ code: String, seq: UInt64) throws -> (room: Room, voterKeys: [String: String]) {
-        (try Self.archivedRoom(in: directory.path, code: code, seq: seq), try loadKeys())
+        let room = try Self.archivedRoom(in: directory.path, code: code, seq: seq)
+        return (room, try loadKeys(for: [room]))
     }
 
     /// An archived room's state, read from a data folder (also a stopped server's, for exports).
@@ -166,48 +164,49 @@ public final class Persistence: @unchecked Sendable {
 
     // MARK: Voter keys of open anonymous polls: outside journal and snapshots, deleted at close.
 
-    var keysPath: String { directory.path + "/keys" }
-
-    /// Writes the key durably (temp file, fsync, rename, fsync folder) or deletes it.
+    /// Writes the key durably (`KeyStore.write`: the atomic write snapshots and archives use) or deletes it.
     public func storeKey(_ name: String, _ key: String?) throws {
-        if mkdir(keysPath, 0o700) != 0 && errno != EEXIST { throw StoreError.io(operation: "mkdir", path: keysPath, errno: errno) }
-        let file = keysPath + "/" + name + ".key"
-        guard let key else {
-            if unlink(file) != 0 && errno != ENOENT { throw StoreError.io(operation: "unlink", path: file, errno: errno) }
-            return
-        }
-        let tmp = file + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        if fd < 0 { throw StoreError.io(operation: "open", path: tmp, errno: errno) }
-        let bytes = Array(key.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        Glibc.close(fd)
-        if written != bytes.count || synced != 0 { throw StoreError.io(operation: "write", path: tmp, errno: errno) }
-        if rename(tmp, file) != 0 { throw StoreError.io(operation: "rename", path: file, errno: errno) }
-        let dfd = open(keysPath, O_RDONLY | O_DIRECTORY)
-        if dfd >= 0 {
-            fsync(dfd)
-            Glibc.close(dfd)
+        if let key {
+            try KeyStore.write(in: directory.path, name: name, key: key)
+        } else {
+            try KeyStore.remove(in: directory.path, name: name)
         }
     }
 
-    func loadKeys() throws -> [String: String] {
-        guard let dir = opendir(keysPath) else { return [:] }
-        defer { closedir(dir) }
+    /// After replay: each open anonymous poll of a live room gets its key back; temp files left by a crash
+    /// mid-write and key files of polls that are no longer open are deleted. A key file that exists but is
+    /// unusable stops recovery (`KeyFileError`, naming the file): it is never replaced by a new key.
+    func restoreVoterKeys(_ c: inout Coordinator) throws {
+        let found = try KeyStore.list(in: directory.path)
+        for temp in found.temporaries { try KeyStore.removeTemporary(temp) }
+        let keys = try loadKeys(for: c.rooms.values)
+        for (name, key) in c.installVoterKeys(keys) { try storeKey(name, key) }
+        // A crash between a poll's close and its key's deletion leaves the file: delete it now.
+        let open = c.openAnonymousPollKeyNames()
+        for name in found.names where !open.contains(name) { try storeKey(name, nil) }
+    }
+
+    /// The keys of the open anonymous polls of `rooms` that have a key file; throws for an unusable one.
+    /// A missing file means the poll gets a new key (`installVoterKeys`). With no ballot in the poll that is
+    /// harmless and expected after a crash between journaling the open and writing the key (the key is
+    /// written before anyone hears of the poll). With ballots the file was lost (deleted, or its write failed
+    /// at open, which was logged then): members who already voted can vote again, so say so loudly.
+    func loadKeys(for rooms: some Sequence<Room>) throws -> [String: String] {
         var keys: [String: String] = [:]
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        for room in rooms {
+            for (id, p) in room.polls where p.definition.anonymous && p.state == .open {
+                let name = Coordinator.voterKeyName(room.code, id)
+                if let key = try KeyStore.read(in: directory.path, name: name) {
+                    keys[name] = key
+                } else if !p.ballots.isEmpty {
+                    logger.warning(
+                        "voter key file missing for an open anonymous poll that has ballots: the poll gets a new key and members who already voted can vote a second time; close the poll and ask again if that matters",
+                        metadata: [
+                            "file": "\(KeyStore.path(in: directory.path, name: name))", "room": "\(room.code)", "poll": "\(id)",
+                            "ballots": "\(p.ballots.count)",
+                        ])
+                }
             }
-            guard name.hasSuffix(".key") else { continue }
-            let path = keysPath + "/" + name
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { continue }
-            var buf = [UInt8](repeating: 0, count: 256)
-            let n = read(fd, &buf, buf.count)
-            Glibc.close(fd)
-            if n > 0 { keys[String(name.dropLast(4))] = String(decoding: buf[0..<n], as: UTF8.self) }
         }
         return keys
     }

@@ -149,6 +149,9 @@ public final class RoundtableServer: @unchecked Sendable {
     /// The index of archived rooms, with the same caveat: a final snapshot must carry it or they are lost.
     public var finalArchived: [String: Coordinator.ArchivedRoom] { coordinator.archived }
 
+    /// Why recovery refused to serve, when it did (same caveat): `roundtable serve` then exits non-zero.
+    public private(set) var recoveryFailure: String?
+
     /// Blocks until the service thread has finished.
     public func wait() {
         if let thread { pthread_join(thread, nil) }
@@ -211,6 +214,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
             case .recoveryFailed(let why):
+                recoveryFailure = why
                 logger.critical("recovery failed; refusing to serve", metadata: ["error": "\(why)"])
                 beginStop()
             case .reloaded(var c):
@@ -427,8 +431,11 @@ public final class RoundtableServer: @unchecked Sendable {
                 do {
                     try journal?.storeKey(name, value)
                 } catch {
-                    // The poll stays usable in memory; after a restart a missing key is replaced (see installVoterKeys).
-                    logger.error("could not store an anonymous poll's voter key", metadata: ["error": "\(error)"])
+                    // The poll stays usable in memory; after a restart a missing key is replaced and, if the
+                    // poll has ballots by then, members can vote again (Persistence.loadKeys warns).
+                    logger.error(
+                        "could not store an anonymous poll's voter key; if the server restarts before the poll closes, members who voted can vote again",
+                        metadata: ["key": "\(name)", "error": "\(error)"])
                 }
             case .loadArchive(let code, let seq, let command, let ref, let from):
                 loadArchive(code, seq: seq, then: (from, ref, command))

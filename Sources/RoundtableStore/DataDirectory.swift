@@ -37,7 +37,7 @@ public final class DataDirectory: Sendable {
         try FileSystem.syncDirectory(path)
         // Only now, holding the lock, can no other process be in the middle of writing one of these.
         let snapshots = FileSystem.join(path, SnapshotStore.directoryName)
-        for name in try FileSystem.list(snapshots) where name.hasSuffix(SnapshotStore.tempSuffix) {
+        for name in try FileSystem.list(snapshots) where name.hasSuffix(FileSystem.tempSuffix) {
             try FileSystem.remove(FileSystem.join(snapshots, name))
         }
     }

@@ -21,7 +21,11 @@ protocol JournalFileOps: Sendable {
 /// The real thing: plain POSIX calls with EINTR retried and short writes continued.
 struct PosixFileOps: JournalFileOps {
     func createExclusive(_ path: String) throws(StoreError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        try createExclusive(path, mode: 0o644)
+    }
+
+    func createExclusive(_ path: String, mode: mode_t) throws(StoreError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         if fd < 0 { throw StoreError.lastIO("create", path) }
         return fd
     }
@@ -90,6 +94,44 @@ enum FileSystem {
         }
     }
 
+    /// The suffix of the temporary file `writeAtomically` writes next to its target.
+    static let tempSuffix = ".tmp"
+
+    /// The one way snapshots, archives and voter keys reach the disk: `chunks` written to `path` + ".tmp"
+    /// (a leftover from a crash mid-write is replaced), fsynced, renamed over `path`, and the folder fsynced.
+    /// A crash leaves either the complete new file or the old one, never a partial file under `path`;
+    /// any failure (including the folder's fsync) throws and removes the temp file.
+    static func writeAtomically(_ path: String, _ chunks: [[UInt8]], mode: mode_t = 0o644) throws(StoreError) {
+        let ops = PosixFileOps()
+        let temp = path + tempSuffix
+        try remove(temp)
+        let fd = try ops.createExclusive(temp, mode: mode)
+        do throws(StoreError) {
+            var offset: Int64 = 0
+            for chunk in chunks {
+                try ops.write(fd, chunk, at: offset, path: temp)
+                offset += Int64(chunk.count)
+            }
+            try ops.sync(fd, path: temp)
+            ops.close(fd)
+        } catch {
+            ops.close(fd)
+            ops.remove(temp)
+            throw error
+        }
+        if rename(temp, path) != 0 {
+            let failure = StoreError.lastIO("rename to \(path)", temp)
+            ops.remove(temp)
+            throw failure
+        }
+        try syncDirectory(parentDirectory(path))
+    }
+
+    static func parentDirectory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     static func readAll(_ path: String) throws(StoreError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw StoreError.lastIO("open", path) }
@@ -136,8 +178,8 @@ enum FileSystem {
         return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
-    static func makeDirectory(_ path: String) throws(StoreError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw StoreError.lastIO("mkdir", path) }
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(StoreError) {
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw StoreError.lastIO("mkdir", path) }
     }
 
     /// Names in `path`; a missing directory is empty (a fresh data folder), any other failure is an error

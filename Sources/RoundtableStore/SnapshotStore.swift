@@ -31,7 +31,6 @@ public enum SnapshotStore {
     static let directoryName = "snapshots"
     static let prefix = "snap-"
     static let suffix = ".snap"
-    static let tempSuffix = ".tmp"
 
     /// Durably writes the snapshot of the state after applying every record up to `lsn`.
     public static func write(directory: String, lsn: UInt64, payload: [UInt8]) throws(StoreError) {
@@ -45,49 +44,60 @@ public enum SnapshotStore {
         try FileSystem.makeDirectory(parent)
         try FileSystem.makeDirectory(dir)
         let final = FileSystem.join(dir, name)
-        let temp = final + tempSuffix
         var header = magic
         appendLE(StoreFormat.snapshotVersion, &header)
         appendLE(lsn, &header)
         appendLE(UInt64(payload.count), &header)
         appendLE(CRC32C.checksum(payload), &header)
 
-        let ops = PosixFileOps()
-        try FileSystem.remove(temp)  // a leftover from a crash mid-write
-        let fd = try ops.createExclusive(temp)
-        do throws(StoreError) {
-            try ops.write(fd, header, at: 0, path: temp)
-            try ops.write(fd, payload, at: Int64(headerSize), path: temp)
-            try ops.sync(fd, path: temp)
-            ops.close(fd)
-        } catch {
-            ops.close(fd)
-            ops.remove(temp)
-            throw error
-        }
-        if rename(temp, final) != 0 {
-            let failure = StoreError.lastIO("rename to \(final)", temp)
-            ops.remove(temp)
-            throw failure
-        }
-        try FileSystem.syncDirectory(dir)
+        try FileSystem.writeAtomically(final, [header, payload])
     }
 
     /// The newest snapshot that validates, falling back to older ones (each rejection logged);
     /// nil when there is none. Throws only when the folder itself cannot be read: silently starting
     /// from nothing would be worse than not starting.
     public static func loadNewestValid(directory: String, logger: Logger) throws(StoreError) -> (lsn: UInt64, payload: [UInt8])? {
+        try loadNewestValidReporting(directory: directory, logger: logger).snapshot
+    }
+
+    /// `loadNewestValid`, plus the newer snapshots it rejected ("path: reason", newest first).
+    static func loadNewestValidReporting(
+        directory: String, logger: Logger
+    ) throws(StoreError) -> (snapshot: (lsn: UInt64, payload: [UInt8])?, rejected: [String]) {
+        var rejected: [String] = []
         for (lsn, path) in try files(directory).reversed() {
             switch read(path, lsn: lsn) {
             case let .success(payload):
-                return (lsn, payload)
+                return ((lsn, payload), rejected)
             case let .failure(error):
                 logger.error("snapshot: skipping invalid snapshot, trying an older one", metadata: [
                     "file": "\(path)", "error": "\(error)",
                 ])
+                if case let .corruptSnapshot(_, reason) = error {
+                    rejected.append("\(path): \(reason)")
+                } else {
+                    rejected.append("\(path): \(error)")
+                }
             }
         }
-        return nil
+        return (nil, rejected)
+    }
+
+    /// What recovery starts from: the newest valid snapshot and the journal records after it. When snapshots
+    /// were skipped as damaged and the journal then has a gap, the error names the damaged snapshots
+    /// (`snapshotsDamaged`) rather than the gap they caused.
+    public static func loadForRecovery(
+        directory: String, logger: Logger
+    ) throws(StoreError) -> (snapshot: (lsn: UInt64, payload: [UInt8])?, scan: JournalScan) {
+        let (snapshot, rejected) = try loadNewestValidReporting(directory: directory, logger: logger)
+        do {
+            return (snapshot, try JournalReader.scan(directory: directory, after: snapshot?.lsn ?? 0, logger: logger))
+        } catch {
+            if case .journalGap = error, !rejected.isEmpty {
+                throw .snapshotsDamaged(snapshots: rejected, journalGap: error.description)
+            }
+            throw error
+        }
     }
 
     /// Every snapshot file, oldest first, each validated.

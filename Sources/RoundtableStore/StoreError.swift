@@ -18,6 +18,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidBatch(String)
     /// A snapshot file failed validation.
     case corruptSnapshot(file: String, reason: String)
+    /// Recovery fell back past damaged snapshots (each "path: reason") and the journal no longer holds the
+    /// records they covered (`journalGap`): the snapshots are the cause, the gap only its symptom.
+    case snapshotsDamaged(snapshots: [String], journalGap: String)
     /// Another process holds the data folder.
     case locked(path: String, holder: String)
     /// The writer was closed before the batch could be written.
@@ -37,6 +40,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid journal batch: \(why)"
         case let .corruptSnapshot(file, reason):
             return "snapshot \(file) is invalid: \(reason)"
+        case let .snapshotsDamaged(snapshots, gap):
+            return "cannot recover: the snapshot\(snapshots.count == 1 ? " is" : "s are") damaged (\(snapshots.joined(separator: "; ")))"
+                + " and the journal no longer holds the records \(snapshots.count == 1 ? "it" : "they") covered (\(gap));"
+                + " restore the data folder from a backup (roundtable inspect lists each snapshot's problem)"
         case let .locked(path, holder):
             return "data directory \(path) is in use by another server (\(holder)); stop it or choose another --data directory"
         case .closed:

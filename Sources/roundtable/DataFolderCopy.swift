@@ -31,11 +31,11 @@ struct DataFolderCopy {
     func recover(logger: Logger) throws -> (coordinator: Coordinator, snapshotLSN: UInt64, scan: JournalScan) {
         var coordinator = Coordinator(entropy: SystemEntropy(), hasher: SHA256Hasher())
         var after: UInt64 = 0
-        if let snap = try SnapshotStore.loadNewestValid(directory: path, logger: logger) {
+        let (snap, scan) = try SnapshotStore.loadForRecovery(directory: path, logger: logger)
+        if let snap {
             try coordinator.restore(snapshot: try JSON.parse(snap.payload, maxDepth: 64))
             after = snap.lsn
         }
-        let scan = try JournalReader.scan(directory: path, after: after, logger: logger)
         for r in scan.records {
             try coordinator.replay(JournalEntry(room: r.room, seq: r.seq, at: r.at, op: try JSON.parse(r.payload, maxDepth: 64)))
         }

@@ -92,7 +92,18 @@ struct Serve: ParsableCommand {
             return s
         }
         server.wait()
-        node.close()
+        let snapshotWritten = node.close()
         sources.forEach { $0.cancel() }
+        // Exit statuses (OPERATIONS.md, Stopping): 1 recovery refused to serve, 3 the final snapshot failed.
+        if let why = server.recoveryFailure {
+            throw RefusedToServe(reason: why)
+        }
+        if !snapshotWritten { throw ExitCode(3) }
     }
+}
+
+/// Recovery refused the data folder: ArgumentParser prints this and exits 1.
+struct RefusedToServe: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "recovery failed; refusing to serve: \(reason)" }
 }

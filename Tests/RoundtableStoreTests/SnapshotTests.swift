@@ -17,6 +17,45 @@ import Glibc
         dir.snapshots + "/" + FileSystem.lsnName(prefix: "snap-", lsn, suffix: ".snap")
     }
 
+    /// Issue #16: with both kept snapshots damaged, recovery falls back to LSN 0 and the pruned journal
+    /// has a gap; the error must name the snapshots (the cause), not just the gap.
+    @Test func bothSnapshotsDamagedIsNamedAsTheCause() throws {
+        var rng = SplitMix64(seed: 40)
+        let records = randomRecords(20, using: &rng)
+        let dir = TempDir("bothbad")
+        try writeSegment(dir, Array(records[10...]))  // segments up to LSN 10 were pruned after the snapshots
+        try SnapshotStore.write(directory: dir.path, lsn: 10, payload: payload(500, seed: 2))
+        try SnapshotStore.write(directory: dir.path, lsn: 15, payload: payload(500, seed: 3))
+        // Intact, recovery starts from LSN 15.
+        #expect(try SnapshotStore.loadForRecovery(directory: dir.path, logger: log.logger).scan.records == Array(records[15...]))
+        // The newer one damaged: the older one still bridges to the journal.
+        var newer = try readBytes(snapshotPath(dir, 15))
+        newer[40] ^= 0x01
+        try writeBytes(snapshotPath(dir, 15), newer)
+        #expect(try SnapshotStore.loadForRecovery(directory: dir.path, logger: log.logger).snapshot?.lsn == 10)
+        // Both damaged.
+        try writeBytes(snapshotPath(dir, 10), Array(try readBytes(snapshotPath(dir, 10)).prefix(20)))
+        let error = #expect(throws: StoreError.self) {
+            _ = try SnapshotStore.loadForRecovery(directory: dir.path, logger: log.logger)
+        }
+        guard case let .snapshotsDamaged(snapshots, gap)? = error else {
+            Issue.record("expected snapshotsDamaged, got \(String(describing: error))")
+            return
+        }
+        #expect(snapshots.count == 2)
+        #expect(snapshots[0].hasPrefix(snapshotPath(dir, 15) + ": checksum mismatch"))
+        #expect(snapshots[1].hasPrefix(snapshotPath(dir, 10) + ": file is 20 bytes"))
+        #expect(gap.contains("expected LSN 1 but found 11"))
+        let message = error?.description ?? ""
+        #expect(message.contains(snapshotPath(dir, 10)) && message.contains(snapshotPath(dir, 15)))
+        #expect(message.contains("restore the data folder from a backup"))
+        // No snapshot at all and the same gap: nothing was damaged, so the gap is the whole story.
+        try FileManager.default.removeItem(atPath: dir.snapshots)
+        #expect(throws: StoreError.journalGap(file: dir.journal + "/" + Segment.fileName(firstLSN: 11), expected: 1, found: 11)) {
+            _ = try SnapshotStore.loadForRecovery(directory: dir.path, logger: log.logger)
+        }
+    }
+
     @Test func roundTrip() throws {
         let dir = TempDir("snap")
         #expect(try SnapshotStore.loadNewestValid(directory: dir.path, logger: log.logger) == nil)
