@@ -37,10 +37,10 @@ def node_of(code):
     return next(n for n, p in NODE_PREFIX.items() if code.startswith(p))
 
 
-def raw_http(port, target, method="GET"):
+def raw_http(port, target, method="GET", headers=""):
     """One request written byte for byte (HTTP clients would normalise the path): (status, headers, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode())
         data = b""
         deadline = time.time() + 5
         while time.time() < deadline:
@@ -206,8 +206,12 @@ async def scenario(cluster, rooms_per_node, voters):
                 ok += ack["type"] == "ack" and ack["room"] == r["code"]
                 await c.ws.close()
             check(f"/ws/{spelled} reaches the node of {r['code']}", ok == 3, f"{ok}/3 joins acknowledged")
+            # Reports too: the room's node knows the room (401 for a wrong key), any other would say 404.
+            codes = [status_of(raw_http(cluster.front, f"/rooms/{spelled}/report.json",
+                                        headers="Authorization: Bearer wrong\r\n")[0]) for _ in range(3)]
+            check(f"/rooms/{spelled}/report.json reaches the node of {r['code']}", codes == [401] * 3, str(codes))
         st, _, _ = raw_http(cluster.front, f"/r/{spellings(r['code'])[0]}")
-        check(f"/r/{spellings(r['code'])[0]} is served by its node", status_of(st) == 200, st)
+        check(f"the page /r/{spellings(r['code'])[0]} is served", status_of(st) == 200, st)
 
     # 1c. A code whose prefix maps to no node gets a clear 404, over HTTP and as a failed WebSocket handshake.
     st, hdr, body = raw_http(cluster.front, "/r/ZZZZZZZZ")
@@ -263,7 +267,7 @@ async def scenario(cluster, rooms_per_node, voters):
                   f"{time.time() - t0:.2f}s {e!r}")
     await asyncio.sleep(1.5)  # HAProxy notices through its health checks
     b_room = next(r for r in rooms if node_of(r["code"]) == "B")
-    st, hdr, body = raw_http(cluster.front, f"/r/{b_room['code']}")
+    st, hdr, body = raw_http(cluster.front, f"/rooms/{b_room['code']}/report.json")
     check("the dead node's 503 is a proper HTTP/1.1 answer",
           st.startswith("HTTP/1.1 503") and hdr.get("content-length") == str(len(body))
           and hdr.get("connection", "").lower() == "close" and b"node_unavailable" in body, f"{st} {hdr} {body!r}")
@@ -275,8 +279,10 @@ async def scenario(cluster, rooms_per_node, voters):
               str(e.response.status_code))
     except Exception as e:
         check("a WebSocket client reads 503 for a room on the dead node", False, repr(e))
+    st, _, _ = raw_http(cluster.front, f"/r/{b_room['code']}")
+    check("the page of a room on the dead node still loads (from a live node)", status_of(st) == 200, st)
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{cluster.front}/r/{b_room['code']}", timeout=3)
+        urllib.request.urlopen(f"http://127.0.0.1:{cluster.front}/rooms/{b_room['code']}/report.json", timeout=3)
         check("a room on the dead node answers node_unavailable", False, "got 200")
     except urllib.error.HTTPError as e:
         body = e.read().decode()
