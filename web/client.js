@@ -16,7 +16,7 @@
  *   {@link RoundtableError} on `error`, on timeout, or when the connection drops first).
  * - `on(type, cb)` for any server message type (`need.added`, `poll.results`, …), `'*'` for all
  *   of them, plus the client's own events: `change`, `connection`, `connecting`, `open`,
- *   `reconnecting`, `closed`, `joined`, `session-lost`, `room-archived`, `gap`.
+ *   `reconnecting`, `closed`, `joined`, `session-lost`, `room-archived`, `unreachable`, `gap`.
  * - `state` is the room as this member sees it, kept up to date from `room.state`, events and notices.
  * - Room routing for clusters (docs/SCALING.md): `room.create` goes to the base URL (`/ws`); joining,
  *   resuming and every reconnect of a room go to `/ws/{code}`, which HAProxy sends to the room's node
