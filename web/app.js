@@ -45,6 +45,11 @@ rt.on('session-lost', (e) => {
   view = null;
   showJoin(rt.state.room || codeInURL);
 });
+rt.on('unreachable', (e) => {
+  // The room's server stayed out of reach for minutes: stop trying, keep the seat for a later try.
+  view = null;
+  showJoin(rt.session?.room || rt.state.room || codeInURL, errorText(e));
+});
 rt.on('room-archived', (e) => {
   // The room went to rest while this page was away; the stored seat still works once it is reopened.
   view = null;
@@ -73,6 +78,7 @@ const FRIENDLY = {
   room_archived: 'This room is resting; ask your facilitator to reopen it.',
   room_closed: 'The facilitator closed this session; its results are final, and new participants cannot join.',
   room_not_found: 'There is no room with this code. Check the code.',
+  unreachable: 'This room cannot be reached right now: check the code, or its server may be restarting. Your seat is kept; try again in a moment.',
 };
 function errorText(e) {
   return FRIENDLY[e?.code] || e?.message || String(e);
@@ -665,9 +671,13 @@ async function start() {
         showJoin(code, errorText(e));
         return;
       }
-      if (e.code === 'room_not_found') flash(`There is no room ${code}. Check the code.`);
-      else if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${errorText(e)}`);
-      rt.forgetSession(code);
+      if (e.code === 'unreachable') {
+        // Never taken as "the room is gone" while we hold its token: the seat stays for the next try.
+        showJoin(code, errorText(e));
+        return;
+      }
+      if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${errorText(e)}`);
+      else rt.forgetSession(code);
     }
   } else {
     rt.connect().catch(() => {});

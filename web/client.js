@@ -16,12 +16,17 @@
  *   {@link RoundtableError} on `error`, on timeout, or when the connection drops first).
  * - `on(type, cb)` for any server message type (`need.added`, `poll.results`, …), `'*'` for all
  *   of them, plus the client's own events: `change`, `connection`, `connecting`, `open`,
- *   `reconnecting`, `closed`, `joined`, `session-lost`, `room-archived`, `gap`.
+ *   `reconnecting`, `closed`, `joined`, `session-lost`, `room-archived`, `unreachable`, `gap`.
  * - `state` is the room as this member sees it, kept up to date from `room.state`, events and notices.
+ * - Room routing for clusters (docs/SCALING.md): `room.create` goes to the base URL (`/ws`); joining,
+ *   resuming and every reconnect of a room go to `/ws/{code}`, which HAProxy sends to the room's node
+ *   (a single server accepts both).
  * - Automatic reconnect with exponential backoff and jitter; after reconnecting it resumes with
  *   `room.join {room, token, since: lastSeq}` and applies the missed events (or the fresh
  *   `room.state`). A gap in `seq` triggers a resync. The resume token is stored per room in
- *   `localStorage` (key `roundtable:ROOM`).
+ *   `localStorage` (key `roundtable:ROOM`). While it holds a token, failed handshakes (a node down:
+ *   503) and `room_not_found` are retried, never taken as "the room is gone", for up to
+ *   `resumeGiveUp` ms; then it stops and emits `unreachable`, keeping the token.
  *
  * Protocol reference: docs/PROTOCOL.md. Client guide: docs/CLIENT.md.
  * @module roundtable-client
@@ -131,6 +136,19 @@ export function defaultURL(loc = globalThis.location) {
 }
 
 /**
+ * The WebSocket URL of a room's route: the base URL's path plus `/{code}` (`ws://host/ws` gives
+ * `ws://host/ws/E7Z98H5K`), which a cluster's HAProxy sends to the room's node.
+ * @param {string} base e.g. `ws://host/ws`
+ * @param {string} code a normalized room code
+ * @returns {string}
+ */
+export function roomURL(base, code) {
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeURIComponent(code)}`;
+  return u.toString();
+}
+
+/**
  * Normalizes a room code the way the server matches it: upper case, `O`→`0`, `I`/`L`→`1`, no `-` or spaces.
  * @param {string} code
  * @returns {string}
@@ -153,11 +171,16 @@ export class RoundtableClient {
    * @param {KeyValueStore} [options.storage] where sessions are kept (default `localStorage`)
    * @param {typeof WebSocket} [options.WebSocket] WebSocket implementation (default the global one)
    * @param {boolean} [options.resumeWithEvents=true] resume with `since` (missed events) rather than a fresh `room.state`
+   * @param {number} [options.resumeGiveUp=600000] ms a held session keeps retrying an unreachable room
+   *   (failed handshakes, `room_not_found`) before the client stops and emits `unreachable`
+   * @param {number} [options.joinAttempts=3] connection attempts a new join (no stored token) makes before
+   *   it rejects with `unreachable`
    */
   constructor(url, options = {}) {
     this.url = url || defaultURL();
     this.options = {
-      requestTimeout: 10000, minBackoff: 500, maxBackoff: 15000, connectTimeout: 8000, resumeWithEvents: true, ...options,
+      requestTimeout: 10000, minBackoff: 500, maxBackoff: 15000, connectTimeout: 8000, resumeWithEvents: true,
+      resumeGiveUp: 600000, joinAttempts: 3, ...options,
     };
     this.storage = options.storage || defaultStore();
     this.WS = options.WebSocket || globalThis.WebSocket;
@@ -180,6 +203,14 @@ export class RoundtableClient {
     this.reconnectTimer = null;
     this.wantOpen = false;
     this.connectPromise = null;
+    /** Room code the connection is routed to (`/ws/{code}`), or null for the base URL (room creation). */
+    this.route = null;
+    /** When the held session last stopped being joined (ms epoch), 0 while joined. */
+    this.outageSince = 0;
+    /** Failed connection attempts after which a pending `connect()` rejects (a new join's bound). */
+    this.openFailLimit = Infinity;
+    /** The explicit `join()` waiting for a resume: `{resolve, reject}`. */
+    this.resumeWaiter = null;
   }
 
   // ------------------------------------------------------------------ events
@@ -191,6 +222,8 @@ export class RoundtableClient {
    * `joined` (arg: the join/create ack), `session-lost` (the stored token no longer works; arg: error),
    * `room-archived` (a resume found the room archived after a quiet period: the session is kept, the
    * client stops reconnecting until its facilitator reopens the room; arg: error),
+   * `unreachable` (the room's server could not be reached for `resumeGiveUp` ms: the client stops
+   * reconnecting and keeps the session; `reconnectNow()` or a new `join()` tries again; arg: error),
    * `gap` (a missed seq was detected; a resync follows).
    * @param {string} type
    * @param {(payload:any, client:RoundtableClient)=>void} cb
@@ -250,6 +283,7 @@ export class RoundtableClient {
     this.wantOpen = true;
     if (this.ws && this.ws.readyState === 1) return Promise.resolve();
     if (this.connectPromise) return this.connectPromise;
+    this.openFailLimit = Infinity;
     this.connectPromise = new Promise((resolve, reject) => {
       this.firstConnect = { resolve, reject };
     });
@@ -264,7 +298,8 @@ export class RoundtableClient {
     this.setConnectionState(this.attempt === 0 && !this.session ? 'connecting' : 'reconnecting', { attempt: this.attempt });
     let ws;
     try {
-      ws = new this.WS(this.url);
+      this.wsRoute = this.route;
+      ws = new this.WS(this.route ? roomURL(this.url, this.route) : this.url);
     } catch (e) {
       this.scheduleReconnect(e);
       return;
@@ -276,7 +311,9 @@ export class RoundtableClient {
     ws.onopen = () => {
       clearTimeout(guard);
       if (ws !== this.ws) return;
-      this.attempt = 0;
+      // With a session the backoff restarts only once the room is joined again (a resume that fails
+      // at once, e.g. room_not_found during a misroute, must not retry in a tight loop).
+      if (!this.session) this.attempt = 0;
       this.setConnectionState('open');
       if (this.firstConnect) { this.firstConnect.resolve(); this.firstConnect = null; this.connectPromise = null; }
       if (this.session) this.resume();
@@ -292,6 +329,7 @@ export class RoundtableClient {
       if (ws !== this.ws) return;
       this.ws = null;
       this.joined = false;
+      if (this.session && !this.outageSince) this.outageSince = Date.now();
       this.failPending('disconnected', `connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`);
       if (ev.code === 4001) {
         // Removed by a facilitator: the token is dead, do not come back.
@@ -307,7 +345,29 @@ export class RoundtableClient {
 
   scheduleReconnect(reason) {
     if (!this.wantOpen) return;
-    const { minBackoff, maxBackoff } = this.options;
+    const { minBackoff, maxBackoff, resumeGiveUp } = this.options;
+    if (this.firstConnect && this.attempt + 1 >= this.openFailLimit) {
+      // A new join whose room cannot be reached (wrong code on a cluster, or its node is down).
+      const e = new RoundtableError('unreachable', `could not reach room ${this.route || ''} (${this.attempt + 1} attempts)`.replace('  ', ' '));
+      this.firstConnect.reject(e);
+      this.firstConnect = null;
+      this.connectPromise = null;
+      this.wantOpen = false;
+      this.setConnectionState('closed', reason);
+      return;
+    }
+    if (this.session && this.outageSince && Date.now() - this.outageSince > resumeGiveUp) {
+      // Held seat, room unreachable for too long: stop, keep the token (reconnectNow or join retries).
+      const e = new RoundtableError('unreachable', `room ${this.session.room} has been unreachable for ${Math.round((Date.now() - this.outageSince) / 1000)} s`);
+      this.wantOpen = false;
+      this.setConnectionState('closed', reason);
+      this.failWaiting(e);
+      const w = this.resumeWaiter;
+      this.resumeWaiter = null;
+      if (w) w.reject(e);
+      else this.emit('unreachable', e);
+      return;
+    }
     const base = Math.min(maxBackoff, minBackoff * 2 ** this.attempt);
     const delay = Math.round(base / 2 + Math.random() * base / 2);
     this.attempt += 1;
@@ -316,10 +376,42 @@ export class RoundtableClient {
     this.reconnectTimer = setTimeout(() => this.openSocket(), delay);
   }
 
+  /**
+   * Routes the connection to a room (`/ws/{code}`), or to the base URL with `null`: an open or opening
+   * socket on another route is dropped and a new one opened. Resolves once open on that route.
+   * @param {string|null} room normalized code
+   * @param {number} [maxFailures=Infinity] failed attempts after which it rejects with `unreachable`
+   * @returns {Promise<void>}
+   */
+  routeTo(room, maxFailures = Infinity) {
+    this.wantOpen = true;
+    this.openFailLimit = maxFailures;
+    if (this.route === room && this.ws && this.wsRoute === room && this.ws.readyState === 1) return Promise.resolve();
+    const moving = this.route !== room || (this.ws && this.wsRoute !== room);
+    this.route = room;
+    if (moving) {
+      const old = this.ws;
+      this.ws = null;
+      this.joined = false;
+      if (old) { try { old.close(1000, 'rerouted'); } catch { /* ignore */ } }
+      this.failPending('disconnected', 'connection rerouted');
+      this.attempt = 0;
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    if (!this.connectPromise) {
+      this.connectPromise = new Promise((resolve, reject) => { this.firstConnect = { resolve, reject }; });
+    }
+    const p = this.connectPromise;
+    if (!this.ws && (moving || !this.reconnectTimer)) this.openSocket();
+    return p;
+  }
+
   /** Reconnects now instead of waiting for the backoff timer (e.g. a "retry now" button). */
   reconnectNow() {
     this.wantOpen = true;
     this.attempt = 0;
+    if (this.outageSince) this.outageSince = Date.now();
     if (this.ws && this.ws.readyState <= 1) return;
     this.openSocket();
   }
@@ -400,8 +492,12 @@ export class RoundtableClient {
    * @returns {Promise<object>} the ack `{room, member, role, facilitatorKey, token}`
    */
   async createRoom(fields) {
-    await this.connect();
+    // Creation goes to the base URL (any node of a cluster); the room's later reconnects use its route.
+    this.session = null;
+    if (this.route !== null || this.wsRoute !== null) await this.routeTo(null, this.options.joinAttempts);
+    else await this.connect();
     const ack = await this.request('room.create', fields);
+    this.route = ack.room;
     this.adoptSession({ room: ack.room, token: ack.token, member: ack.member, role: ack.role, facilitatorKey: ack.facilitatorKey });
     return ack;
   }
@@ -413,19 +509,20 @@ export class RoundtableClient {
    * @returns {Promise<object>} the ack
    */
   async join(fields) {
-    await this.connect();
     const room = normalizeCode(fields.room);
     const stored = this.storedSession(room);
     if (stored && !fields.facilitatorKey) {
       try {
-        const ack = await this.request('room.join', { room, token: stored.token });
+        const ack = await this.resumeStored(stored);
         this.adoptSession({ ...stored, member: ack.member, role: ack.role });
         return ack;
       } catch (e) {
         if (e.code !== 'bad_credentials' || !fields.name) throw e;
-        this.forgetSession(room);
       }
     }
+    // A new seat: a few attempts only (a wrong code or a down node should say so, not spin).
+    if (this.session && this.session.room !== room) this.session = null;
+    await this.routeTo(room, this.options.joinAttempts);
     const req = { room, name: fields.name, organization: fields.organization || '' };
     if (fields.facilitatorKey) req.facilitatorKey = fields.facilitatorKey;
     else if (fields.role) req.role = fields.role;
@@ -434,12 +531,31 @@ export class RoundtableClient {
     return ack;
   }
 
+  /**
+   * Resumes a stored seat through the same path as an automatic resume: failed handshakes and
+   * `room_not_found` are retried with backoff (within `resumeGiveUp`); rejects on `bad_credentials`
+   * (the session is forgotten), `room_archived` or `unreachable` (the session is kept).
+   */
+  resumeStored(stored) {
+    return new Promise((resolve, reject) => {
+      if (this.resumeWaiter) this.resumeWaiter.reject(new RoundtableError('closed', 'superseded by another join'));
+      this.resumeWaiter = { resolve, reject };
+      this.session = { ...stored };
+      this.outageSince = Date.now();
+      const wasOpen = this.ws && this.wsRoute === stored.room && this.ws.readyState === 1;
+      this.routeTo(stored.room).catch(() => {});
+      // Already open on the room's route (and not joined): resume on this connection.
+      if (wasOpen && !this.joined) this.resume();
+    });
+  }
+
   /** Leaves the room for good (the token stops working) and forgets the session. */
   async leave() {
     const room = this.session?.room;
     const ack = await this.request('room.leave');
     this.forgetSession(room);
     this.session = null;
+    this.route = null;
     this.state = emptyState();
     this.emit('change', { type: 'room.left' });
     return ack;
@@ -483,25 +599,38 @@ export class RoundtableClient {
     if (this.forceState) { withoutSince = true; this.forceState = false; }
     if (!withoutSince && this.options.resumeWithEvents && this.state.room === s.room && this.state.seq > 0) fields.since = this.state.seq;
     const ref = `c${this.nextRef++}`;
+    const settle = (fn) => {
+      const w = this.resumeWaiter;
+      this.resumeWaiter = null;
+      return w ? (fn(w), true) : false;
+    };
     const entry = {
       type: 'room.join', fields,
-      resolve: (ack) => this.emit('resumed', ack),
+      resolve: (ack) => { settle((w) => w.resolve(ack)); this.emit('resumed', ack); },
       reject: (e) => {
-        if (e.code === 'bad_credentials' || e.code === 'room_not_found') {
+        if (e.code === 'bad_credentials') {
+          // The room's own node says the token is dead (left, removed): the seat is gone.
           this.forgetSession(s.room);
           this.session = null;
-          this.emit('session-lost', e);
+          this.outageSince = 0;
           this.failWaiting(e);
+          if (!settle((w) => w.reject(e))) this.emit('session-lost', e);
         } else if (e.code === 'room_archived') {
           // Resting until its facilitator reopens it: keep the token for later, stop retrying now.
           this.failWaiting(e);
           this.wantOpen = false;
           clearTimeout(this.reconnectTimer);
           try { this.ws?.close(1000, 'room archived'); } catch { /* ignore */ }
+          settle((w) => w.reject(e));
           this.emit('room-archived', e);
-        } else if (e.code === 'not_ready' || e.code === 'storage_unavailable') {
-          // The server is recovering: try again shortly on a new connection.
+        } else if (e.code === 'room_not_found' || e.code === 'not_ready' || e.code === 'storage_unavailable') {
+          // A node recovering, or a request that reached a node other than the room's (an outage, a
+          // proxy being reconfigured): never "the room is gone" while we hold its token. Retry with
+          // backoff on a new connection, within resumeGiveUp.
           try { this.ws?.close(); } catch { /* ignore */ }
+        } else if (e.code !== 'disconnected' && e.code !== 'timeout') {
+          // Anything else ends an explicit join() (the automatic resume just tries again later).
+          settle((w) => w.reject(e));
         }
       },
       timer: null,
@@ -581,6 +710,9 @@ export class RoundtableClient {
     const { type, fields } = p;
     if (type === 'room.create' || type === 'room.join') {
       this.joined = true;
+      this.attempt = 0;
+      this.outageSince = 0;
+      this.route = ack.room;
       if (ack.resumed === 'events' && this.state.room === ack.room) {
         // Missed events follow (ending with our own presence); keep the state we have.
         this.replay = { member: ack.member, stale: false };

@@ -20,6 +20,59 @@ import websockets
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("ROUNDTABLE_BIN", os.path.join(ROOT, ".build/debug/roundtable"))
 PREFIXES = ["A", "B", "C"]
+# Node -> cluster.nodePrefix for this test. Prefixes of one to three characters, with digits the server folds
+# look-alikes into (O->0, I/L->1), so the test proves HAProxy routes on the whole normalised prefix. The test
+# writes its own nodes.map in the shipped format (Config/cluster/nodes.map keeps the simple A/B/C example).
+NODE_PREFIX = {"A": "A", "B": "B1", "C": "C0"}
+BACKEND = {"A": "node_a", "B": "node_b", "C": "node_c"}
+METRICS_SPELLINGS = [
+    "/metrics", "/metrics;x", "/metrics;", "//metrics", "/./metrics", "/x/../metrics", "/%6detrics", "/%6Detrics",
+    "/METRICS", "/Metrics", "/metrics/", "/metrics?x=1", "/metrics%3bx", "/%2fmetrics", "/r/../metrics",
+    "/%2e/metrics", "/metric%73", "/%256detrics", "http://127.0.0.1/metrics", "/metrics#x", "/metrics%00",
+]
+
+
+def node_of(code):
+    """The node whose prefix starts the (canonical) code."""
+    return next(n for n, p in NODE_PREFIX.items() if code.startswith(p))
+
+
+def raw_http(port, target, method="GET", headers=""):
+    """One request written byte for byte (HTTP clients would normalise the path): (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode())
+        data = b""
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return lines[0], headers, body
+
+
+def status_of(status_line):
+    parts = status_line.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
+def spellings(code):
+    """Ways people type a code: lower case, and look-alikes of the prefix's digits (0 as O, 1 as I or L)."""
+    out = {code.lower()}
+    for a, bs in (("0", "Oo"), ("1", "IiLl")):
+        if a in code[:3]:
+            for b in bs:
+                out.add(code[:3].replace(a, b) + code[3:])
+    return sorted(out)
 
 
 def free_port():
@@ -37,7 +90,7 @@ class Cluster:
         self.haproxy = None
 
     def start_node(self, prefix):
-        env = dict(os.environ, ROUNDTABLE_CLUSTER_NODEPREFIX=prefix,
+        env = dict(os.environ, ROUNDTABLE_CLUSTER_NODEPREFIX=NODE_PREFIX[prefix],
                    ROUNDTABLE_TRANSPORT_MESSAGESPERSECOND="1000", ROUNDTABLE_TRANSPORT_MESSAGEBURST="1000")
         log = open(os.path.join(self.dir, f"node-{prefix}.log"), "ab")
         # HAProxy connects from 127.0.0.1: room creation stays allowed (loopback), as in a same-host deployment.
@@ -51,7 +104,8 @@ class Cluster:
         for p in PREFIXES:
             self.start_node(p)
         cfg = open(os.path.join(ROOT, "Config/haproxy.cfg")).read()
-        shutil.copy(os.path.join(ROOT, "Config/cluster/nodes.map"), os.path.join(self.dir, "nodes.map"))
+        with open(os.path.join(self.dir, "nodes.map"), "w") as f:
+            f.write("".join(f"{NODE_PREFIX[n]} {BACKEND[n]}\n" for n in PREFIXES))
         shutil.copy(os.path.join(ROOT, "Config/cluster/503.http"), os.path.join(self.dir, "503.http"))
         cfg = (cfg.replace("@PORT_FRONT@", str(self.front)).replace("@PORT_A@", str(self.ports["A"]))
                .replace("@PORT_B@", str(self.ports["B"])).replace("@PORT_C@", str(self.ports["C"]))
@@ -139,8 +193,47 @@ async def scenario(cluster, rooms_per_node, voters):
         poll = await fac.request("poll.create", question="Priorities?", kind="ranking", options=["a", "b", "c"],
                                  anonymous=False, open=True)
         rooms.append({"code": ack["room"], "fac": fac, "poll": poll["poll"], "members": []})
-    prefixes = {r["code"][0] for r in rooms}
+    prefixes = {node_of(r["code"]) for r in rooms}
     check("rooms created through HAProxy land on all three nodes", prefixes == set(PREFIXES), str(prefixes))
+
+    # 1b. Routing follows the server's code normalisation: every spelling of a code reaches its node.
+    for r in rooms[:3]:
+        for spelled in spellings(r["code"]):
+            ok = 0
+            for _ in range(3):  # a wrong route would hit the right node by chance one time in three
+                c = await Conn.open(cluster.ws(spelled))
+                ack = await c.request("room.join", room=spelled, name="speller")
+                ok += ack["type"] == "ack" and ack["room"] == r["code"]
+                await c.ws.close()
+            check(f"/ws/{spelled} reaches the node of {r['code']}", ok == 3, f"{ok}/3 joins acknowledged")
+            # Reports too: the room's node knows the room (401 for a wrong key), any other would say 404.
+            codes = [status_of(raw_http(cluster.front, f"/rooms/{spelled}/report.json",
+                                        headers="Authorization: Bearer wrong\r\n")[0]) for _ in range(3)]
+            check(f"/rooms/{spelled}/report.json reaches the node of {r['code']}", codes == [401] * 3, str(codes))
+        st, _, _ = raw_http(cluster.front, f"/r/{spellings(r['code'])[0]}")
+        check(f"the page /r/{spellings(r['code'])[0]} is served", status_of(st) == 200, st)
+
+    # 1c. A code whose prefix maps to no node gets a clear 404, over HTTP and as a failed WebSocket handshake.
+    st, hdr, body = raw_http(cluster.front, "/r/ZZZZZZZZ")
+    check("/r/ with an unknown prefix answers 404 room_not_found", status_of(st) == 404 and b"room_not_found" in body,
+          f"{st} {body[:120]!r}")
+    try:
+        await (await Conn.open(cluster.ws("ZZZZZZZZ"))).ws.close()
+        check("/ws/ with an unknown prefix fails its handshake with 404", False, "handshake accepted")
+    except websockets.exceptions.InvalidStatus as e:
+        check("/ws/ with an unknown prefix fails its handshake with 404", e.response.status_code == 404,
+              str(e.response.status_code))
+
+    # 1d. /metrics stays internal whatever the spelling; the nodes themselves still serve it (for scrapers).
+    st, _, body = raw_http(cluster.ports["A"], "/metrics")
+    check("a node serves /metrics directly", status_of(st) == 200 and b"roundtable_" in body, st)
+    for target in METRICS_SPELLINGS:
+        st, _, body = raw_http(cluster.front, target)
+        check(f"HAProxy refuses {target}", status_of(st) in (400, 403, 404) and b"roundtable_" not in body,
+              f"{st} {body[:80]!r}")
+    for target in ("/", "/client.js", "/healthz"):
+        st, _, _ = raw_http(cluster.front, target)
+        check(f"HAProxy still serves {target}", status_of(st) == 200, st)
 
     # 2. Members reach their room through HAProxy and vote; remember every acknowledged ballot.
     rnd = random.Random(7)
@@ -159,16 +252,43 @@ async def scenario(cluster, rooms_per_node, voters):
 
     # 3. Kill node B: its rooms answer a clear error; rooms on A and C keep working.
     cluster.kill("B")
+    # Room creation right after the crash (before health checks notice) goes to a live node at once.
+    for i in range(3):  # round robin: one of three lands on B first
+        t0 = time.time()
+        try:
+            fac = await Conn.open(cluster.ws())
+            ack = await fac.request("room.create", title="After the crash", name="Fay")
+            await fac.ws.close()
+            took = time.time() - t0
+            check(f"creation {i + 1} right after a node died goes to a live node quickly",
+                  ack["type"] == "ack" and node_of(ack["room"]) != "B" and took < 1.5, f"{took:.2f}s {ack}")
+        except Exception as e:
+            check(f"creation {i + 1} right after a node died goes to a live node quickly", False,
+                  f"{time.time() - t0:.2f}s {e!r}")
     await asyncio.sleep(1.5)  # HAProxy notices through its health checks
-    b_room = next(r for r in rooms if r["code"].startswith("B"))
+    b_room = next(r for r in rooms if node_of(r["code"]) == "B")
+    st, hdr, body = raw_http(cluster.front, f"/rooms/{b_room['code']}/report.json")
+    check("the dead node's 503 is a proper HTTP/1.1 answer",
+          st.startswith("HTTP/1.1 503") and hdr.get("content-length") == str(len(body))
+          and hdr.get("connection", "").lower() == "close" and b"node_unavailable" in body, f"{st} {hdr} {body!r}")
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{cluster.front}/r/{b_room['code']}", timeout=3)
+        await (await Conn.open(cluster.ws(b_room["code"]))).ws.close()
+        check("a WebSocket client reads 503 for a room on the dead node", False, "handshake accepted")
+    except websockets.exceptions.InvalidStatus as e:
+        check("a WebSocket client reads 503 for a room on the dead node", e.response.status_code == 503,
+              str(e.response.status_code))
+    except Exception as e:
+        check("a WebSocket client reads 503 for a room on the dead node", False, repr(e))
+    st, _, _ = raw_http(cluster.front, f"/r/{b_room['code']}")
+    check("the page of a room on the dead node still loads (from a live node)", status_of(st) == 200, st)
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{cluster.front}/rooms/{b_room['code']}/report.json", timeout=3)
         check("a room on the dead node answers node_unavailable", False, "got 200")
     except urllib.error.HTTPError as e:
         body = e.read().decode()
         check("a room on the dead node answers node_unavailable", e.code == 503 and "node_unavailable" in body, body)
     for r in rooms:
-        if r["code"].startswith("B"):
+        if node_of(r["code"]) == "B":
             continue
         m = r["members"][0]
         ballot = [3, 2, 1]
@@ -183,7 +303,7 @@ async def scenario(cluster, rooms_per_node, voters):
     lost = 0
     for r in rooms:
         for m in r["members"]:
-            if r["code"].startswith("B"):
+            if node_of(r["code"]) == "B":
                 c = await Conn.open(cluster.ws(r["code"]))
                 ack = await c.request("room.join", room=r["code"], token=m["token"])
                 if ack["type"] != "ack":
@@ -199,7 +319,7 @@ async def scenario(cluster, rooms_per_node, voters):
     # 5. The other nodes never noticed: their rooms' members still hold their connections and ballots.
     untouched = True
     for r in rooms:
-        if r["code"].startswith("B"):
+        if node_of(r["code"]) == "B":
             continue
         st_ok = (await r["members"][-1]["conn"].request("member.update", bio="still here"))["type"] == "ack"
         untouched = untouched and st_ok
@@ -207,9 +327,9 @@ async def scenario(cluster, rooms_per_node, voters):
 
     for r in rooms:
         for m in r["members"]:
-            if r["code"][0] != "B":
+            if node_of(r["code"]) != "B":
                 await m["conn"].ws.close()
-        await r["fac"].ws.close() if r["code"][0] != "B" else None
+        await r["fac"].ws.close() if node_of(r["code"]) != "B" else None
     return checks
 
 
