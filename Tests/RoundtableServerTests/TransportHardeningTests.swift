@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 // Issue #16: HTTP routes on exact paths only, static files never through a symlink, and what lws 4.1.6
-// does with unmasked frames and bursts of pings (pinned here because the docs state it).
+// does with a burst of pings (pinned here because the docs state it; unmasked frames: HostileInputTests).
 
 @Suite(.serialized) struct TransportHardeningTests {
 
