@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the deployment files: the systemd unit with `systemd-analyze verify`, the nginx site with
-# `nginx -t` (throwaway self-signed certificate, temporary prefix; nothing under /etc is touched).
+# `nginx -t` (throwaway self-signed certificate, temporary prefix; nothing under /etc is touched) and
+# check_proxy_paths.py (that site in front of the built server, every spelling of /metrics refused).
 # A missing tool is reported and skipped, not failed: CI images may lack systemd or nginx.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,6 +65,10 @@ CONF
         status=1
     fi
     grep -q 'proxy_set_header Upgrade \$http_upgrade' Config/nginx-roundtable.conf || { echo "FAIL nginx: no WebSocket upgrade"; status=1; }
+    # The site in front of the real server: every spelling of /metrics refused (raw TLS requests).
+    rc=0
+    python3 Scripts/tests/check_proxy_paths.py || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || status=1
 else
     echo "SKIP nginx site: nginx or openssl is not installed (apt-get install nginx-light openssl)"
 fi

@@ -29,8 +29,14 @@ extension RoundtableServer {
             drainInbox()
             return 0
 
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            // An h1 upgrade on any path but /ws and /ws/{code} is answered 404, like the same path without it.
+            if upgradeRequestIsForWebSocketPath(wsi) { return 0 }
+            return lws_return_http_status(wsi, 404, "not found") != 0 ? -1 : 1
+
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-            return originAllowed(wsi) ? 0 : 1
+            // The path again: h2 WebSocket streams (RFC 8441) do not pass through CONFIRM_UPGRADE.
+            return upgradeRequestIsForWebSocketPath(wsi) && originAllowed(wsi) ? 0 : 1
 
         case LWS_CALLBACK_ESTABLISHED:
             return established(wsi, user)

@@ -14,43 +14,86 @@ struct HTTPResponse {
 
 extension RoundtableServer {
     /// Routes plain HTTP on the WebSocket port: health, readiness, metrics, facilitator reports, the web client.
+    /// Exact paths only (`HTTPRoute`); lws passes the URI cut at its first unescaped `;` or `&`, with `len`
+    /// counting every piece, so a cut URI is told by its length and refused.
     func http(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-        let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
-        switch path {
-        case "/healthz":
+        guard let input else { return notFound(wsi) }
+        let path = String(cString: input.assumingMemoryBound(to: CChar.self))
+        guard let route = HTTPRoute(path: path, wholeURI: path.utf8.count == len) else {
+            return path.hasPrefix("/rooms/") ? reportNotFound(wsi) : notFound(wsi)
+        }
+        switch route {
+        case .healthz:
             return respond(wsi, 200, "application/json", Array("{\"status\":\"ok\",\"version\":\"\(RoundtableVersion.string)\"}".utf8))
-        case "/readyz":
+        case .readyz:
             return ready
                 ? respond(wsi, 200, "application/json", Array("{\"ready\":true}".utf8))
                 : respond(wsi, 503, "application/json", Array("{\"ready\":false}".utf8))
-        case "/ws":
+        case .webSocketWithoutUpgrade:
             return respond(wsi, 426, "text/plain", Array("Upgrade to WebSocket here.\n".utf8))
-        case "/metrics":
+        case .metrics:
             return serveMetrics(wsi)
-        case _ where path.hasPrefix("/rooms/"):
-            return serveReport(wsi, path)
-        default:
-            return serveStatic(wsi, path)
+        case .report(let code, let file):
+            return serveReport(wsi, code: code, file: file)
+        case .clientPage:
+            return serveStatic(wsi, ["index.html"])
+        case .file(let components):
+            return serveStatic(wsi, components)
         }
     }
 
-    /// Files under the web root; `/` and `/r/{code}` get the client page. `..` never leaves the root.
-    private func serveStatic(_ wsi: OpaquePointer, _ path: String) -> Int32 {
-        var relative = path
-        if relative == "/" || relative.hasPrefix("/r/") { relative = "/index.html" }
-        let parts = relative.split(separator: "/")
-        guard !parts.contains(where: { $0 == ".." || $0.hasPrefix(".") }) else {
-            return respond(wsi, 404, "text/plain", Array("not found\n".utf8))
+    /// The path of the request being upgraded, for `HTTPRoute.isWebSocketPath` (h1: the GET URI; h2: `:path`).
+    func upgradeRequestIsForWebSocketPath(_ wsi: OpaquePointer) -> Bool {
+        for token in [WSI_TOKEN_GET_URI, WSI_TOKEN_HTTP_COLON_PATH] {
+            let total = Int(lws_hdr_total_length(wsi, token))
+            guard total > 0 else { continue }
+            guard total < 256 else { return false }
+            var buf = [CChar](repeating: 0, count: total + 1)
+            guard lws_hdr_copy_fragment(wsi, &buf, Int32(buf.count), token, 0) >= 0 else { return false }
+            let path = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            return HTTPRoute.isWebSocketPath(path, wholeURI: path.utf8.count == total)
         }
-        let file = config.webRoot + "/" + parts.joined(separator: "/")
-        var st = stat()
-        guard stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            return respond(wsi, 404, "text/plain", Array("not found\n".utf8))
-        }
-        let rc = lws_serve_http_file(wsi, file, mimeType(file), nil, 0)
+        return false
+    }
+
+    func notFound(_ wsi: OpaquePointer) -> Int32 {
+        respond(wsi, 404, "text/plain", Array("not found\n".utf8))
+    }
+
+    /// A file under the web root, opened one component at a time with `O_NOFOLLOW`: a symlink anywhere
+    /// below the web root (to a file or a directory, pointing inside or outside) is a 404, and so is
+    /// anything but a regular file. lws then opens `/proc/self/fd/N`, the very file checked here, so a
+    /// path swapped for a symlink between the check and the open changes nothing.
+    private func serveStatic(_ wsi: OpaquePointer, _ components: [String]) -> Int32 {
+        guard let fd = Self.openBeneath(config.webRoot, components) else { return notFound(wsi) }
+        defer { close(fd) }
+        let rc = lws_serve_http_file(wsi, "/proc/self/fd/\(fd)", mimeType(components.last ?? ""), nil, 0)
         if rc < 0 { return -1 }
         if rc > 0 && lws_http_transaction_completed(wsi) != 0 { return -1 }
         return 0
+    }
+
+    /// An fd open for reading on the regular file `root/components...`, or nil if any component is missing,
+    /// is a symlink, or the last one is not a regular file. `root` itself may be a symlink (the operator's choice).
+    static func openBeneath(_ root: String, _ components: [String]) -> Int32? {
+        guard !components.isEmpty else { return nil }
+        var dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return nil }
+        for (i, name) in components.enumerated() {
+            let last = i == components.count - 1
+            // O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it anyway.
+            let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY)
+            let next = openat(dir, name, flags)
+            close(dir)
+            guard next >= 0 else { return nil }
+            dir = next
+        }
+        var st = stat()
+        guard fstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(dir)
+            return nil
+        }
+        return dir
     }
 
     private func mimeType(_ file: String) -> String {

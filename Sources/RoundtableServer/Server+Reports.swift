@@ -41,19 +41,16 @@ extension RoundtableServer {
     /// Runs on the service thread, so the room is read in place and the document reflects every change
     /// acknowledged so far. A missing or malformed header is refused before any lookup; a wrong key and a
     /// missing room are told apart because room codes are not secret (room.join says the same).
-    func serveReport(_ wsi: OpaquePointer, _ path: String) -> Int32 {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        // "", "rooms", code, file
-        guard parts.count == 4, !parts[2].isEmpty, let format = ReportFormat(file: parts[3]) else {
-            return reportError(wsi, 404, "not_found", "reports are at /rooms/{code}/report.json, report.csv or report.md")
-        }
+    /// `code` and `file` come from `HTTPRoute.report`; any other path under `/rooms/` gets `reportNotFound`.
+    func serveReport(_ wsi: OpaquePointer, code rawCode: String, file: String) -> Int32 {
+        guard let format = ReportFormat(file: Substring(file)) else { return reportNotFound(wsi) }
         guard let key = bearerToken(wsi) else {
             return reportError(wsi, 401, "unauthorized", "send the room's facilitator key as Authorization: Bearer KEY")
         }
         guard ready else {
             return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
         }
-        let code = Crockford.normalize(String(parts[2]))
+        let code = Crockford.normalize(rawCode)
         guard let keyHash = coordinator.rooms[code]?.facilitatorKeyHash ?? coordinator.archived[code]?.facilitatorKeyHash else {
             return reportError(wsi, 404, "room_not_found", "no room has this code")
         }
@@ -95,6 +92,10 @@ extension RoundtableServer {
         let words = value.split(separator: " ", omittingEmptySubsequences: true)
         guard words.count == 2, words[0].lowercased() == "bearer" else { return nil }
         return String(words[1])
+    }
+
+    func reportNotFound(_ wsi: OpaquePointer) -> Int32 {
+        reportError(wsi, 404, "not_found", "reports are at /rooms/{code}/report.json, report.csv or report.md")
     }
 
     private func reportError(_ wsi: OpaquePointer, _ status: UInt32, _ code: String, _ message: String) -> Int32 {

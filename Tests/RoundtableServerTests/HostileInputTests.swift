@@ -577,7 +577,7 @@ import Glibc
         let room = try server.createRoom()
         let c = room.fac
         for i in 0..<1_000 { try c.ws.sendPing([UInt8(i & 0xFF), UInt8(i >> 8)]) }
-        // lws answers pings itself (possibly only the latest of a burst): count what comes back.
+        // lws answers pings itself (one pong pending at a time: a burst gets fewer pongs): count what comes back.
         var pongs = 0
         receiving: while pongs < 1_000 {
             do {
