@@ -9,6 +9,8 @@ public struct Configuration: Sendable {
     public var port = 8080
     public var dataDir = "data"
     public var webRoot = "web"
+    /// Bearer token for `GET /metrics`. nil: metrics only to direct loopback peers (no proxy in between).
+    public var metricsToken: String?
     // tls
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?
@@ -88,6 +90,7 @@ public struct Configuration: Sendable {
         case "server.port": port = try int()
         case "server.dataDir": dataDir = try str()
         case "server.webRoot": webRoot = try str()
+        case "server.metricsToken": metricsToken = try optStr()
         case "tls.certificate": tlsCertificate = try optStr()
         case "tls.privateKey": tlsPrivateKey = try optStr()
         case "storage.fsync": fsync = try str()
@@ -144,7 +147,7 @@ public struct Configuration: Sendable {
     }
 
     public static let settingNames = [
-        "server.host", "server.port", "server.dataDir", "server.webRoot", "tls.certificate", "tls.privateKey",
+        "server.host", "server.port", "server.dataDir", "server.webRoot", "server.metricsToken", "tls.certificate", "tls.privateKey",
         "storage.fsync", "storage.snapshotEveryEvents", "storage.snapshotEverySeconds", "transport.maxFrameBytes",
         "transport.maxConnections", "transport.maxConnectionsPerAddress", "transport.sendQueueBytes",
         "transport.messagesPerSecond", "transport.messageBurst", "transport.rateLimitStrikes",

@@ -1,3 +1,4 @@
+import CLibWebSockets
 import RoundtableCore
 import RoundtableStore
 
@@ -165,7 +166,35 @@ extension RoundtableServer {
     /// `GET /metrics`. Runs on the service thread, so connections, the coordinator and the journal state are
     /// read in place; the counters come from one copy of `stats`.
     func serveMetrics(_ wsi: OpaquePointer) -> Int32 {
-        respond(wsi, 200, "text/plain; version=0.0.4; charset=utf-8", Array(metricsText().utf8))
+        guard metricsAllowed(wsi) else { return notFound(wsi) }
+        return respond(wsi, 200, "text/plain; version=0.0.4; charset=utf-8", Array(metricsText().utf8))
+    }
+
+    /// Who may read the metrics. lws hands over the path after its own normalisation (`//metrics`,
+    /// `/./metrics`, `/%6detrics` all arrive as `/metrics`), so the route cannot be kept internal by its
+    /// spelling: it is kept internal by who asks. With `server.metricsToken`, the bearer token decides.
+    /// Without it, only a direct loopback peer: a request relayed by a proxy (which adds a forwarding
+    /// header, as the shipped nginx and HAProxy configurations do) is refused even though it comes from
+    /// loopback. Refusals are 404, like any route that does not exist.
+    func metricsAllowed(_ wsi: OpaquePointer) -> Bool {
+        if let token = config.metricsToken {
+            guard let given = bearerToken(wsi) else { return false }
+            let hasher = SHA256Hasher()
+            return constantTimeEquals(hasher.digest(given), hasher.digest(token))
+        }
+        var buf = [CChar](repeating: 0, count: 64)
+        let peer = lws_get_peer_simple(wsi, &buf, buf.count).map { String(cString: $0) } ?? ""
+        guard Self.isLoopback(peer) else { return false }
+        for token in [WSI_TOKEN_X_FORWARDED_FOR, WSI_TOKEN_HTTP_X_REAL_IP] where lws_hdr_total_length(wsi, token) > 0 {
+            return false
+        }
+        // RFC 7239 `Forwarded` is no lws token: lws keeps it as a custom header (name lower-cased, with its colon).
+        return lws_hdr_custom_length(wsi, "forwarded:", 10) < 0
+    }
+
+    /// 127.0.0.0/8, ::1, and IPv4-mapped loopback as lws prints it.
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
     }
 
     func metricsText() -> String {

@@ -86,6 +86,43 @@ import Glibc
         }
     }
 
+    /// Because the spellings above are indistinguishable, `/metrics` is kept internal by who asks: a request
+    /// relayed by a proxy (any forwarding header) gets 404 in every spelling, even from loopback.
+    @Test func metricsRefuseRelayedRequestsInEverySpelling() throws {
+        let server = try TestServer.start()
+        defer { server.stop() }
+        let spellings = ["/metrics", "//metrics", "/./metrics", "/x/../metrics", "/%6detrics", "/metrics?x=1"]
+        let relayed: [[String: String]] = [
+            ["X-Forwarded-For": "203.0.113.7"], ["x-forwarded-for": "10.0.0.1, 127.0.0.1"],
+            ["Forwarded": "for=203.0.113.7"], ["FORWARDED": "for=unknown"], ["X-Real-IP": "203.0.113.7"],
+        ]
+        for path in spellings {
+            for headers in relayed {
+                let r = try HTTPTestClient.get(port: server.port, path: path, headers: headers)
+                #expect(r.status == 404, "\(path) \(headers)")
+                #expect(!String(decoding: r.body, as: UTF8.self).contains("roundtable_"), "\(path) \(headers)")
+            }
+        }
+        #expect(try server.get("/metrics").status == 200, "a direct loopback scrape still works")
+        #expect(try HTTPTestClient.get(port: server.port, path: "/healthz", headers: relayed[0]).status == 200)
+    }
+
+    /// With `server.metricsToken`, the token decides, in every spelling and from anywhere.
+    @Test func metricsTokenIsRequiredWhenConfigured() throws {
+        let server = try TestServer.start { $0.metricsToken = "scrape-secret" }
+        defer { server.stop() }
+        for path in ["/metrics", "//metrics", "/%6detrics"] {
+            #expect(try server.get(path).status == 404, "\(path) without the token")
+            let wrong = try HTTPTestClient.get(port: server.port, path: path, headers: ["Authorization": "Bearer nope"])
+            #expect(wrong.status == 404, "\(path) with a wrong token")
+            let right = try HTTPTestClient.get(port: server.port, path: path, headers: ["Authorization": "Bearer scrape-secret"])
+            #expect(right.status == 200, "\(path) with the token")
+            let relayed = try HTTPTestClient.get(
+                port: server.port, path: path, headers: ["Authorization": "Bearer scrape-secret", "X-Forwarded-For": "203.0.113.7"])
+            #expect(relayed.status == 200, "\(path): the token is enough, through a proxy too")
+        }
+    }
+
     @Test func webSocketUpgradesOnlyOnWsPaths() throws {
         let server = try TestServer.start()
         defer { server.stop() }
