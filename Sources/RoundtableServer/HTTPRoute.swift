@@ -12,7 +12,7 @@ enum HTTPRoute: Equatable {
     case healthz
     case readyz
     case metrics
-    /// `GET /ws` without an upgrade (426).
+    /// `GET /ws` or `/ws/{code}` without an upgrade (426).
     case webSocketWithoutUpgrade
     /// `/rooms/{code}/report.{json,csv,md}`; the format is checked by `serveReport`.
     case report(code: String, file: String)
@@ -29,10 +29,14 @@ enum HTTPRoute: Equatable {
         case "/healthz": self = .healthz
         case "/readyz": self = .readyz
         case "/metrics": self = .metrics
-        case "/ws": self = .webSocketWithoutUpgrade
         case "/": self = .clientPage
         default:
             guard path.first == "/" else { return nil }
+            // `/ws` and `/ws/{code}` take upgrades; a plain GET there is told to upgrade, on either route.
+            if Self.isWebSocketPath(path, wholeURI: true) {
+                self = .webSocketWithoutUpgrade
+                return
+            }
             let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             if parts.count == 2, parts[0] == "r", Self.isCode(parts[1]) {
                 self = .clientPage

@@ -16,6 +16,8 @@ import Glibc
 
     @Test func routeTableIsAWhitelistOfExactPaths() {
         #expect(HTTPRoute(path: "/metrics", wholeURI: true) == .metrics)
+        #expect(HTTPRoute(path: "/ws", wholeURI: true) == .webSocketWithoutUpgrade)
+        #expect(HTTPRoute(path: "/ws/B8TQ", wholeURI: true) == .webSocketWithoutUpgrade, "the cluster route too")
         #expect(HTTPRoute(path: "/healthz", wholeURI: true) == .healthz)
         #expect(HTTPRoute(path: "/", wholeURI: true) == .clientPage)
         #expect(HTTPRoute(path: "/r/B8TQ", wholeURI: true) == .clientPage)
@@ -28,7 +30,7 @@ import Glibc
         #expect(HTTPRoute(path: "/", wholeURI: false) == nil)
         for path in [
             "", "metrics", "/metrics/", "/metrics;", "/metrics x", "/r/", "/r/B8TQ/", "/r/B8TQ/x", "/r/-B8", "/r/B8_Q",
-            "/rooms/", "/rooms/B8TQ", "/rooms//report.json", "/rooms/B8TQ/x/report.json", "/ws/", "/ws/B8TQ", "/r",
+            "/rooms/", "/rooms/B8TQ", "/rooms//report.json", "/rooms/B8TQ/x/report.json", "/ws/", "/ws/B8/x", "/r",
             "/.env", "/a/.git", "/a//b", "/a/../b", "/./a", "/a/", "/x%2fy", "/a b", "/é.js",
             "/" + String(repeating: "a", count: 129),
         ] {
@@ -60,7 +62,8 @@ import Glibc
         // Spellings lws would have cut at ';' or '&' (it used to serve the first piece), and near misses.
         var spellings: [String] = []
         for route in ["/metrics", "/healthz", "/readyz", "/ws", "/", "/r/\(code)", "/app.js", "/rooms/\(code)/report.json"] {
-            spellings += [route + ";", route + ";x", route + "&x", route + ";x=1?y=2", route + "%3Bx", route + "/x"]
+            // `/ws/x` is the route of room X (426 without an upgrade); one more component is not.
+            spellings += [route + ";", route + ";x", route + "&x", route + ";x=1?y=2", route + "%3Bx", route + (route == "/ws" ? "/x/y" : "/x")]
         }
         spellings += [
             "/metrics/", "/METRICS", "/metrics%20", "/metrics+", "/r/\(code)/", "/r/\(code)/x", "/r/", "/index.html;x",
