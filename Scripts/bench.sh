@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
-#   BENCH_ONLY="idle votes fanout churn peers" restricts scenarios; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_ONLY="idle votes fanout churn launch peers" restricts scenarios; BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
 #   RT_SOURCE=tree (default: a copy of the working tree) or a git ref (RT_SOURCE=HEAD) to build from.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +16,7 @@ SCRATCH=$ROOT/.build-bench
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-"idle votes fanout churn peers"}
+ONLY=${BENCH_ONLY:-"idle votes fanout churn launch peers"}
 PAIRS=${BENCH_PAIRS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
 FANOUT_SIZES=${BENCH_FANOUT:-$([ "$QUICK" = 1 ] && echo "250 500" || echo "250 500 1000")}
 IDLE_N=${BENCH_IDLE_N:-$([ "$QUICK" = 1 ] && echo 5000 || echo 19000)}
@@ -195,6 +195,19 @@ if [[ " $ONLY " == *" churn "* ]]; then
     gen churn --port "$SPORT" --server-pid "$SPID" --members 1000 --room-size 100 --rate 200 --warmup 2 \
         --duration 10 --leave-frac 0.1 --out "$RAW/churn-rt.json" --label roundtable
     stop_server
+fi
+
+if [[ " $ONLY " == *" launch "* ]]; then
+    # A virtual launch event: thousands join one room within seconds (issue 20). Paced at 250 joins/s,
+    # then flat out (fill rate); each run on a fresh server.
+    for spec in ${BENCH_LAUNCH:-"5000:250 1000:0 5000:0 10000:0"}; do
+        n=${spec%%:*}; rate=${spec##*:}
+        say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none)"
+        start_rt none
+        gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 200 --hold 3 \
+            --setup-timeout 300 --out "$RAW/launch-rt-$n-$rate.json" --label roundtable
+        stop_server
+    done
 fi
 
 if [[ " $ONLY " == *" peers "* ]]; then

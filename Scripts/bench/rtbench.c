@@ -13,6 +13,9 @@
  *   votes   M members in one room cast/change ranking ballots at --rate votes/s.
  *   fanout  room of M members, one vote per round; vote -> last poll.results delivery.
  *   churn   members drop and resume (token + since) or leave and rejoin at --rate ops/s.
+ *   launch  M members join ONE room at --rate joins/s (0: flat out, --concurrency in flight), as in the
+ *           first seconds of a virtual launch event; join ack latency, server CPU over the joins, and
+ *           messages each joiner receives until --hold seconds after the last join.
  *   bcast   M receivers; one sender broadcasts --msgs messages with --window in flight.
  *           --mode rt (room.announce or member.update), mirror (lws-mirror-protocol),
  *           plain (any server that relays each message to every client).
@@ -161,6 +164,7 @@ static struct sockaddr_in srv;
 /* counters */
 static long c_opened, c_open, c_joined, c_errors, c_dropped, c_connfail, c_msgs_in, c_bytes_in;
 static long c_unknown_type;
+static long c_msgs_members; /* launch: messages received by members (not facilitators) */
 static char first_error[512];
 
 static void on_open(conn *c);
@@ -307,11 +311,13 @@ static void handle_frame(conn *c, int fin, int op, char *p, int n) {
         if (!fin) return;
         c->fb[c->flen] = 0;
         c_msgs_in++;
+        if (c->role == R_MEMBER) c_msgs_members++;
         on_message(c, c->fb, c->flen);
         c->flen = 0;
         return;
     }
     c_msgs_in++;
+    if (c->role == R_MEMBER) c_msgs_members++;
     char save = p[n];
     p[n] = 0;
     on_message(c, p, n);
@@ -525,7 +531,10 @@ static void on_open(conn *c) {
     if (!strcmp(o_mode, "rt") && strcmp(scenario, "idleraw")) {
         if (c->role == R_FAC)
             ws_sendf(c, "{\"type\":\"room.create\",\"ref\":\"c%d\",\"title\":\"Bench %d\",\"name\":\"F\"}", c->idx, c->room);
-        else send_join(c);
+        else {
+            if (!strcmp(scenario, "launch")) c->op_start = now_ns();
+            send_join(c);
+        }
     } else {
         c->joined = 1;
         c_joined++;
@@ -1180,10 +1189,72 @@ static void scen_churn(void) {
           ch_joins_win / wsec, o_rate, pct(&lat_join, 50), pct(&lat_join, 99), c_errors, c_dropped, stuck);
 }
 
+
+/* A virtual launch: everyone joins one room, paced or flat out. */
+static void scen_launch(void) {
+    nrooms = 1;
+    phase = PH_ROOMS;
+    setup_t0 = now_ns();
+    rooms[0].fac = open_conn(R_FAC, 0)->idx;
+    setup_inflight = 1;
+    uint64_t deadline = setup_t0 + (uint64_t)(o_setup_timeout * 1e9);
+    while (setup_inflight > 0 && !stop_flag && now_ns() < deadline) poll_once(5);
+    if (!rooms[0].ready) die("room was not created: %s", first_error);
+    run_for(0.5, "settle");
+    phase = PH_JOIN;
+    long fac_msgs0 = c_msgs_in - c_msgs_members;
+    double cpu0 = proc_cpu_s(o_spid), self0 = self_cpu_s();
+    uint64_t t0 = now_ns();
+    int next = 0;
+    logf_("launch: %d members into one room at %s", n_members_target, o_rate > 0 ? "a paced rate" : "full speed");
+    while (!stop_flag && now_ns() < deadline) {
+        uint64_t t = now_ns();
+        int due = o_rate > 0 ? (int)fmin(n_members_target, o_rate * (t - t0) / 1e9 + 1) : n_members_target;
+        while (next < due && (o_rate > 0 || setup_inflight < o_conc)) {
+            open_conn(R_MEMBER, 0);
+            setup_inflight++;
+            next++;
+        }
+        poll_once(1);
+        progress("launch");
+        if (next == n_members_target && setup_inflight == 0) break;
+    }
+    uint64_t t1 = now_ns();
+    double cpu1 = proc_cpu_s(o_spid), self1 = self_cpu_s();
+    long joined = c_joined - 1;
+    long member_msgs_at_last_join = c_msgs_members;
+    run_for(o_hold, "hold");
+    double cpu2 = proc_cpu_s(o_spid);
+    double wall = (t1 - t0) / 1e9;
+    jbegin();
+    jcommon();
+    jnum("offered_joins_per_s", o_rate);
+    jnum("joined", joined);
+    jnum("join_seconds", wall);
+    jnum("joins_per_s", joined / wall);
+    jnum("join_ack_ms_p50", pct(&lat_join, 50));
+    jnum("join_ack_ms_p99", pct(&lat_join, 99));
+    jnum("join_ack_ms_max", pct(&lat_join, 100));
+    jnum("server_cpu_s", cpu1 - cpu0);
+    jnum("server_cores", (cpu1 - cpu0) / wall);
+    jnum("server_cpu_ms_per_join", joined ? (cpu1 - cpu0) / joined * 1e3 : -1);
+    jnum("server_cpu_s_hold", cpu2 - cpu1);
+    jnum("client_cores", (self1 - self0) / wall);
+    jnum("messages_per_joiner", joined ? (double)c_msgs_members / joined : -1);
+    jnum("messages_per_joiner_during_joins", joined ? (double)member_msgs_at_last_join / joined : -1);
+    jnum("facilitator_messages", c_msgs_in - c_msgs_members - fac_msgs0);
+    jnum("hold_seconds", o_hold);
+    jnum("server_rss_kib", proc_rss_kib(o_spid));
+    jend();
+    logf_("launch: %ld joined in %.1fs (%.0f/s), ack p50 %.1f p99 %.1f ms, server %.2f cores, %.1f messages per joiner",
+          joined, wall, joined / wall, pct(&lat_join, 50), pct(&lat_join, 99), (cpu1 - cpu0) / wall,
+          joined ? (double)c_msgs_members / joined : -1);
+}
+
 static void usage(void) {
     fprintf(stderr,
             "usage: rtbench SCENARIO --port P [--server-pid PID] [--out FILE] [options]\n"
-            "  scenarios: idle idleraw votes fanout churn bcast\n"
+            "  scenarios: idle idleraw votes fanout churn bcast launch\n"
             "  --mode rt|mirror|plain  --path /ws  --proto NAME  --members N  --room-size N\n"
             "  --rate R  --duration S  --warmup S  --hold S  --inflight N  --rounds N  --gap-ms N\n"
             "  --msgs N  --window N  --payload BYTES  --concurrency N  --leave-frac F  --results-ms N\n"
@@ -1230,6 +1301,7 @@ int main(int argc, char **argv) {
     if (o_room_size < 1) o_room_size = 1;
     nrooms = o_rooms ? o_rooms : (o_members + o_room_size - 1) / o_room_size;
     if (!strcmp(scenario, "idleraw")) nrooms = 0;
+    if (!strcmp(scenario, "launch")) nrooms = 1;
     nconns_cap = o_members + nrooms + 16;
     conns = calloc(nconns_cap, sizeof(conn));
     rooms = calloc(nrooms + 1, sizeof(room_t));
@@ -1238,6 +1310,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(scenario, "fanout")) scen_fanout();
     else if (!strcmp(scenario, "churn")) scen_churn();
     else if (!strcmp(scenario, "bcast")) scen_bcast();
+    else if (!strcmp(scenario, "launch")) scen_launch();
     else usage();
     return 0;
 }
