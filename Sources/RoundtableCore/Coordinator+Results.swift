@@ -33,19 +33,22 @@ extension Coordinator {
                     effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: false)), ref: nil, to: others))
                 }
             }
-            if rt.presenceDirty {
+            // Counts are for reading, not for racing: during a launch they change with every join, and at the
+            // results pace every member would get one per 250 ms (issue 20: ~68 messages per joiner).
+            if rt.presenceDirty && at - rt.lastPresenceFlush >= limits.presenceIntervalMs {
                 let body: Value.Object = [
                     "room": .string(code), "members": Value(room.currentMemberCount), "online": Value(rt.connections.count),
                 ]
                 effects.append(.send(Notice(type: "room.presence", body: body), ref: nil, to: facilitators + others))
+                rt.presenceDirty = false
+                rt.lastPresenceFlush = at
             }
             effects += catchUpNotices(room, rt, facilitators: Set(facilitators), others: Set(others))
             rt.dirtyPolls.removeAll()
             rt.rankingDirty = false
-            rt.presenceDirty = false
             rt.catchUp.removeAll()
             runtime[code] = rt
-            dirtyRooms.remove(code)
+            if !rt.presenceDirty { dirtyRooms.remove(code) }
         }
         return effects
     }

@@ -198,6 +198,7 @@ struct RoomRuntime {
     /// them the current results and ranking (computed once per flush however many resumed).
     var catchUp: Set<ConnectionID> = []
     var lastFlush: Millis = 0
+    var lastPresenceFlush: Millis = 0
     private var buffer: [RoomEvent] = []
     private var head = 0
     let bufferLimit: Int

@@ -21,9 +21,14 @@ public struct Limits: Sendable, Hashable {
     /// Coalescing interval for `poll.results` and `needs.ranking`.
     public var resultsIntervalMs: Int64 = 250
     /// Rooms created with more members than this stop sending per-member join/presence events (see `RoomSettings`).
-    public var presenceEventsUpTo = 500
+    /// Per-member events cost O(members²) messages while a room fills: 100 keeps a launch of thousands at about
+    /// one such message per joiner, and a working group of up to 100 sees everyone come and go live.
+    public var presenceEventsUpTo = 100
     /// `room.state` for members lists at most this many members (facilitators and online members first); facilitators get all.
-    public var stateMembersLimit = 500
+    /// Every joiner of a large room gets this list: its size is most of what a join costs there (BENCHMARKS.md, launch).
+    public var stateMembersLimit = 100
+    /// Above `presenceEventsUpTo`, the coalesced `room.presence` count goes out at most this often.
+    public var presenceIntervalMs: Int64 = 2_000
 
     public init() {}
 }

@@ -128,6 +128,7 @@ public struct Configuration: Sendable {
         case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
         case "limits.roomCodeLength": limits.roomCodeLength = try int()
         case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
+        case "limits.presenceIntervalMs": limits.presenceIntervalMs = Int64(try int())
         case "limits.presenceEventsUpTo": limits.presenceEventsUpTo = try int()
         case "limits.stateMembersLimit": limits.stateMembersLimit = try int()
         case "cluster.nodePrefix": limits.roomCodePrefix = Crockford.normalize(try optStr() ?? "")
@@ -155,7 +156,7 @@ public struct Configuration: Sendable {
         "transport.allowedOrigins", "rooms.createToken", "rooms.archiveAfterIdleSeconds", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
         "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
-        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
+        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
     ]
 
     public func validate() throws(Invalid) {
@@ -183,6 +184,7 @@ public struct Configuration: Sendable {
             ("limits.maxRooms", limits.maxRooms), ("limits.maxMembersPerRoom", limits.maxMembersPerRoom),
             ("limits.maxNameLength", limits.maxNameLength), ("limits.maxTextLength", limits.maxTextLength),
             ("limits.resumeBufferEvents", limits.resumeBufferEvents), ("limits.maxOptionsPerPoll", limits.maxOptionsPerPoll),
+            ("limits.presenceIntervalMs", Int(limits.presenceIntervalMs)),
         ] where v < 1 {
             throw Invalid(name, "must be at least 1")
         }

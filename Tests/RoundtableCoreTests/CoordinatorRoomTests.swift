@@ -226,6 +226,41 @@ import Testing
         #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
     }
 
+    /// Issue 20: in a large room the counts move at the presence pace, not with every join or results tick,
+    /// so a launch of thousands costs each joiner a handful of messages.
+    @Test func largeRoomCountsGoOutAtThePresencePace() {
+        var limits = Limits()
+        limits.presenceEventsUpTo = 2
+        limits.presenceIntervalMs = 2_000
+        var h = Harness(limits: limits)
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "A")
+        h.join(3, code, "B")  // 3 members: counts from here on
+        let t0 = h.now
+        var sent: [(at: Millis, members: Value?)] = []
+        var joiner: ConnectionID = 10
+        // Ten joins a second for five seconds, ticking every 50 ms as the server does.
+        for step in 1...100 {
+            let at = t0 + Millis(step) * 50
+            if step % 2 == 0 {
+                h.join(joiner, code, "J\(joiner)")
+                joiner += 1
+            }
+            h.now = max(h.now, at)
+            h.run(h.coordinator.tick(at: at))
+            for m in h.drain(2) where m.type == "room.presence" { sent.append((at, m.body["members"])) }
+        }
+        #expect(sent.count == 3, "at 2 s intervals over 5 s: \(sent.map(\.at))")
+        for (a, b) in zip(sent, sent.dropFirst()) { #expect(b.at - a.at >= 2_000) }
+        // Quiet again: the last change still reaches everyone once the interval has passed.
+        h.run(h.coordinator.tick(at: t0 + 10_000))
+        let last = h.drain(2).filter { $0.type == "room.presence" }
+        #expect(last.count == 1)
+        #expect(last.first?.body["members"] == Value(h.coordinator.rooms[code]!.currentMemberCount))
+        h.run(h.coordinator.tick(at: t0 + 20_000))
+        #expect(h.drain(2).isEmpty, "nothing changed: nothing sent")
+    }
+
     @Test func passcodeGuardsNewMembersNotReturningOnes() {
         var h = Harness()
         let ack = h.send(1, .createRoom(.init(title: "Private", name: "Fay", passcode: "tulip")))
