@@ -628,7 +628,9 @@ function projectorView() {
       closed.update();
       now.update();
       fill(join, h('span', { class: 'label' }, 'Join at'), h('strong', {}, roomLink(rt.state.room).replace(/^https?:\/\//, '')));
-      const online = rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
+      // A large room lists only some members and sends counts instead (room.presence).
+      const large = rt.state.membersTruncated || rt.state.memberCount > (rt.state.settings?.presenceEventsUpTo ?? Infinity);
+      const online = large ? rt.state.onlineCount : rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
       const iv = rt.state.interviews || {};
       fill(status, h('span', {}, `${online} online`),
         iv.active && iv.phase !== 'done' ? h('span', {}, ` · Interviews round ${iv.round}: ${PHASES[iv.phase] || iv.phase} `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null);

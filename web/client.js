@@ -769,6 +769,11 @@ export class RoundtableClient {
       case 'member.presence':
         if (s.members[msg.member]) s.members[msg.member] = { ...s.members[msg.member], online: msg.online };
         break;
+      case 'room.presence':
+        // Large rooms: counts instead of per-member events (PROTOCOL.md, Large rooms).
+        s.memberCount = msg.members;
+        s.onlineCount = msg.online;
+        break;
       case 'member.left':
         delete s.members[msg.member];
         break;
