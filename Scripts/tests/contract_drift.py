@@ -8,7 +8,7 @@
 2. The same lists equal what the Swift sources can send or decode: `case "x"` in RequestDecoder.swift,
    `event("x"` and `Notice(type: "x"` in Sources/RoundtableCore. A new message without a schema fails here.
 3. Every complete JSON example in PROTOCOL.md (`→` requests, `←` and `(…)` server messages) validates.
-4. The schemas are valid 2020-12 schemas, in the jsonfmt layout; docs/asyncapi.json is what
+4. docs/openapi.yaml is valid and has PROTOCOL.md's HTTP routes. The schemas are valid 2020-12 schemas, in the jsonfmt layout; docs/asyncapi.json is what
    Scripts/contract/gen_asyncapi.py makes from them; the validator refuses broken messages.
 
 Prints `contract drift: N passed, M failed`; exits non-zero on any failure.
@@ -150,6 +150,26 @@ def main():
     except contract.SchemaViolation:
         check("an ack is checked against its request's ack", True)
     contract.VIOLATIONS.clear()
+
+    # docs/openapi.yaml: a valid OpenAPI 3.1 document whose paths are PROTOCOL.md's HTTP routes.
+    http = section(PROTOCOL, "## HTTP routes", None)
+    routes = set()
+    for line in http.splitlines():
+        if not line.startswith("| `GET "):
+            continue
+        cell = re.split(r"(?<!\\)\|", line)[1]  # the first cell (escaped pipes separate report formats)
+        paths = re.findall(r"`(?:GET )?([^`]+)`", cell)
+        base = paths[0].rsplit("/", 1)[0]
+        routes |= {p if p.startswith("/") else f"{base}/{p}" for p in paths}
+    try:
+        from openapi_spec_validator import validate
+        from openapi_spec_validator.readers import read_from_filename
+        spec, _ = read_from_filename(str(ROOT / "docs/openapi.yaml"))
+        validate(spec, base_uri=(ROOT / "docs/openapi.yaml").as_uri())
+        check("docs/openapi.yaml is a valid OpenAPI document", True)
+        compare("HTTP routes", set(spec["paths"]), routes, "PROTOCOL.md")
+    except ImportError as e:
+        check("openapi-spec-validator is installed (Scripts/deps.sh --test)", False, str(e))
 
     gen = subprocess.run([sys.executable, str(ROOT / "Scripts/contract/gen_asyncapi.py"), "--check"], capture_output=True, text=True)
     check("docs/asyncapi.json is generated from docs/schema", gen.returncode == 0, (gen.stdout + gen.stderr).strip())
