@@ -56,8 +56,9 @@ class Contract:
             self._resolver = None
         except ImportError:  # Debian 12's python3-jsonschema (4.10)
             self._registry = None
-            store = {uri(n): d for n, d in self.docs.items()}
-            self._resolver = lambda s: jsonschema.RefResolver(base_uri=uri("common"), referrer=s, store=store)
+            # Its RefResolver tracks the base URI only through `$id`: give each document its file URI.
+            store = {uri(n): dict(d, **{"$id": uri(n)}) for n, d in self.docs.items()}
+            self._resolver = lambda s: jsonschema.RefResolver(base_uri="", referrer=s, store=store)
 
     def validator(self, file, name):
         key = (file, name)
