@@ -23,6 +23,15 @@ if [ "${1:-}" = "--test" ]; then
   # The third-party client the integration scenario uses: Python websockets (PyPI).
   python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets 2>/dev/null \
     || python3 -m pip install -q --break-system-packages websockets
+  # The contract checks (docs/schema, docs/openapi.yaml): jsonschema from Debian (4.10 knows draft
+  # 2020-12), openapi-spec-validator from PyPI.
+  if ! python3 -c "import jsonschema" 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-jsonschema >/dev/null 2>&1 \
+      || python3 -m pip install -q jsonschema 2>/dev/null || python3 -m pip install -q --break-system-packages jsonschema
+  fi
+  python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages openapi-spec-validator
 fi
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null 2>&1 || { echo "Swift 6 toolchain not found (expected on PATH or at /opt/swift)"; exit 1; }

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source Scripts/deps.sh --test
 swift build --build-tests
 swift test --skip-build 2>&1 | tee /tmp/roundtable-swift-test.log
+python3 Scripts/tests/contract_drift.py
 python3 Scripts/tests/run_python_tests.py
 bash Scripts/tests/check_deploy_files.sh
 bash Scripts/tests/run_durability_tests.sh

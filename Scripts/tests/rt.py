@@ -5,6 +5,45 @@ import ssl
 
 import websockets
 
+from contract import Wire
+
+
+class CheckedSocket:
+    """A `websockets` connection whose every frame is checked against docs/schema (see contract.py).
+
+    `send` takes only requests the schema describes; `send_raw` is for hostile-input tests that send
+    malformed frames on purpose. Everything received must be a message the schema describes.
+    """
+
+    def __init__(self, ws, name="client"):
+        self._ws = ws
+        self.wire = Wire(name)
+
+    async def send(self, data):
+        self.wire.sent(data)
+        await self._ws.send(data)
+
+    async def send_raw(self, data):
+        self.wire.sent_raw(data)
+        await self._ws.send(data)
+
+    async def recv(self):
+        data = await self._ws.recv()
+        self.wire.received(data)
+        return data
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.recv()
+        except websockets.ConnectionClosedOK:
+            raise StopAsyncIteration
+
+    def __getattr__(self, name):
+        return getattr(self._ws, name)
+
 
 class Client:
     def __init__(self, ws):
@@ -20,21 +59,25 @@ class Client:
             ctx.verify_mode = ssl.CERT_NONE
             kw["ssl"] = ctx
         ws = await websockets.connect(server.url(), max_size=None, **kw)
-        return cls(ws)
+        return cls(CheckedSocket(ws))
 
-    async def send(self, msg):
-        await self.ws.send(json.dumps(msg))
+    async def send(self, msg, raw=False):
+        """`raw=True`: a request that breaks docs/schema on purpose (hostile input); not validated."""
+        text = json.dumps(msg)
+        await (self.ws.send_raw(text) if raw else self.ws.send(text))
 
     async def next(self, timeout=5):
         if self.inbox:
             return self.inbox.pop(0)
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
-    async def request(self, type_, **fields):
-        """Sends a request and returns its reply (ack or error); other messages are kept for `expect`."""
+    async def request(self, type_, raw=False, **fields):
+        """Sends a request and returns its reply (ack or error); other messages are kept for `expect`.
+
+        `raw=True` marks a request that breaks docs/schema on purpose (it is sent unvalidated)."""
         self.ref += 1
         ref = f"r{self.ref}"
-        await self.send(dict(type=type_, ref=ref, **fields))
+        await self.send(dict(type=type_, ref=ref, **fields), raw=raw)
         while True:
             msg = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
             if msg.get("ref") == ref and msg["type"] in ("ack", "error"):
@@ -71,7 +114,9 @@ async def create_room(server, title="Launch", name="Facilitator"):
 
 async def join(server, code, name, org="", **extra):
     c = await Client.connect(server)
-    ack = await c.request("room.join", room=code, name=name, organization=org, **extra)
+    if name is not None:  # a resume (token) sends no name
+        extra = dict(extra, name=name)
+    ack = await c.request("room.join", room=code, organization=org, **extra)
     assert ack["type"] == "ack", ack
     state = await c.expect("room.state") if ack.get("resumed", "state") == "state" else None
     return c, ack, state

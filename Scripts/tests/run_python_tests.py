@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Third-party client scenarios: the real server driven by Python `websockets`.
 
+Every frame sent and received goes through rt.CheckedSocket and must match docs/schema (contract.py).
 Starts `.build/debug/roundtable serve` on an ephemeral loopback port with a fresh data folder,
 runs every `test_*` coroutine in the scenario modules (or only the modules named as arguments), and prints `N passed, M failed`.
 """
@@ -19,7 +20,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle"]
+import contract  # noqa: E402  (docs/schema: every message the scenarios send and receive is checked)
+
+MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle", "scenario_clients"]
 
 
 class Server:
@@ -97,8 +100,11 @@ def main():
         for tname, fn in tests:
             server = Server(**getattr(fn, "server_args", {})).start()
             t0 = time.time()
+            seen = len(contract.VIOLATIONS)
             try:
                 asyncio.run(asyncio.wait_for(fn(server), timeout=60))
+                if len(contract.VIOLATIONS) > seen:  # raised inside the test but swallowed there
+                    raise AssertionError("messages outside docs/schema:\n" + "\n".join(contract.VIOLATIONS[seen:]))
                 passed += 1
                 print(f"PASS {name}.{tname} ({time.time() - t0:.2f}s)", flush=True)
             except Exception:

@@ -145,9 +145,9 @@ async def test_metrics_follow_the_scenario(server):
     # Errors with known codes: a bad vote, an unknown type, bad JSON.
     r = await members["ann"].request("vote.cast", poll=999, option=1)
     assert r["code"] == "poll_not_found", r
-    r = await members["ann"].request("no.such.type")
+    r = await members["ann"].request("no.such.type", raw=True)
     bad_type_code = r["code"]
-    await members["bo"].ws.send("{not json")
+    await members["bo"].ws.send_raw("{not json")
     bad_json = await members["bo"].expect("error")
     assert bad_json["code"] == "bad_json", bad_json
 

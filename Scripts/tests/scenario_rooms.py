@@ -56,10 +56,10 @@ async def test_bad_input_gets_clear_errors(server):
                       ('{"type":"room.join","room":"%s","facilitatorKey":"forged","name":"x"}' % created["room"], "bad_credentials"),
                       ('{"type":"room.join","room":"%s","name":"%s"}' % (created["room"], "n" * 81), "too_large"),
                       ('[' * 100 + ']' * 100, "bad_json")]:
-        await c.ws.send(raw)
+        await c.ws.send_raw(raw)
         m = json.loads(await asyncio.wait_for(c.ws.recv(), 5))
         assert m["type"] == "error" and m["code"] == code, (raw[:40], m)
-    await c.ws.send(b"\x01\x02")
+    await c.ws.send_raw(b"\x01\x02")
     m = json.loads(await asyncio.wait_for(c.ws.recv(), 5))
     assert m["code"] == "binary_unsupported", m
 
@@ -71,7 +71,7 @@ async def test_bad_input_gets_clear_errors(server):
 
     # Oversized message: close 1009, others unaffected.
     big = await Client.connect(server)
-    await big.ws.send("x" * 70000)
+    await big.ws.send_raw("x" * 70000)
     try:
         await asyncio.wait_for(big.ws.recv(), 5)
         raise AssertionError("expected close")

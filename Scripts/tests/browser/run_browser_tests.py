@@ -10,7 +10,8 @@ their partners (skipped, with a reason, when the server does not know `interview
 facilitator closes the session (with a confirm step) and every page shows the final results without
 controls, and a newcomer is told the session is closed; on a second server that archives idle rooms
 after a second, a returning member is told the room is resting and its facilitator reopens it.
-Screenshots of every view go to artifacts/screenshots/.
+Screenshots of every view go to artifacts/screenshots/. Every WebSocket frame the pages send and receive
+(read from Chromium's DevTools log) must match docs/schema, or the test that produced it fails.
 
 Prints `browser tests: N passed, M failed` last and exits non-zero on any failure.
 Setup: Scripts/tests/browser/deps.sh (chromium, chromium-driver, selenium).
@@ -35,6 +36,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "Scripts/tests"))
+import contract  # noqa: E402  (docs/schema: every WebSocket frame the pages send and receive is checked)
 BINARY = pathlib.Path(os.environ.get("ROUNDTABLE_BINARY") or ROOT / ".build/debug/roundtable")
 SHOTS = ROOT / "artifacts/screenshots"
 WAIT = 15  # seconds, for every UI wait
@@ -143,12 +146,47 @@ def browser(width=1280, height=900, phone=False):
               f"--window-size={width},{height}", "--force-device-scale-factor=1", "--lang=en-US",
               "--no-first-run", "--disable-extensions"):
         opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The performance log carries the DevTools Network events, WebSocket frames included.
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     d = webdriver.Chrome(service=Service(driver_binary()), options=opts)
+    quit_ = d.quit
+
+    def quit():  # check the frames still in the log before the browser goes
+        check_wire(d)
+        quit_()
+    d.quit = quit
     d.set_page_load_timeout(20)
     d.set_script_timeout(15)
     BROWSERS.append(d)
     return d
+
+
+WIRES = {}  # (browser, DevTools requestId) -> contract.Wire
+FRAMES = [0]  # WebSocket text frames checked
+
+
+def check_wire(d):
+    """Checks every WebSocket text frame the page sent or received since the last call against docs/schema.
+    Violations raise inside contract.Wire and are collected in contract.VIOLATIONS; `run` fails the test."""
+    try:
+        entries = d.get_log("performance")
+    except Exception:
+        return
+    for entry in entries:
+        m = json.loads(entry["message"])["message"]
+        method = m.get("method")
+        if method not in ("Network.webSocketFrameSent", "Network.webSocketFrameReceived"):
+            continue
+        frame = m["params"]["response"]
+        if frame.get("opcode") != 1:
+            continue
+        key = (id(d), m["params"]["requestId"])
+        wire = WIRES.setdefault(key, contract.Wire(f"browser {BROWSERS.index(d) if d in BROWSERS else '?'} socket {key[1]}"))
+        FRAMES[0] += 1
+        try:
+            (wire.sent if method.endswith("Sent") else wire.received)(frame["payloadData"])
+        except contract.SchemaViolation:
+            pass
 
 
 def wait(d, cond, what, timeout=WAIT):
@@ -237,8 +275,13 @@ def console_errors(d):
 def run(name, fn, *args):
     log(f"- {name}")
     t0 = time.time()
+    seen = len(contract.VIOLATIONS)
     try:
         r = fn(*args)
+        for d in list(BROWSERS):
+            check_wire(d)
+        if len(contract.VIOLATIONS) > seen:
+            raise AssertionError("WebSocket frames outside docs/schema:\n" + "\n".join(contract.VIOLATIONS[seen:]))
         if isinstance(r, str) and r.startswith("SKIP"):
             results.append((name, "skipped", r))
             log(f"  skipped: {r[5:].strip()}")
@@ -600,6 +643,10 @@ def main():
             run("interview round shows each member their partner", test_interviews)
             run("facilitator closes the session: final results everywhere, no controls", test_close_session)
         run("an archived room rests, its facilitator reopens it", test_archived_room_rests_and_reopens, tmp)
+        # The capture itself must work, or "no violations" proves nothing.
+        log(f"WebSocket frames checked against docs/schema: {FRAMES[0]}")
+        if FRAMES[0] < 100:
+            results.append(("WebSocket frames captured for the schema check", "failed", f"only {FRAMES[0]} frames"))
         for d in BROWSERS:
             errs = console_errors(d)
             if errs:
