@@ -27,6 +27,10 @@ extension RoundtableServer {
             return respond(wsi, 426, "text/plain", Array("Upgrade to WebSocket here.\n".utf8))
         case "/metrics":
             return serveMetrics(wsi)
+        case "/config.json":
+            // What the web client needs to know about this deployment: the public address for join links and QR codes.
+            let url: Value = config.publicUrl.map { .string($0) } ?? .null
+            return respond(wsi, 200, "application/json", JSON.serialize(["publicUrl": url]))
         case _ where path.hasPrefix("/rooms/"):
             return serveReport(wsi, path)
         default:
