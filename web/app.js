@@ -7,6 +7,8 @@ import { RoundtableClient, defaultURL, normalizeCode } from './client.js';
 import { h, fill, clear, announce, flash, renderBars, countdown, copyText, parseTags, fmt } from './ui.js';
 import { pollCard, renderResults, resultsBox, optionLabel } from './polls.js';
 import { buildConsole } from './console.js';
+import { buildShow } from './show.js';
+import { wallView } from './wall.js';
 
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
@@ -93,8 +95,16 @@ function act(promise, ok) {
   });
 }
 
+/** The server's public address (`server.publicUrl`, from /config.json) or, without one, this page's origin. */
+let publicUrl = null;
 function roomLink(code) {
-  return `${location.origin}/r/${code}`;
+  return `${publicUrl || location.origin}/r/${code}`;
+}
+async function loadConfig() {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (res.ok) publicUrl = (await res.json()).publicUrl || null;
+  } catch { /* the page's origin then */ }
 }
 
 // ------------------------------------------------------------------ join / create
@@ -131,8 +141,9 @@ function showJoin(code, notice) {
     const btn = joinForm.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      await act(rt.join({ room, name: nameInput.value, organization: orgInput.value, role: key ? undefined : roleSelect.value, facilitatorKey: key || undefined }));
-      if (key) history.replaceState(null, '', location.pathname + location.search);
+      const ack = await act(rt.join({ room, name: nameInput.value, organization: orgInput.value, role: key ? undefined : roleSelect.value, facilitatorKey: key || undefined }));
+      // The address becomes the room's own (also after typing the code on /), without the key.
+      history.replaceState(null, '', `/r/${ack.room || room}${location.search}`);
       // The view is built when room.state arrives.
     } catch { /* flashed */ } finally { btn.disabled = false; }
   });
@@ -189,7 +200,7 @@ function roomHeader() {
 
 function enterRoom() {
   roomHeader();
-  if (projector) view = projectorView();
+  if (projector) view = wallView(rt, { main, joinLink: roomLink, closedPanel });
   else view = rt.isFacilitator ? facilitatorView() : memberView();
   view.update();
   main.focus({ preventScroll: true });
@@ -339,6 +350,14 @@ function interviewPanel() {
       const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length, rt.roomClosed]);
       if (nextSig === sig) return;
       sig = nextSig;
+      if (!p && rt.state.you?.role !== 'member') {
+        // Facilitators and observers are never paired: say so instead of "waiting for a partner".
+        panel.hidden = !iv.active;
+        fill(body, h('p', { class: 'hint', id: 'not-paired' }, iv.active
+          ? `Round ${iv.round}: members are in their interviews. As ${rt.state.you?.role === 'facilitator' ? 'a facilitator' : 'an observer'} you are not paired.`
+          : 'Interviews have ended.'));
+        return;
+      }
       if (!p) {
         fill(body, iv.active
           ? h('div', { class: 'waiting' },
@@ -350,10 +369,18 @@ function interviewPanel() {
         return;
       }
       const names = (p.partners || []).map((x) => `${x.name}${x.organization ? ` (${x.organization})` : ''}`);
-      const youAsk = p.phase === 'second-turn' ? !p.youAskFirst : p.youAskFirst;
+      // Who interviews whom, by name: the first asker asks in the first turn, the others in the second.
+      const nameOf = (id) => (id === rt.me ? 'you' : (p.partners || []).find((x) => x.id === id)?.name || rt.state.members[id]?.name || 'your partner');
+      const everyone = [rt.me, ...(p.partners || []).map((x) => x.id)];
+      const first = p.firstAsker ?? (p.youAskFirst ? rt.me : p.partners?.[0]?.id);
+      const others = everyone.filter((id) => id !== first).map(nameOf);
+      const list = (xs) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs[0]);
+      const cap = (t) => t.charAt(0).toUpperCase() + t.slice(1);
+      const askWord = (x) => (x === 'you' ? 'ask' : 'asks');
       const who = p.phase === 'report' ? 'Share what you learned with the room.'
         : p.phase === 'done' ? 'This round is over.'
-          : youAsk ? 'You ask the questions now.' : 'Your partner asks you now.';
+          : p.phase === 'second-turn' ? `Second turn: ${cap(list(others))} ${others.length > 1 || others[0] === 'you' ? 'ask' : 'asks'} ${nameOf(first)}.`
+            : `First turn: ${cap(nameOf(first))} ${askWord(nameOf(first))} ${list(others)}.`;
       fill(body,
         h('p', { class: 'partner' }, h('span', { class: 'label' }, `Round ${p.round} · your partner${names.length > 1 ? 's' : ''}`),
           h('strong', { class: 'partner-name', id: 'partner-name' }, names.join(' and '))),
@@ -532,6 +559,33 @@ function compose(parts, root) {
   };
 }
 
+/** Welcome and "what happens next": the agenda's running and next step, shown when nothing asks for you. */
+function whatsNextPanel() {
+  const body = h('div', {});
+  const panel = h('section', { class: 'card next-panel', id: 'whats-next', 'aria-labelledby': 'whats-next-h' }, h('h2', { id: 'whats-next-h' }, 'Welcome'), body);
+  let sig = '';
+  return {
+    el: panel,
+    update() {
+      const a = rt.state.agenda || { steps: [] };
+      const list = a.steps || [];
+      const i = list.findIndex((s) => s.id === a.current);
+      const cur = list[i];
+      const nxt = list[i + 1] ?? (i < 0 ? list[0] : undefined);
+      const busy = rt.pollsList().some((p) => p.state === 'open') || rt.state.interviews?.yourPair;
+      const next = JSON.stringify([a, !!busy, rt.state.title, rt.roomClosed]);
+      if (next === sig) return;
+      sig = next;
+      panel.hidden = !!busy || rt.roomClosed;
+      panel.querySelector('h2').textContent = cur && cur.kind !== 'welcome' ? `Now: ${cur.title}` : `Welcome to ${rt.state.title}`;
+      fill(body,
+        cur?.text ? h('p', { class: 'big-text' }, cur.text) : null,
+        !cur ? h('p', {}, 'The session will start soon. Polls, interviews and groups appear here when the facilitator opens them.') : null,
+        nxt ? h('p', { id: 'next-step' }, h('span', { class: 'label' }, 'What happens next: '), nxt.title) : list.length ? h('p', { class: 'hint' }, 'This is the last part of the session.') : null);
+    },
+  };
+}
+
 function memberView() {
   const observer = rt.state.you?.role === 'observer';
   const closed = closedPanel();
@@ -542,11 +596,14 @@ function memberView() {
   const groups = groupsPanel();
   const highlights = highlightsPanel();
   const profile = profilePanel();
-  const parts = [closed, now, interview, polls, needs, groups, highlights];
+  const next = whatsNextPanel();
+  const parts = [closed, now, next, interview, polls, needs, groups, highlights];
   if (!observer) parts.push(profile);
   const root = h('div', { class: 'member-view' },
     closed.el,
     now.el,
+    next.el,
+    h('nav', { class: 'jump', 'aria-label': 'On this page' }, h('a', { href: '#needs', id: 'jump-needs' }, 'Ranked needs'), h('a', { href: '#polls' }, 'Polls')),
     h('div', { class: 'layout' },
       h('div', { class: 'col' }, interview.el, polls.el, groups.el),
       h('div', { class: 'col' }, needs.el, highlights.el, observer ? null : profile.el)));
@@ -563,6 +620,8 @@ function facilitatorView() {
   const closed = closedPanel({ facilitator: true });
   const now = nowPanel();
   const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
+  const show = buildShow(rt, { act, field, joinLink: roomLink });
+  cons.el.prepend(show.el);
   const interview = interviewPanel();
   const polls = pollsPanel();
   const needs = needsPanel({ canSubmit: true });
@@ -604,50 +663,7 @@ function facilitatorView() {
   const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tablist, cons.el, participant);
   fill(main, root);
   select('console');
-  return compose([closed, now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
-}
-
-function projectorView() {
-  const question = h('h2', { class: 'proj-question', id: 'proj-question' });
-  const results = resultsBox('proj-results');
-  const pollSection = h('section', { class: 'proj-poll', 'aria-labelledby': 'proj-question' }, question, results);
-  const needsList = h('ol', { class: 'bars needs-bars', id: 'proj-needs', role: 'list' });
-  const needsSection = h('section', { class: 'proj-needs', 'aria-labelledby': 'proj-needs-h' }, h('h2', { id: 'proj-needs-h' }, 'Needs, ranked'), needsList);
-  const join = h('div', { class: 'proj-join' });
-  const status = h('div', { class: 'proj-status', 'aria-live': 'polite' });
-  const now = nowPanel();
-  const closed = closedPanel({ projectorView: true });
-  const root = h('div', { class: 'projector-view' }, h('div', { class: 'proj-top' }, join, status), closed.el, now.el, h('div', { class: 'proj-grid' }, pollSection, needsSection));
-  fill(main, root);
-  let lastPoll = null;
-  return {
-    el: root,
-    update() {
-      if (!rt.state.room) return;
-      roomHeader();
-      closed.update();
-      now.update();
-      fill(join, h('span', { class: 'label' }, 'Join at'), h('strong', {}, roomLink(rt.state.room).replace(/^https?:\/\//, '')));
-      const online = rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
-      const iv = rt.state.interviews || {};
-      fill(status, h('span', {}, `${online} online`),
-        iv.active && iv.phase !== 'done' ? h('span', {}, ` · Interviews round ${iv.round}: ${PHASES[iv.phase] || iv.phase} `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null);
-      const polls = rt.pollsList().filter((p) => p.state !== 'draft');
-      const open = polls.filter((p) => p.state === 'open').sort((a, b) => (b.openedAt || 0) - (a.openedAt || 0));
-      const shown = open[0] || polls.filter((p) => p.results).sort((a, b) => (b.closedAt || 0) - (a.closedAt || 0))[0];
-      pollSection.hidden = !shown;
-      if (shown) {
-        if (lastPoll !== shown.id) { clear(results.querySelector('ol.bars')); lastPoll = shown.id; }
-        question.textContent = shown.question;
-        renderResults(rt, shown, results, { big: true });
-      }
-      const ranking = rt.state.ranking?.needs || [];
-      needsSection.hidden = ranking.length === 0;
-      renderBars(needsList, ranking.slice(0, 10).map((r) => ({
-        key: r.need, label: r.text, value: r.score, low: r.polls ? r.low : null, high: r.polls ? r.high : null, rank: r.rank, tied: r.tied,
-      })), { min: 0, max: 1, format: (v) => `${Math.round(v * 100)}` });
-    },
-  };
+  return compose([closed, now, show, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
 }
 
 // ------------------------------------------------------------------ start
@@ -659,6 +675,7 @@ rt.on('room.state', () => {
 
 async function start() {
   showConnection('idle');
+  await loadConfig();
   const code = codeInURL ? normalizeCode(decodeURIComponent(codeInURL)) : null;
   if (code && rt.storedSession(code) && !hash.get('key')) {
     fill(main, h('p', { class: 'card loading' }, `Rejoining room ${code}…`));

@@ -132,7 +132,8 @@ export function reduce(s, msg, ctx = {}) {
       s.agenda = { ...msg.agenda };
       break;
     case 'agenda.step':
-      s.agenda = { ...s.agenda, current: msg.current, startedAt: msg.startedAt };
+      s.agenda = { ...s.agenda, current: msg.current, startedAt: msg.startedAt, poll: msg.poll };
+      if (msg.poll == null) delete s.agenda.poll;
       break;
     case 'wall.changed':
       s.wall = msg.wall || { view: 'join' };

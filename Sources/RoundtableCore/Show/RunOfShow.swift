@@ -138,7 +138,7 @@ public struct AgendaStep: Sendable, Hashable {
     /// The step as facilitators see it (and as the journal keeps it): everything.
     public var fullValue: Value {
         guard case .object(var o) = publicValue else { return .null }
-        if !text.isEmpty { o["text"] = .string(text) }
+        if !text.isEmpty { o["text"] = .string(text) }  // (public kinds already have it: same value)
         if let poll { o["poll"] = Value(poll) }
         if let definition { o["definition"] = definition.value }
         if let interviews { o["interviews"] = interviews.value }
@@ -151,6 +151,8 @@ public struct AgendaStep: Sendable, Hashable {
         var o: Value.Object = ["id": Value(id), "kind": .string(kind.rawValue), "title": .string(title)]
         if let seconds { o["seconds"] = Value(seconds) }
         if let wall { o["wall"] = .string(wall.rawValue) }
+        // Welcome words, the needs prompt and closing words are for everyone; an announcement's text waits for its step.
+        if !text.isEmpty && (kind == .welcome || kind == .needsIntake || kind == .closing) { o["text"] = .string(text) }
         return .object(o)
     }
 
@@ -225,6 +227,7 @@ public struct RunOfShow: Sendable, Hashable {
         if let r = running {
             o["current"] = Value(r.step)
             o["startedAt"] = .int(r.startedAt)
+            if let p = r.poll { o["poll"] = Value(p) }
         }
         return .object(o)
     }
