@@ -319,8 +319,10 @@ export function resultsBox(extraClass = '') {
  * state or options change, so typing and drafts survive live result updates.
  */
 export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
-  const el = h('article', { class: 'poll-card', dataset: { poll: poll.id }, 'aria-labelledby': `poll-q-${poll.id}` });
-  const title = h('h3', { id: `poll-q-${poll.id}`, class: 'poll-question' });
+  // The console's copy of a card (no ballot) and the participant view's may both be in the page: distinct ids.
+  const qid = `${ballot ? 'poll-q' : 'console-poll-q'}-${poll.id}`;
+  const el = h('article', { class: 'poll-card', dataset: { poll: poll.id }, 'aria-labelledby': qid });
+  const title = h('h3', { id: qid, class: 'poll-question' });
   const badge = h('span', { class: 'badge' });
   const status = h('p', { class: 'poll-status', 'aria-live': 'polite' });
   const ballotBox = h('div', { class: 'ballot-box' });
@@ -342,6 +344,8 @@ export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
       clear(ballotBox);
       if (canVote && BALLOTS[p.kind]) ballotBox.append(BALLOTS[p.kind](rt, p));
     }
+    // The choice you made shows as selected as soon as the server has it (single choice is a row of buttons).
+    for (const b of ballotBox.querySelectorAll('.choice')) b.setAttribute('aria-pressed', String(p.yourBallot?.option === Number(b.dataset.option)));
     if (p.state === 'open' && canVote) {
       status.textContent = hasBallot(p) ? '✓ Your vote is in. You can change it until the poll closes.' : 'Not voted yet.';
       status.dataset.voted = String(hasBallot(p));
