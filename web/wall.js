@@ -46,7 +46,8 @@ export function wallView(rt, { main, joinLink, closedPanel }) {
         h('h1', { class: 'wall-title' }, rt.state.title),
         step?.text ? h('p', { class: 'wall-lede' }, step.text) : null,
         h('p', { class: 'wall-label' }, 'Join on your phone or laptop'),
-        h('p', { class: 'wall-link', id: 'wall-link' }, link.replace(/^https?:\/\//, '')),
+        // Breaks only before the code, never inside it.
+        h('p', { class: 'wall-link', id: 'wall-link' }, link.replace(/^https?:\/\//, '').replace(/[^/]+$/, ''), h('wbr'), h('span', { class: 'nowrap' }, link.split('/').pop())),
         h('p', { class: 'wall-label' }, 'Room code ', h('strong', { class: 'wall-code' }, rt.state.room)),
         h('p', { class: 'wall-count' }, `${online()} here`)),
       h('div', { class: 'wall-qr', id: 'wall-qr', role: 'img', 'aria-label': `QR code for ${link}` }, qrSVG(link) || h('p', { class: 'wall-label' }, 'QR code unavailable: open the link above.')));
