@@ -204,6 +204,8 @@ function enterRoom() {
   if (projector) view = wallView(rt, { main, joinLink: roomLink, closedPanel });
   else view = rt.isFacilitator ? facilitatorView() : memberView();
   view.update();
+  // Entering the room starts at its top (welcome, what happens next), wherever the join form had scrolled to.
+  window.scrollTo(0, 0);
   main.focus({ preventScroll: true });
 }
 
