@@ -2,13 +2,16 @@
 # Installs what building and testing Roundtable needs on Debian 12, only when missing.
 set -euo pipefail
 need=()
-for pkg in libwebsockets-dev libssl-dev libjemalloc-dev pkg-config; do
+# node-qrcode-generator: the QR encoder the wall screen and the console use (copied into web/vendor below).
+for pkg in libwebsockets-dev libssl-dev libjemalloc-dev pkg-config node-qrcode-generator; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${1:-}" = "--test" ]; then
   for pkg in python3 python3-pip; do
     command -v "${pkg%%-*}" >/dev/null 2>&1 || need+=("$pkg")
   done
+  # The browser test reads the wall's QR code back from a screenshot.
+  command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
   # Deployment checks (nginx -t) and the cluster test (HAProxy).
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
   command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
@@ -33,5 +36,9 @@ if [ "${1:-}" = "--test" ]; then
   python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator 2>/dev/null \
     || python3 -m pip install -q --break-system-packages openapi-spec-validator
 fi
+# The page loads the QR encoder from web/vendor/ (the server serves only its web root); the file comes from
+# Debian's package, so security updates reach it with the next run of this script.
+mkdir -p "$(dirname "${BASH_SOURCE[0]}")/../web/vendor"
+cp -f /usr/share/javascript/qrcode-generator/qrcode.js "$(dirname "${BASH_SOURCE[0]}")/../web/vendor/qrcode-generator.js"
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null 2>&1 || { echo "Swift 6 toolchain not found (expected on PATH or at /opt/swift)"; exit 1; }

@@ -7,6 +7,9 @@ import { RoundtableClient, defaultURL, normalizeCode } from './client.js';
 import { h, fill, clear, announce, flash, renderBars, countdown, copyText, parseTags, fmt } from './ui.js';
 import { pollCard, renderResults, resultsBox, optionLabel } from './polls.js';
 import { buildConsole } from './console.js';
+import { buildShow } from './show.js';
+import { wallView } from './wall.js';
+import { memberPanels } from './panels.js';
 
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
@@ -93,8 +96,16 @@ function act(promise, ok) {
   });
 }
 
+/** The server's public address (`server.publicUrl`, from /config.json) or, without one, this page's origin. */
+let publicUrl = null;
 function roomLink(code) {
-  return `${location.origin}/r/${code}`;
+  return `${publicUrl || location.origin}/r/${code}`;
+}
+async function loadConfig() {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (res.ok) publicUrl = (await res.json()).publicUrl || null;
+  } catch { /* the page's origin then */ }
 }
 
 // ------------------------------------------------------------------ join / create
@@ -131,8 +142,9 @@ function showJoin(code, notice) {
     const btn = joinForm.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      await act(rt.join({ room, name: nameInput.value, organization: orgInput.value, role: key ? undefined : roleSelect.value, facilitatorKey: key || undefined }));
-      if (key) history.replaceState(null, '', location.pathname + location.search);
+      const ack = await act(rt.join({ room, name: nameInput.value, organization: orgInput.value, role: key ? undefined : roleSelect.value, facilitatorKey: key || undefined }));
+      // The address becomes the room's own (also after typing the code on /), without the key.
+      history.replaceState(null, '', `/r/${ack.room || room}${location.search}`);
       // The view is built when room.state arrives.
     } catch { /* flashed */ } finally { btn.disabled = false; }
   });
@@ -189,9 +201,11 @@ function roomHeader() {
 
 function enterRoom() {
   roomHeader();
-  if (projector) view = projectorView();
+  if (projector) view = wallView(rt, { main, joinLink: roomLink, closedPanel });
   else view = rt.isFacilitator ? facilitatorView() : memberView();
   view.update();
+  // Entering the room starts at its top (welcome, what happens next), wherever the join form had scrolled to.
+  window.scrollTo(0, 0);
   main.focus({ preventScroll: true });
 }
 
@@ -339,6 +353,14 @@ function interviewPanel() {
       const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length, rt.roomClosed]);
       if (nextSig === sig) return;
       sig = nextSig;
+      if (!p && rt.state.you?.role !== 'member') {
+        // Facilitators and observers are never paired: say so instead of "waiting for a partner".
+        panel.hidden = !iv.active;
+        fill(body, h('p', { class: 'hint', id: 'not-paired' }, iv.active
+          ? `Round ${iv.round}: members are in their interviews. As ${rt.state.you?.role === 'facilitator' ? 'a facilitator' : 'an observer'} you are not paired.`
+          : 'Interviews have ended.'));
+        return;
+      }
       if (!p) {
         fill(body, iv.active
           ? h('div', { class: 'waiting' },
@@ -350,10 +372,18 @@ function interviewPanel() {
         return;
       }
       const names = (p.partners || []).map((x) => `${x.name}${x.organization ? ` (${x.organization})` : ''}`);
-      const youAsk = p.phase === 'second-turn' ? !p.youAskFirst : p.youAskFirst;
+      // Who interviews whom, by name: the first asker asks in the first turn, the others in the second.
+      const nameOf = (id) => (id === rt.me ? 'you' : (p.partners || []).find((x) => x.id === id)?.name || rt.state.members[id]?.name || 'your partner');
+      const everyone = [rt.me, ...(p.partners || []).map((x) => x.id)];
+      const first = p.firstAsker ?? (p.youAskFirst ? rt.me : p.partners?.[0]?.id);
+      const others = everyone.filter((id) => id !== first).map(nameOf);
+      const list = (xs) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs[0]);
+      const cap = (t) => t.charAt(0).toUpperCase() + t.slice(1);
+      const askWord = (x) => (x === 'you' ? 'ask' : 'asks');
       const who = p.phase === 'report' ? 'Share what you learned with the room.'
         : p.phase === 'done' ? 'This round is over.'
-          : youAsk ? 'You ask the questions now.' : 'Your partner asks you now.';
+          : p.phase === 'second-turn' ? `Second turn: ${cap(list(others))} ${others.length > 1 || others[0] === 'you' ? 'ask' : 'asks'} ${nameOf(first)}.`
+            : `First turn: ${cap(nameOf(first))} ${askWord(nameOf(first))} ${list(others)}.`;
       fill(body,
         h('p', { class: 'partner' }, h('span', { class: 'label' }, `Round ${p.round} · your partner${names.length > 1 ? 's' : ''}`),
           h('strong', { class: 'partner-name', id: 'partner-name' }, names.join(' and '))),
@@ -401,99 +431,8 @@ function notesList(iv) {
     h('span', { class: 'label' }, n.author === rt.me ? `You about ${rt.state.members[n.about]?.name || 'your partner'}` : `${rt.state.members[n.author]?.name || 'Your partner'} about you`), ' ', n.text))));
 }
 
-/** Highlights: shared interview notes; accept the ones about you. */
-function highlightsPanel() {
-  const list = h('ul', { class: 'highlights', id: 'highlights-list' });
-  const panel = h('section', { class: 'card', id: 'highlights', 'aria-labelledby': 'highlights-h' }, h('h2', { id: 'highlights-h' }, 'Highlights'), list);
-  let sig = '';
-  return {
-    el: panel,
-    update() {
-      const hs = rt.state.interviews?.highlights || [];
-      panel.hidden = hs.length === 0;
-      const next = JSON.stringify(hs) + Object.keys(rt.state.members).length + rt.roomClosed;
-      if (next === sig) return;
-      sig = next;
-      fill(list, [...hs].reverse().map((x) => {
-        const about = rt.state.members[x.about]?.name || 'someone';
-        const author = rt.state.members[x.author]?.name || 'A partner';
-        return h('li', { class: 'highlight' },
-          h('blockquote', {}, x.text),
-          h('p', { class: 'label' }, `${author} about ${x.about === rt.me ? 'you' : about}`),
-          x.about === rt.me && !x.accepted && !rt.roomClosed ? h('button', { type: 'button', class: 'small', on: { click: () => act(rt.request('interview.accept', { highlight: x.highlight }), 'Added to your profile ✓').catch(() => {}) } }, 'Add to my profile') : null,
-          x.accepted ? h('span', { class: 'badge ok' }, 'On profile') : null);
-      }));
-    },
-  };
-}
 
-/** Groups: your group, and joining one when the facilitator opened self-selection. */
-function groupsPanel() {
-  const body = h('div', {});
-  const panel = h('section', { class: 'card', id: 'groups', 'aria-labelledby': 'groups-h' }, h('h2', { id: 'groups-h' }, 'Groups'), body);
-  let sig = '';
-  return {
-    el: panel,
-    update() {
-      const g = rt.state.groups || { groups: [] };
-      panel.hidden = !(g.groups || []).length;
-      const next = JSON.stringify([g, Object.values(rt.state.members).map((m) => m.name), rt.roomClosed]);
-      if (next === sig) return;
-      sig = next;
-      const mine = g.groups.find((x) => x.id === g.yourGroup);
-      const self = g.mode === 'self-select' && rt.state.you?.role === 'member' && !rt.roomClosed;
-      fill(body,
-        mine ? h('p', { class: 'big-text', id: 'your-group' }, 'Your group: ', h('strong', {}, mine.name))
-          : rt.roomClosed ? null : h('p', { class: 'hint' }, self ? 'Pick a group to join.' : 'The facilitator will place you in a group.'),
-        h('ul', { class: 'group-list' }, g.groups.map((x) => {
-          const full = x.capacity != null && x.members.length >= x.capacity;
-          const names = x.members.map((id) => rt.state.members[id]?.name).filter(Boolean);
-          return h('li', { class: `group${x.id === g.yourGroup ? ' mine' : ''}` },
-            h('div', { class: 'group-head' }, h('strong', {}, x.name), h('span', { class: 'badge' }, x.capacity != null ? `${x.members.length}/${x.capacity}` : `${x.members.length}`)),
-            x.description ? h('p', { class: 'hint' }, x.description) : null,
-            names.length ? h('p', { class: 'group-members' }, names.join(', ')) : null,
-            self && x.id !== g.yourGroup ? h('button', { type: 'button', class: 'small', disabled: full, dataset: { group: x.id }, on: { click: () => act(rt.request('group.join', { group: x.id }), `You joined ${x.name}`).catch(() => {}) } }, full ? 'Full' : `Join ${x.name}`) : null,
-            self && x.id === g.yourGroup ? h('button', { type: 'button', class: 'small link-button', on: { click: () => act(rt.request('group.leave'), 'You left the group').catch(() => {}) } }, 'Leave') : null);
-        })));
-    },
-  };
-}
 
-/** Your profile: expertise tags and a short bio. */
-function profilePanel() {
-  const tags = h('input', { id: 'expertise', placeholder: 'e.g. grant writing, data, volunteers' });
-  const bio = h('textarea', { id: 'bio', rows: 2, maxlength: 1000 });
-  const chips = h('ul', { class: 'chips', 'aria-label': 'Your expertise' });
-  const acc = h('ul', { class: 'accepted-highlights' });
-  const form = h('form', { id: 'profile-form', class: 'when-open' },
-    field('My expertise (comma separated)', tags, 'Others who need this will see you can help.'),
-    field('About me', bio),
-    h('div', { class: 'form-actions' }, h('button', { type: 'submit', id: 'profile-save' }, 'Save profile')));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try { await act(rt.request('member.update', { expertise: parseTags(tags.value), bio: bio.value }), 'Profile saved ✓'); } catch { /* flashed */ }
-  });
-  // In a closed session the form is gone: say what the profile holds instead of leaving the card empty.
-  const frozen = h('p', { class: 'hint when-closed', id: 'profile-frozen' });
-  const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), chips, frozen, form, acc);
-  let filled = false;
-  return {
-    el: panel,
-    update() {
-      const you = rt.state.members[rt.me] || rt.state.you;
-      if (!you) return;
-      fill(chips, (you.expertise || []).map((t) => h('li', { class: 'chip' }, t)));
-      fill(acc, (you.highlights || []).map((t) => h('li', {}, '★ ', t)));
-      frozen.textContent = you.bio ? `About me: ${you.bio}`
-        : (you.expertise || []).length ? 'Your profile as the session ended.' : 'You shared no expertise or bio in this session.';
-      if (!filled || (document.activeElement !== tags && document.activeElement !== bio && !form.contains(document.activeElement))) {
-        tags.value = (you.expertise || []).join(', ');
-        bio.value = you.bio || '';
-        filled = true;
-      }
-    },
-  };
-}
 
 /** Announcements and room timers. */
 function nowPanel() {
@@ -520,6 +459,8 @@ function nowPanel() {
   };
 }
 
+const { whatsNextPanel, highlightsPanel, groupsPanel, profilePanel } = memberPanels(rt, { act, field });
+
 // ------------------------------------------------------------------ views
 
 function compose(parts, root) {
@@ -532,6 +473,7 @@ function compose(parts, root) {
   };
 }
 
+
 function memberView() {
   const observer = rt.state.you?.role === 'observer';
   const closed = closedPanel();
@@ -542,11 +484,14 @@ function memberView() {
   const groups = groupsPanel();
   const highlights = highlightsPanel();
   const profile = profilePanel();
-  const parts = [closed, now, interview, polls, needs, groups, highlights];
+  const next = whatsNextPanel();
+  const parts = [closed, now, next, interview, polls, needs, groups, highlights];
   if (!observer) parts.push(profile);
   const root = h('div', { class: 'member-view' },
     closed.el,
     now.el,
+    next.el,
+    h('nav', { class: 'jump', 'aria-label': 'On this page' }, h('a', { href: '#needs', id: 'jump-needs' }, 'Ranked needs'), h('a', { href: '#polls' }, 'Polls')),
     h('div', { class: 'layout' },
       h('div', { class: 'col' }, interview.el, polls.el, groups.el),
       h('div', { class: 'col' }, needs.el, highlights.el, observer ? null : profile.el)));
@@ -563,6 +508,8 @@ function facilitatorView() {
   const closed = closedPanel({ facilitator: true });
   const now = nowPanel();
   const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
+  const show = buildShow(rt, { act, field, joinLink: roomLink });
+  cons.el.prepend(show.el);
   const interview = interviewPanel();
   const polls = pollsPanel();
   const needs = needsPanel({ canSubmit: true });
@@ -604,52 +551,7 @@ function facilitatorView() {
   const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tablist, cons.el, participant);
   fill(main, root);
   select('console');
-  return compose([closed, now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
-}
-
-function projectorView() {
-  const question = h('h2', { class: 'proj-question', id: 'proj-question' });
-  const results = resultsBox('proj-results');
-  const pollSection = h('section', { class: 'proj-poll', 'aria-labelledby': 'proj-question' }, question, results);
-  const needsList = h('ol', { class: 'bars needs-bars', id: 'proj-needs', role: 'list' });
-  const needsSection = h('section', { class: 'proj-needs', 'aria-labelledby': 'proj-needs-h' }, h('h2', { id: 'proj-needs-h' }, 'Needs, ranked'), needsList);
-  const join = h('div', { class: 'proj-join' });
-  const status = h('div', { class: 'proj-status', 'aria-live': 'polite' });
-  const now = nowPanel();
-  const closed = closedPanel({ projectorView: true });
-  const root = h('div', { class: 'projector-view' }, h('div', { class: 'proj-top' }, join, status), closed.el, now.el, h('div', { class: 'proj-grid' }, pollSection, needsSection));
-  fill(main, root);
-  let lastPoll = null;
-  return {
-    el: root,
-    update() {
-      if (!rt.state.room) return;
-      roomHeader();
-      closed.update();
-      now.update();
-      fill(join, h('span', { class: 'label' }, 'Join at'), h('strong', {}, roomLink(rt.state.room).replace(/^https?:\/\//, '')));
-      // A large room lists only some members and sends counts instead (room.presence).
-      const large = rt.state.membersTruncated || rt.state.memberCount > (rt.state.settings?.presenceEventsUpTo ?? Infinity);
-      const online = large ? rt.state.onlineCount : rt.membersList().filter((m) => m.online && m.role !== 'observer').length;
-      const iv = rt.state.interviews || {};
-      fill(status, h('span', {}, `${online} online`),
-        iv.active && iv.phase !== 'done' ? h('span', {}, ` · Interviews round ${iv.round}: ${PHASES[iv.phase] || iv.phase} `, h('strong', { class: 'countdown', dataset: { endsAt: iv.endsAt } }, countdown(iv.endsAt, rt.serverNow()))) : null);
-      const polls = rt.pollsList().filter((p) => p.state !== 'draft');
-      const open = polls.filter((p) => p.state === 'open').sort((a, b) => (b.openedAt || 0) - (a.openedAt || 0));
-      const shown = open[0] || polls.filter((p) => p.results).sort((a, b) => (b.closedAt || 0) - (a.closedAt || 0))[0];
-      pollSection.hidden = !shown;
-      if (shown) {
-        if (lastPoll !== shown.id) { clear(results.querySelector('ol.bars')); lastPoll = shown.id; }
-        question.textContent = shown.question;
-        renderResults(rt, shown, results, { big: true });
-      }
-      const ranking = rt.state.ranking?.needs || [];
-      needsSection.hidden = ranking.length === 0;
-      renderBars(needsList, ranking.slice(0, 10).map((r) => ({
-        key: r.need, label: r.text, value: r.score, low: r.polls ? r.low : null, high: r.polls ? r.high : null, rank: r.rank, tied: r.tied,
-      })), { min: 0, max: 1, format: (v) => `${Math.round(v * 100)}` });
-    },
-  };
+  return compose([closed, now, show, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
 }
 
 // ------------------------------------------------------------------ start
@@ -661,6 +563,7 @@ rt.on('room.state', () => {
 
 async function start() {
   showConnection('idle');
+  await loadConfig();
   const code = codeInURL ? normalizeCode(decodeURIComponent(codeInURL)) : null;
   if (code && rt.storedSession(code) && !hash.get('key')) {
     fill(main, h('p', { class: 'card loading' }, `Rejoining room ${code}…`));

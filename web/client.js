@@ -31,6 +31,9 @@
  * Protocol reference: docs/PROTOCOL.md. Client guide: docs/CLIENT.md.
  * @module roundtable-client
  */
+import { emptyState, reduce } from './state.js';
+
+export { emptyState, reduce };
 
 /** Error a request rejects with: `code` is the server's stable code (or a client code). */
 export class RoundtableError extends Error {
@@ -50,13 +53,14 @@ export class RoundtableError extends Error {
 }
 
 /** Notices (no `seq`) the client knows; everything with a `seq` is a room event. */
-const NOTICES = new Set(['room.state', 'poll.results', 'needs.ranking', 'ack', 'error']);
+const NOTICES = new Set(['room.state', 'poll.results', 'poll.turnout', 'needs.ranking', 'agenda.full', 'ack', 'error']);
 
 /** Events whose replay after a resume leaves nothing stale (no notice would have followed them). */
 const SELF_CONTAINED = new Set([
   'member.joined', 'member.presence', 'member.updated', 'member.left', 'room.created', 'room.keyRotated',
   'room.announcement', 'timer.started', 'timer.ended', 'groups.created', 'group.changed', 'groups.saved',
   'interview.highlight', 'interview.phase', 'interviews.started', 'interviews.ended', 'room.closed',
+  'wall.changed', 'agenda.step', 'room.announcementCleared',
 ]);
 
 /** Requests that may be sent before the connection has joined a room. */
@@ -91,22 +95,6 @@ const JOIN_TYPES = new Set(['room.create', 'room.join']);
  * @property {number} [closedAt] when the facilitator closed the session (ms epoch); set, the room's results are final
  *   and requests that would change it fail with `room_closed`
  */
-
-function emptyState() {
-  return {
-    room: null, seq: 0, title: '', createdAt: 0, settings: {}, you: null,
-    members: {}, needs: {}, polls: {}, ranking: { polls: [], needs: [] },
-    interviews: { active: false, round: 0, phase: 'done', endsAt: 0, settings: {}, waiting: false, yourPair: null, highlights: [], yourNotes: [] },
-    groups: { mode: 'assigned', groups: [], timers: [] },
-    announcements: [],
-  };
-}
-
-function byId(list) {
-  const out = {};
-  for (const x of list || []) out[String(x.id)] = x;
-  return out;
-}
 
 function memoryStore() {
   const m = new Map();
@@ -737,151 +725,18 @@ export class RoundtableClient {
     } else if (type === 'interview.rematch') {
       this.state.interviews = { ...this.state.interviews, waiting: !!ack.waiting, yourPair: ack.waiting ? null : this.state.interviews.yourPair };
       this.emit('change', { type: 'interview.rematch' });
+    } else if (type === 'agenda.set' && ack.agenda) {
+      this.state.agenda = ack.agenda;
+      this.emit('change', { type: 'agenda.set' });
     } else if (type === 'vote.retract' && this.state.polls[fields.poll]) {
       delete this.state.polls[fields.poll].yourBallot;
       this.emit('change', { type: 'vote.retract', poll: fields.poll });
     }
   }
 
-  /** Applies a message to {@link state}. Unknown types are left alone (listen with `on`). */
+  /** Applies a message to {@link state} (the reducer in state.js). Unknown types are left alone (listen with `on`). */
   apply(msg) {
-    const s = this.state;
-    const set = (obj, x) => { if (x && x.id != null) obj[String(x.id)] = x; };
-    switch (msg.type) {
-      case 'room.state': {
-        const fresh = emptyState();
-        fresh.announcements = s.announcements;
-        for (const [k, v] of Object.entries(msg)) if (k !== 'type') fresh[k] = v;
-        fresh.members = byId(msg.members);
-        fresh.needs = byId(msg.needs);
-        fresh.polls = byId(msg.polls);
-        fresh.ranking = msg.ranking || { polls: [], needs: [] };
-        fresh.interviews = { ...emptyState().interviews, ...(msg.interviews || {}) };
-        fresh.groups = { ...emptyState().groups, ...(msg.groups || {}) };
-        this.state = fresh;
-        break;
-      }
-      case 'member.joined':
-      case 'member.updated':
-        set(s.members, msg.member);
-        if (s.you && msg.member && msg.member.id === s.you.id) s.you = { ...s.you, ...msg.member };
-        break;
-      case 'member.presence':
-        if (s.members[msg.member]) s.members[msg.member] = { ...s.members[msg.member], online: msg.online };
-        break;
-      case 'room.presence':
-        // Large rooms: counts instead of per-member events (PROTOCOL.md, Large rooms).
-        s.memberCount = msg.members;
-        s.onlineCount = msg.online;
-        break;
-      case 'member.left':
-        delete s.members[msg.member];
-        break;
-      case 'room.created':
-        s.title = msg.title;
-        break;
-      case 'room.closed':
-        s.closedAt = msg.closedAt ?? (Date.parse(msg.at) || this.serverNow());
-        break;
-      case 'need.added':
-      case 'need.updated':
-        set(s.needs, msg.need);
-        break;
-      case 'need.merged':
-        for (const id of msg.from || []) delete s.needs[id];
-        set(s.needs, msg.need);
-        break;
-      case 'need.removed':
-        delete s.needs[msg.need];
-        break;
-      case 'poll.created':
-      case 'poll.opened':
-      case 'poll.closed': {
-        const old = s.polls[msg.poll.id] || {};
-        const next = { ...old, ...msg.poll };
-        // An anonymous ballot is no longer shown once the poll closes.
-        if (msg.type === 'poll.closed' && msg.poll.anonymous) delete next.yourBallot;
-        s.polls[msg.poll.id] = next;
-        break;
-      }
-      case 'poll.results': {
-        const p = s.polls[msg.poll];
-        if (p) {
-          const { type, ...results } = msg;
-          p.results = results;
-        }
-        break;
-      }
-      case 'needs.ranking':
-        s.ranking = { polls: msg.polls || [], needs: msg.needs || [] };
-        break;
-      case 'room.announcement':
-        s.announcements = [...s.announcements, { text: msg.text, at: msg.at || new Date(this.serverNow()).toISOString(), group: msg.group }].slice(-20);
-        break;
-      case 'timer.started':
-        s.groups.timers = [...s.groups.timers.filter((t) => t.id !== msg.timer.id), msg.timer];
-        break;
-      case 'timer.ended': {
-        const id = msg.timer?.id ?? msg.timer;
-        s.groups.timers = s.groups.timers.filter((t) => t.id !== id);
-        if (msg.message) s.announcements = [...s.announcements, { text: msg.message, at: msg.at, timer: true }].slice(-20);
-        break;
-      }
-      case 'groups.created':
-        s.groups = { ...s.groups, mode: msg.mode, groups: msg.groups || [] };
-        this.updateYourGroup();
-        break;
-      case 'group.changed':
-        s.groups = { ...s.groups, groups: s.groups.groups.map((g) => (g.id === msg.group ? { ...g, members: msg.members } : g)) };
-        this.updateYourGroup();
-        break;
-      case 'groups.saved':
-        if (s.groups.saved && !s.groups.saved.includes(msg.name)) s.groups.saved = [...s.groups.saved, msg.name];
-        break;
-      case 'interviews.started':
-        s.interviews = { ...s.interviews, active: true, settings: msg.settings, round: 0, phase: 'done', yourPair: null, waiting: false };
-        break;
-      case 'interviews.round':
-        s.interviews = { ...s.interviews, active: true, round: msg.round, phase: msg.phase, endsAt: msg.endsAt, pairs: msg.pairs, unmet: msg.unmet, yourPair: null, waiting: false };
-        break;
-      case 'interview.phase': {
-        const iv = { ...s.interviews, phase: msg.phase, endsAt: msg.endsAt };
-        if (iv.yourPair) iv.yourPair = { ...iv.yourPair, phase: msg.phase, endsAt: msg.endsAt };
-        s.interviews = iv;
-        break;
-      }
-      case 'interviews.ended':
-        s.interviews = { ...s.interviews, active: false, phase: 'done', yourPair: null, waiting: false };
-        break;
-      case 'interview.assigned': {
-        const { type, room, ...body } = msg;
-        s.interviews = { ...s.interviews, yourPair: body, waiting: false };
-        break;
-      }
-      case 'interview.partner-left':
-        if (s.interviews.yourPair && s.interviews.yourPair.pair === msg.pair) {
-          s.interviews = { ...s.interviews, yourPair: { ...s.interviews.yourPair, partnerLeft: msg.member } };
-        }
-        break;
-      case 'interview.highlight':
-        s.interviews = {
-          ...s.interviews,
-          highlights: [...(s.interviews.highlights || []), { highlight: msg.highlight, author: msg.author, about: msg.about, text: msg.text, accepted: false }],
-        };
-        break;
-      case 'interview.note':
-        s.interviews = { ...s.interviews, yourNotes: [...(s.interviews.yourNotes || []), msg.note] };
-        break;
-      default:
-        break;
-    }
-  }
-
-  updateYourGroup() {
-    const me = this.me;
-    const g = this.state.groups.groups.find((x) => (x.members || []).includes(me));
-    if (g) this.state.groups.yourGroup = g.id;
-    else delete this.state.groups.yourGroup;
+    this.state = reduce(this.state, msg, { me: this.me, now: this.serverNow() });
   }
 
   // ------------------------------------------------------------------ helpers

@@ -123,12 +123,17 @@ function rankingBallot(rt, poll) {
   const list = h('ol', { class: 'rank-list', 'aria-label': `Your ranking for: ${poll.question}` });
   let dragging = null;
 
-  const move = (from, to, focusDir) => {
+  // Keyboard: Enter or Space picks an item up (then the arrow keys move it, Enter, Space or Escape put it
+  // down); Alt/Ctrl+arrows move it directly. Focus stays on the moved item's handle, so moves repeat.
+  let grabbed = null;
+  const move = (from, to, focusDir, fromHandle) => {
     if (to < 0 || to >= order.length) return;
     const [id] = order.splice(from, 1);
     order.splice(to, 0, id);
+    if (grabbed !== null) grabbed = to;
     draw();
     announce(`${optionLabel(rt, poll, id)} moved to position ${to + 1} of ${order.length}.`);
+    if (fromHandle) { list.children[to]?.querySelector('.rank-handle')?.focus(); return; }
     const btn = list.children[to]?.querySelector(focusDir === 'up' ? '.move-up' : '.move-down')
       || list.children[to]?.querySelector('.move-up, .move-down');
     (btn && !btn.disabled ? btn : list.children[to]?.querySelector('.rank-handle'))?.focus();
@@ -140,12 +145,23 @@ function rankingBallot(rt, poll) {
       const li = h('li', { class: 'rank-item', draggable: 'true', dataset: { option: id } },
         h('span', { class: 'rank-pos', 'aria-hidden': 'true' }, String(i + 1)),
         h('span', {
-          class: 'rank-handle', tabindex: '0', role: 'button',
-          'aria-label': `${label}, position ${i + 1} of ${order.length}. Press Alt+Up or Alt+Down (or the arrow buttons) to move.`,
+          class: `rank-handle${grabbed === i ? ' grabbed' : ''}`, tabindex: '0', role: 'button', 'aria-pressed': String(grabbed === i),
+          'aria-label': `${label}, position ${i + 1} of ${order.length}. Press Enter to pick it up and the arrow keys to move it, or Alt+Up and Alt+Down.`,
           on: {
             keydown: (e) => {
-              if (e.key === 'ArrowUp' && (e.altKey || e.ctrlKey)) { e.preventDefault(); move(i, i - 1, 'up'); }
-              if (e.key === 'ArrowDown' && (e.altKey || e.ctrlKey)) { e.preventDefault(); move(i, i + 1, 'down'); }
+              const held = grabbed === i;
+              if (e.key === 'Enter' || e.key === ' ') {
+                e.preventDefault();
+                grabbed = held ? null : i;
+                draw();
+                list.children[i]?.querySelector('.rank-handle')?.focus();
+                announce(held ? `${label} put down at position ${i + 1}.` : `${label} picked up. Use the arrow keys to move it, Enter to put it down.`);
+              } else if (e.key === 'Escape' && held) {
+                grabbed = null;
+                draw();
+                list.children[i]?.querySelector('.rank-handle')?.focus();
+              } else if (e.key === 'ArrowUp' && (held || e.altKey || e.ctrlKey)) { e.preventDefault(); move(i, i - 1, 'up', true); }
+              else if (e.key === 'ArrowDown' && (held || e.altKey || e.ctrlKey)) { e.preventDefault(); move(i, i + 1, 'down', true); }
             },
           },
         }, h('span', { class: 'grip', 'aria-hidden': 'true' }, '⋮⋮'), h('span', { class: 'rank-label' }, label)),
@@ -237,9 +253,17 @@ function openBallot(rt, poll) {
 const BALLOTS = { single: singleBallot, multi: multiBallot, rating: ratingBallot, ranking: rankingBallot, points: pointsBallot, open: openBallot };
 
 function visibilityNote(poll) {
-  if (poll.visibility === 'facilitator') return 'Results are shared by the facilitator.';
+  if (poll.visibility === 'facilitator') return 'Results are shared when the facilitator reveals them.';
   if (poll.visibility === 'after-close') return 'Results appear when the poll closes.';
+  if (poll.visibility === 'after-vote') return 'Results appear once you have answered.';
   return 'Results appear with the first votes.';
+}
+
+/** "18 of 24 have answered": members present who answered (facilitators and observers are not counted). */
+export function turnoutText(poll) {
+  const t = poll.turnout;
+  if (!t || poll.state !== 'open') return '';
+  return `${t.answered} of ${t.present} ${t.present === 1 ? 'has' : 'have'} answered`;
 }
 
 /**
@@ -252,19 +276,25 @@ export function renderResults(rt, poll, box, { big = false } = {}) {
   const list = box.querySelector('ol.bars');
   const answers = box.querySelector('.answers');
   if (!r) {
-    heading.textContent = visibilityNote(poll);
+    heading.textContent = [turnoutText(poll), visibilityNote(poll)].filter(Boolean).join(' · ');
     list.hidden = true;
     if (answers) answers.hidden = true;
     return false;
   }
   const resp = r.responses;
-  const counts = resp ? ` · ${resp.ballots} of ${resp.present} present${resp.waiting && resp.waiting.length ? ` (waiting: ${resp.waiting.map((id) => rt.state.members[id]?.name || `#${id}`).join(', ')})` : ''}` : '';
-  heading.textContent = `${r.final ? 'Final results' : 'Live results'} · ${r.ballots} ballot${r.ballots === 1 ? '' : 's'}${counts}`;
+  const waiting = resp?.waiting?.length ? ` (waiting: ${resp.waiting.map((id) => rt.state.members[id]?.name || `#${id}`).join(', ')})` : '';
+  const turnout = turnoutText(poll);
+  heading.textContent = `${r.final ? 'Final results' : 'Live results'} · ${r.ballots} ballot${r.ballots === 1 ? '' : 's'}${turnout ? ` · ${turnout}` : ''}${waiting}`;
   if (poll.kind === 'open') {
     list.hidden = true;
     if (answers) {
       answers.hidden = false;
-      fill(answers, (r.answers || []).slice(0, big ? 12 : 30).map((a) => h('li', {}, h('span', { class: 'answer-text' }, a.text), a.count > 1 ? h('span', { class: 'answer-count' }, `×${a.count}`) : null)));
+      // A frequency view: the more often an answer was given, the larger it is (five sizes).
+      const shown = (r.answers || []).slice(0, big ? 24 : 30);
+      const top = Math.max(1, ...shown.map((a) => a.count));
+      answers.classList.toggle('cloud', big);
+      fill(answers, shown.map((a) => h('li', { class: `w${1 + Math.round(((a.count - 1) / Math.max(1, top - 1)) * 4)}` },
+        h('span', { class: 'answer-text' }, a.text), a.count > 1 ? h('span', { class: 'answer-count' }, ` ×${a.count}`) : null)));
     }
     return true;
   }
@@ -289,8 +319,10 @@ export function resultsBox(extraClass = '') {
  * state or options change, so typing and drafts survive live result updates.
  */
 export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
-  const el = h('article', { class: 'poll-card', dataset: { poll: poll.id }, 'aria-labelledby': `poll-q-${poll.id}` });
-  const title = h('h3', { id: `poll-q-${poll.id}`, class: 'poll-question' });
+  // The console's copy of a card (no ballot) and the participant view's may both be in the page: distinct ids.
+  const qid = `${ballot ? 'poll-q' : 'console-poll-q'}-${poll.id}`;
+  const el = h('article', { class: 'poll-card', dataset: { poll: poll.id }, 'aria-labelledby': qid });
+  const title = h('h3', { id: qid, class: 'poll-question' });
   const badge = h('span', { class: 'badge' });
   const status = h('p', { class: 'poll-status', 'aria-live': 'polite' });
   const ballotBox = h('div', { class: 'ballot-box' });
@@ -312,6 +344,8 @@ export function pollCard(rt, poll, { manage = null, ballot = true } = {}) {
       clear(ballotBox);
       if (canVote && BALLOTS[p.kind]) ballotBox.append(BALLOTS[p.kind](rt, p));
     }
+    // The choice you made shows as selected as soon as the server has it (single choice is a row of buttons).
+    for (const b of ballotBox.querySelectorAll('.choice')) b.setAttribute('aria-pressed', String(p.yourBallot?.option === Number(b.dataset.option)));
     if (p.state === 'open' && canVote) {
       status.textContent = hasBallot(p) ? '✓ Your vote is in. You can change it until the poll closes.' : 'Not voted yet.';
       status.dataset.voted = String(hasBallot(p));

@@ -74,7 +74,17 @@ export function flash(text, kind = 'error') {
   el.dataset.kind = kind;
   el.hidden = false;
   clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => { el.hidden = true; }, kind === 'error' ? 8000 : 3500);
+  if (kind === 'error') {
+    // Errors stay until dismissed: people read at their own pace.
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'flash-close';
+    close.textContent = 'Dismiss';
+    close.addEventListener('click', () => { el.hidden = true; });
+    el.append(' ', close);
+    return;
+  }
+  flashTimer = setTimeout(() => { el.hidden = true; }, 3500);
 }
 
 /** A number for people: integers as is, others with up to 2 decimals. */

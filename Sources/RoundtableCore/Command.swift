@@ -38,6 +38,14 @@ public enum Command: Sendable, Hashable {
     case announce(text: String, group: Int?)
     case startTimer(seconds: Int, label: String, group: Int?)
     case stopTimer(Int)
+    /// Run of show: replace the agenda; start the next step or a chosen one; choose the wall's view;
+    /// show a poll's results to members; take the standing announcement down.
+    case setAgenda([AgendaStep])
+    case nextStep
+    case gotoStep(Int)
+    case showWall(Wall)
+    case revealPoll(Int)
+    case clearAnnouncement
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

@@ -10,27 +10,7 @@ extension Coordinator {
         }
         var checked: [(PollDefinition, [OptionID])] = []
         for (i, raw) in defs.enumerated() {
-            let field = defs.count > 1 ? "polls[\(i)]." : ""
-            var d = raw
-            d.question = try Self.text(d.question, field + "question", limit: limits.maxTextLength, required: true)
-            if d.overNeeds && d.kind == .open { throw .invalidField(field + "overNeeds", "an open poll has no options") }
-            if !d.overNeeds && d.kind != .open {
-                if d.labels.count < 2 { throw .invalidField(field + "options", "needs at least 2 options") }
-                if d.labels.count > limits.maxOptionsPerPoll { throw .tooLarge(field + "options", limit: limits.maxOptionsPerPoll) }
-                var labels: [String] = []
-                for l in d.labels { labels.append(try Self.text(l, field + "options", limit: limits.maxTitleLength, required: true)) }
-                d.labels = labels
-            } else {
-                d.labels = []
-            }
-            if let m = d.method, !m.applies(to: d.kind) {
-                throw .invalidField(field + "method", "\(m.rawValue) does not apply to \(d.kind.rawValue) polls")
-            }
-            let options = d.overNeeds ? room.activeNeeds.map(\.id) : (d.kind == .open ? [] : Array(1...d.labels.count))
-            // Rules are checked with placeholder options for polls over needs: the real ones come at open.
-            let probe = Poll.rules(d, d.overNeeds ? Array(1...max(2, d.maxChoices ?? 2)) : options)
-            if let v = probe.check() { throw .invalidField(field + "settings", v.message) }
-            checked.append((d, options))
+            checked.append(try checkedDefinition(raw, field: defs.count > 1 ? "polls[\(i)]." : "", in: room))
         }
         // A refused open must leave no trace: check it before anything is committed.
         if openNow, let (d, _) = checked.first, d.overNeeds {
@@ -56,6 +36,31 @@ extension Coordinator {
         return effects
     }
 
+    /// A poll definition checked against the limits and its kind's rules, with its options (`poll.create`,
+    /// `poll.import`, agenda poll steps).
+    func checkedDefinition(_ raw: PollDefinition, field: String, in room: Room) throws(DomainError) -> (PollDefinition, [OptionID]) {
+        var d = raw
+        d.question = try Self.text(d.question, field + "question", limit: limits.maxTextLength, required: true)
+        if d.overNeeds && d.kind == .open { throw .invalidField(field + "overNeeds", "an open poll has no options") }
+        if !d.overNeeds && d.kind != .open {
+            if d.labels.count < 2 { throw .invalidField(field + "options", "needs at least 2 options") }
+            if d.labels.count > limits.maxOptionsPerPoll { throw .tooLarge(field + "options", limit: limits.maxOptionsPerPoll) }
+            var labels: [String] = []
+            for l in d.labels { labels.append(try Self.text(l, field + "options", limit: limits.maxTitleLength, required: true)) }
+            d.labels = labels
+        } else {
+            d.labels = []
+        }
+        if let m = d.method, !m.applies(to: d.kind) {
+            throw .invalidField(field + "method", "\(m.rawValue) does not apply to \(d.kind.rawValue) polls")
+        }
+        let options = d.overNeeds ? room.activeNeeds.map(\.id) : (d.kind == .open ? [] : Array(1...d.labels.count))
+        // Rules are checked with placeholder options for polls over needs: the real ones come at open.
+        let probe = Poll.rules(d, d.overNeeds ? Array(1...max(2, d.maxChoices ?? 2)) : options)
+        if let v = probe.check() { throw .invalidField(field + "settings", v.message) }
+        return (d, options)
+    }
+
     mutating func openPoll(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         let (room, _) = try facilitator(c)
         var effects = try openPollEffects(id, in: room.code, at: at)
@@ -63,7 +68,7 @@ extension Coordinator {
         return effects
     }
 
-    private mutating func openPollEffects(_ id: Int, in code: String, at: Millis) throws(DomainError) -> [Effect] {
+    mutating func openPollEffects(_ id: Int, in code: String, at: Millis) throws(DomainError) -> [Effect] {
         let room = rooms[code]!
         let p = try poll(id, in: room)
         switch p.state {

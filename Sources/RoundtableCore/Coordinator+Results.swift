@@ -16,14 +16,26 @@ extension Coordinator {
             guard at - rt.lastFlush >= limits.resultsIntervalMs else { continue }
             rt.lastFlush = at
             let (facilitators, others) = audiences(room, rt)
+            // Turnout of open polls: after ballots, and after joins and presence changes (the "of N").
+            var turnouts: [Int: Turnout] = [:]
+            for id in room.polls.keys.sorted() where room.polls[id]!.state == .open && (rt.turnoutDirty || rt.dirtyPolls.contains(id)) {
+                let t = turnout(id, in: code, rt)
+                turnouts[id] = t
+                if !others.isEmpty || !facilitators.isEmpty {
+                    let body: Value.Object = ["room": .string(code), "poll": Value(id), "answered": Value(t.answered), "present": Value(t.present)]
+                    effects.append(.send(Notice(type: "poll.turnout", body: body), ref: nil, to: facilitators + others))
+                }
+            }
+            let fresh = rooms[code] ?? room  // turnout filled the pseudonym cache
             for id in rt.dirtyPolls.sorted() {
-                guard let p = room.polls[id], p.state != .draft else { continue }
+                guard let p = fresh.polls[id], p.state != .draft else { continue }
                 let base = resultsValue(p)
                 var forFacilitators = base
-                forFacilitators["responses"] = responses(p, room, rt)
+                forFacilitators["responses"] = responses(p, fresh, rt, turnout: turnouts[id])
                 effects.append(.send(Notice(type: "poll.results", body: forFacilitators), ref: nil, to: facilitators))
-                if membersMaySee(p) && !others.isEmpty {
-                    effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: others))
+                let to = resultAudience(p, fresh, rt, among: others)
+                if !to.isEmpty {
+                    effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: to))
                 }
             }
             if rt.rankingDirty {
@@ -46,6 +58,7 @@ extension Coordinator {
             effects += catchUpNotices(room, rt, facilitators: Set(facilitators), others: Set(others))
             rt.dirtyPolls.removeAll()
             rt.rankingDirty = false
+            rt.turnoutDirty = false
             rt.catchUp.removeAll()
             runtime[code] = rt
             if !rt.presenceDirty { dirtyRooms.remove(code) }
@@ -68,7 +81,8 @@ extension Coordinator {
                 forFacilitators["responses"] = responses(p, room, rt)
                 effects.append(.send(Notice(type: "poll.results", body: forFacilitators), ref: nil, to: f))
             }
-            if membersMaySee(p) && !o.isEmpty { effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: o)) }
+            let to = resultAudience(p, room, rt, among: o)
+            if !to.isEmpty { effects.append(.send(Notice(type: "poll.results", body: base), ref: nil, to: to)) }
         }
         if !rt.rankingDirty {
             if !f.isEmpty { effects.append(.send(Notice(type: "needs.ranking", body: rankingValue(room, forFacilitator: true)), ref: nil, to: f)) }
@@ -91,13 +105,61 @@ extension Coordinator {
         return (f, o)
     }
 
-    /// Whether members (not facilitators) may see this poll's results now.
+    /// Whether every member (not only facilitators) may see this poll's results now.
     func membersMaySee(_ p: Poll) -> Bool {
+        if p.state == .draft { return false }
+        if p.revealed { return true }
         switch p.definition.visibility {
-        case .live: p.state != .draft
-        case .afterClose: p.state == .closed
-        case .facilitator: false
+        case .live: return true
+        case .afterClose, .afterVote: return p.state == .closed
+        case .facilitator: return false
         }
+    }
+
+    /// Whether this member may see the poll's results now: as everyone, or (`after-vote`) once they answered.
+    func maySee(_ p: Poll, _ viewer: Member) -> Bool {
+        if viewer.role == .facilitator { return p.state != .draft }
+        if membersMaySee(p) { return true }
+        return p.definition.visibility == .afterVote && p.state == .open && hasBallot(viewer.id, in: p)
+    }
+
+    func hasBallot(_ m: MemberID, in p: Poll) -> Bool {
+        let key = voterKey(for: m, in: p)
+        return !key.isEmpty && p.ballots[key] != nil
+    }
+
+    /// The connections among `conns` (not facilitators') that may receive this poll's results now.
+    func resultAudience(_ p: Poll, _ room: Room, _ rt: RoomRuntime, among conns: [ConnectionID]) -> [ConnectionID] {
+        if conns.isEmpty || membersMaySee(p) { return conns }
+        guard p.definition.visibility == .afterVote, p.state == .open else { return [] }
+        var out: [ConnectionID] = []
+        let wanted = Set(conns)
+        for (m, cs) in rt.connections where hasBallot(m, in: p) { out += cs.filter(wanted.contains) }
+        return out.sorted()
+    }
+
+    /// How many of the members present (role member, connected; facilitators and observers excluded) answered.
+    struct Turnout {
+        var answered: Int
+        var present: Int
+    }
+
+    /// Counts the turnout of an open poll. Anonymous polls find each member's pseudonym through the poll's
+    /// cache (filled here, so later flushes cost a lookup per member, not a hash); only the counts leave.
+    mutating func turnout(_ id: Int, in code: String, _ rt: RoomRuntime) -> Turnout {
+        let hasher = hasher
+        return rooms.inPlace(code) { (room: inout Room) -> Turnout in
+            let members = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role == .member } ?? false }
+            return room.polls.inPlace(id) { (p: inout Poll) -> Turnout in
+                var answered = 0
+                for m in members {
+                    let key = Self.voterKey(for: m, in: p, hasher: hasher)
+                    if p.definition.anonymous && !key.isEmpty && p.pseudonyms[m] == nil { p.pseudonyms[m] = key }
+                    if !key.isEmpty && p.ballots[key] != nil { answered += 1 }
+                }
+                return Turnout(answered: answered, present: members.count)
+            } ?? Turnout(answered: 0, present: members.count)
+        } ?? Turnout(answered: 0, present: 0)
     }
 
     /// Results as everyone allowed to see them gets them: scores, intervals, ranks; never voters.
@@ -120,14 +182,17 @@ extension Coordinator {
         return o
     }
 
-    /// Response tracking for facilitators: how many present voters answered and, for named polls, who has not.
-    func responses(_ p: Poll, _ room: Room, _ rt: RoomRuntime) -> Value {
-        let present = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role != .observer } ?? false }
+    /// Response tracking for facilitators: how many present members (not facilitators, not observers)
+    /// answered and, for named polls, who has not.
+    func responses(_ p: Poll, _ room: Room, _ rt: RoomRuntime, turnout: Turnout? = nil) -> Value {
+        let present = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role == .member } ?? false }
         var o: Value.Object = ["present": Value(present.count), "ballots": Value(p.ballots.count)]
         if !p.definition.anonymous {
             let waiting = present.filter { p.ballots["m\($0)"] == nil }.sorted()
             o["answered"] = Value(present.count - waiting.count)
             o["waiting"] = .array(waiting.map { Value($0) })
+        } else if let turnout {
+            o["answered"] = Value(turnout.answered)
         }
         return .object(o)
     }
@@ -163,7 +228,7 @@ extension Coordinator {
                 guard let p = room.polls[id] else { return nil }
                 if p.state == .draft && !isFacilitator { return nil }
                 guard case .object(var s) = room.pollSummary(id) else { return nil }
-                if p.state != .draft && (isFacilitator || membersMaySee(p)) { s["results"] = .object(resultsValue(p)) }
+                if p.state != .draft && maySee(p, viewer) { s["results"] = .object(resultsValue(p)) }
                 let key = voterKey(for: viewer.id, in: p)
                 if !key.isEmpty, let mine = p.ballots[key] { s["yourBallot"] = .object(mine.value) }
                 return .object(s)

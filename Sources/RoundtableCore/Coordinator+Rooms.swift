@@ -220,6 +220,7 @@ extension Coordinator {
         body["onlineCount"] = Value(online.count)
         for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }
         for (k, v) in sessionState(room, for: me) { body[k] = v }
+        for (k, v) in showState(room, for: me) { body[k] = v }
         return Notice(type: "room.state", body: body)
     }
 

@@ -96,6 +96,12 @@ public struct Coordinator {
         case .announce(let text, let group): return try announce(text, group: group, ref: ref, from: c, at: at)
         case .startTimer(let s, let label, let group): return try startTimer(seconds: s, label: label, group: group, ref: ref, from: c, at: at)
         case .stopTimer(let id): return try stopTimer(id, ref: ref, from: c, at: at)
+        case .setAgenda(let steps): return try setAgenda(steps, ref: ref, from: c, at: at)
+        case .nextStep: return try startStep(nil, ref: ref, from: c, at: at)
+        case .gotoStep(let id): return try startStep(id, ref: ref, from: c, at: at)
+        case .showWall(let wall): return try showWall(wall, ref: ref, from: c, at: at)
+        case .revealPoll(let id): return try revealPoll(id, ref: ref, from: c, at: at)
+        case .clearAnnouncement: return try clearAnnouncement(ref: ref, from: c, at: at)
         }
     }
 
@@ -131,6 +137,14 @@ public struct Coordinator {
         effects.reserveCapacity(events.count + 2)  // the entry, the events, and usually one reply
         effects.append(.journal(JournalEntry(room: code, seq: seq, at: at, roomOp: op)))
         if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
+        switch op {
+        case .joined, .presence, .departed:
+            if rooms[code]?.polls.values.contains(where: { $0.state == .open }) == true {
+                runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].turnoutDirty = true
+                dirtyRooms.insert(code)
+            }
+        default: break
+        }
         guard !events.isEmpty else { return effects }
         var recipients = runtime[code]?.allConnections ?? []
         if let excluding { recipients.removeAll { $0 == excluding } }
@@ -194,6 +208,8 @@ struct RoomRuntime {
     var partnerLeftSent: Set<Int64> = []
     var rankingDirty = false
     var presenceDirty = false
+    /// Who is present changed: open polls get a fresh `poll.turnout` at the next flush.
+    var turnoutDirty = false
     /// Connections that resumed from the event buffer: notices are not buffered, so the next flush sends
     /// them the current results and ranking (computed once per flush however many resumed).
     var catchUp: Set<ConnectionID> = []

@@ -12,6 +12,8 @@ public struct Limits: Sendable, Hashable {
     public var maxPollsPerRoom = 200
     public var maxOptionsPerPoll = 100
     public var maxGroupsPerRoom = 200
+    /// Steps in a room's agenda (run of show).
+    public var maxAgendaSteps = 50
     /// Room events kept per room so a reconnecting member can catch up without a full `room.state`.
     public var resumeBufferEvents = 1_024
     /// Characters in a room join code (Crockford base32, 5 bits each).

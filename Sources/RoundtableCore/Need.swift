@@ -72,7 +72,9 @@ public enum ResultsVisibility: String, Sendable, Hashable, CaseIterable {
     case live
     /// Everyone once the poll closes.
     case afterClose = "after-close"
-    /// Facilitators only, even after close.
+    /// Each member once they have answered, everyone once the poll closes.
+    case afterVote = "after-vote"
+    /// Facilitators only, until the facilitator reveals them (`poll.reveal`).
     case facilitator
 }
 

@@ -6,6 +6,8 @@ public struct Poll: Sendable, Hashable {
     public var createdAt: Millis
     public var openedAt: Millis?
     public var closedAt: Millis?
+    /// The facilitator showed the results to members (`poll.reveal`), whatever the poll's visibility.
+    public var revealed = false
     /// Option ids: 1...n for explicit labels, need ids for polls over needs.
     public var options: [OptionID]
     /// Ballots by voter key: `m<id>` for named polls, a per-poll pseudonym for anonymous ones.

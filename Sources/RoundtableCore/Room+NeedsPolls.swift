@@ -94,6 +94,7 @@ extension Room {
         }
         if let t = p.openedAt { o["openedAt"] = .int(t) }
         if let t = p.closedAt { o["closedAt"] = .int(t) }
+        if p.revealed { o["revealed"] = true }
         return .object(o)
     }
 }

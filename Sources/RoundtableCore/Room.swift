@@ -23,6 +23,8 @@ public struct Room: Sendable {
     public internal(set) var nextPollID = 1
     public internal(set) var interviews = InterviewSession()
     public internal(set) var grouping = Grouping()
+    /// The agenda, the running step, the wall's view and the standing announcement.
+    public internal(set) var show = RunOfShow()
     /// When the facilitator ended the session (`room.close`): results are frozen from then on.
     public internal(set) var closedAt: Millis?
     /// Time of the last applied op (presence included): idle rooms are archived from this.
@@ -122,7 +124,10 @@ public struct Room: Sendable {
         case .interview(let op):
             return applyInterviewOp(op, at: at)
         case .groups(let op):
+            if case .announced(let text) = op { show.announcement = StandingAnnouncement(text: text, at: at) }
             return applyGroupOp(op, at: at)
+        case .show(let op):
+            return applyShowOp(op, at: at)
         }
     }
 

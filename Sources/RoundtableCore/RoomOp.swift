@@ -22,6 +22,8 @@ public enum RoomOp: Sendable, Hashable {
     case voteRetracted(poll: Int, voter: String)
     case interview(InterviewOp)
     case groups(GroupOp)
+    /// Agenda, running step, wall view, result reveals, standing announcement.
+    case show(ShowOp)
     /// The facilitator ended the session; open polls, interviews and timers were closed by ops before it.
     case closed
 }
@@ -125,6 +127,7 @@ extension RoomOp {
         case .closed: ["op": "closed"]
         case .interview(let op): op.value
         case .groups(let op): op.value
+        case .show(let op): op.value
         }
     }
 
@@ -201,6 +204,8 @@ extension RoomOp {
                 self = .interview(op)
             } else if let op = try GroupOp(value: v) {
                 self = .groups(op)
+            } else if let op = try ShowOp(value: v) {
+                self = .show(op)
             } else {
                 throw OpDecodingError("unknown op \(kind)")
             }

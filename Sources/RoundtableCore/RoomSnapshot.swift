@@ -31,6 +31,7 @@ extension Room {
                 ]
                 if let t = p.openedAt { v["openedAt"] = .int(t) }
                 if let t = p.closedAt { v["closedAt"] = .int(t) }
+                if p.revealed { v["revealed"] = true }
                 v["ballots"] = .object(
                     Value.Object(p.ballots.keys.sorted().map { ($0, Value.object(p.ballots[$0]!.value)) }))
                 return .object(v)
@@ -40,6 +41,7 @@ extension Room {
         o["lastActivityAt"] = .int(lastActivityAt)
         o["interviews"] = interviews.snapshotValue
         o["grouping"] = grouping.snapshotValue
+        o["show"] = show.snapshotValue
         return .object(o)
     }
 
@@ -81,6 +83,7 @@ extension Room {
             p.state = pv["state"]?.stringValue.flatMap(PollState.init(rawValue:)) ?? .draft
             p.openedAt = pv["openedAt"]?.intValue
             p.closedAt = pv["closedAt"]?.intValue
+            p.revealed = pv["revealed"]?.boolValue ?? false
             var ballots: [String: Ballot] = [:]
             for (voter, bv) in pv["ballots"]?.objectValue ?? Value.Object() {
                 guard let b = bv.objectValue else { continue }
@@ -95,6 +98,7 @@ extension Room {
         nextPollID = Int(v["nextPollID"]?.intValue ?? 1)
         if let iv = v["interviews"] { interviews = InterviewSession(snapshot: iv) }
         if let g = v["grouping"] { grouping = Grouping(snapshot: g) }
+        if let s = v["show"] { show = try RunOfShow(snapshot: s) }
     }
 }
 

@@ -11,6 +11,9 @@ public struct Configuration: Sendable {
     public var webRoot = "web"
     /// Bearer token for `GET /metrics`. nil: metrics only to direct loopback peers (no proxy in between).
     public var metricsToken: String?
+    /// The address people use to reach this server (behind a proxy: the public one), e.g.
+    /// `https://meet.example.org`; the web client builds join links and QR codes from it. nil: the page's own origin.
+    public var publicUrl: String?
     // tls
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?
@@ -91,6 +94,7 @@ public struct Configuration: Sendable {
         case "server.dataDir": dataDir = try str()
         case "server.webRoot": webRoot = try str()
         case "server.metricsToken": metricsToken = try optStr()
+        case "server.publicUrl": publicUrl = try optStr().map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         case "tls.certificate": tlsCertificate = try optStr()
         case "tls.privateKey": tlsPrivateKey = try optStr()
         case "storage.fsync": fsync = try str()
@@ -125,6 +129,7 @@ public struct Configuration: Sendable {
         case "limits.maxPollsPerRoom": limits.maxPollsPerRoom = try int()
         case "limits.maxOptionsPerPoll": limits.maxOptionsPerPoll = try int()
         case "limits.maxGroupsPerRoom": limits.maxGroupsPerRoom = try int()
+        case "limits.maxAgendaSteps": limits.maxAgendaSteps = try int()
         case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
         case "limits.roomCodeLength": limits.roomCodeLength = try int()
         case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
@@ -148,19 +153,23 @@ public struct Configuration: Sendable {
     }
 
     public static let settingNames = [
-        "server.host", "server.port", "server.dataDir", "server.webRoot", "server.metricsToken", "tls.certificate", "tls.privateKey",
+        "server.host", "server.port", "server.dataDir", "server.webRoot", "server.metricsToken", "server.publicUrl", "tls.certificate", "tls.privateKey",
         "storage.fsync", "storage.snapshotEveryEvents", "storage.snapshotEverySeconds", "transport.maxFrameBytes",
         "transport.maxConnections", "transport.maxConnectionsPerAddress", "transport.sendQueueBytes",
         "transport.messagesPerSecond", "transport.messageBurst", "transport.rateLimitStrikes",
         "transport.joinTimeoutSeconds", "transport.pingIntervalSeconds", "transport.pingTimeoutSeconds",
         "transport.allowedOrigins", "rooms.createToken", "rooms.archiveAfterIdleSeconds", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
-        "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom",
+        "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom", "limits.maxAgendaSteps",
         "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
     ]
 
     public func validate() throws(Invalid) {
         if !(0...65535).contains(port) { throw Invalid("server.port", "must be 0...65535") }
+        if let u = publicUrl, !(u.hasPrefix("https://") || u.hasPrefix("http://")) || u.count < 9 || u.contains(where: { $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" }) {
+            throw Invalid("server.publicUrl", "must be an http:// or https:// address such as https://meet.example.org")
+        }
+        if limits.maxAgendaSteps < 1 { throw Invalid("limits.maxAgendaSteps", "must be at least 1") }
         if !["always", "everysec", "none"].contains(fsync) { throw Invalid("storage.fsync", "must be always, everysec or none") }
         if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
             throw Invalid("tls", "needs both certificate and privateKey, or neither")

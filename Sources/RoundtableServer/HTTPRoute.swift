@@ -12,6 +12,8 @@ enum HTTPRoute: Equatable {
     case healthz
     case readyz
     case metrics
+    /// `GET /config.json`: what the web client needs to know about this deployment (`server.publicUrl`).
+    case deploymentConfig
     /// `GET /ws` or `/ws/{code}` without an upgrade (426).
     case webSocketWithoutUpgrade
     /// `/rooms/{code}/report.{json,csv,md}`; the format is checked by `serveReport`.
@@ -29,6 +31,7 @@ enum HTTPRoute: Equatable {
         case "/healthz": self = .healthz
         case "/readyz": self = .readyz
         case "/metrics": self = .metrics
+        case "/config.json": self = .deploymentConfig
         case "/": self = .clientPage
         default:
             guard path.first == "/" else { return nil }

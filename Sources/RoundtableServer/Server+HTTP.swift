@@ -35,6 +35,10 @@ extension RoundtableServer {
             return serveMetrics(wsi)
         case .report(let code, let file):
             return serveReport(wsi, code: code, file: file)
+        case .deploymentConfig:
+            // What the web client needs to know about this deployment: the public address for join links and QR codes.
+            let url: Value = config.publicUrl.map { .string($0) } ?? .null
+            return respond(wsi, 200, "application/json", JSON.serialize(["publicUrl": url]))
         case .clientPage:
             return serveStatic(wsi, ["index.html"])
         case .file(let components):

@@ -148,21 +148,7 @@ public enum RequestDecoder {
     static func sessionCommand(_ type: String, _ f: Fields) throws(DomainError) -> Command {
         switch type {
         case "interviews.start":
-            var s = InterviewSettings()
-            if let name = try f.optionalString("strategy") {
-                guard let st = PairingStrategy(rawValue: name) else {
-                    throw .invalidField("strategy", "must be random, cross-organization or need-expertise")
-                }
-                s.strategy = st
-            }
-            if let t = try f.optionalInt("turnSeconds") { s.turnMs = clampSeconds(t) }
-            if let t = try f.optionalInt("reportSeconds") { s.reportMs = clampSeconds(t) }
-            if let t = try f.optionalInt("lateJoinGraceSeconds") { s.lateJoinGraceMs = clampSeconds(t) }
-            if let t = try f.optionalInt("partnerGraceSeconds") { s.partnerGraceMs = clampSeconds(t) }
-            s.prompts = try f.optionalStrings("prompts", maxCount: maxArray) ?? []
-            s.linkTemplate = try f.optionalString("linkTemplate")
-            if f.object["group"] != nil { s.group = try f.id("group") }
-            return .startInterviews(s)
+            return .startInterviews(try interviewSettings(f))
         case "interviews.next": return .nextInterviewRound
         case "interviews.end": return .endInterviews
         case "interview.note":
@@ -213,9 +199,30 @@ public enum RequestDecoder {
             guard (1...86_400).contains(seconds) else { throw .invalidField("seconds", "must be 1...86400") }
             return .startTimer(seconds: Int(seconds), label: try f.optionalString("label") ?? "", group: f.object["group"] == nil ? nil : try f.id("group"))
         case "timer.stop": return .stopTimer(try f.id("timer"))
+        case "agenda.set", "agenda.next", "agenda.goto", "wall.show", "poll.reveal", "room.clearAnnouncement":
+            return try showCommand(type, f)
         default:
             throw DomainError("unknown_type", "unknown request type \"\(String(type.unicodeScalars.prefix(64)))\"")
         }
+    }
+
+    /// The fields of `interviews.start` (also an agenda interview step's `interviews` object).
+    static func interviewSettings(_ f: Fields) throws(DomainError) -> InterviewSettings {
+        var s = InterviewSettings()
+        if let name = try f.optionalString("strategy") {
+            guard let st = PairingStrategy(rawValue: name) else {
+                throw .invalidField("strategy", "must be random, cross-organization or need-expertise")
+            }
+            s.strategy = st
+        }
+        if let t = try f.optionalInt("turnSeconds") { s.turnMs = clampSeconds(t) }
+        if let t = try f.optionalInt("reportSeconds") { s.reportMs = clampSeconds(t) }
+        if let t = try f.optionalInt("lateJoinGraceSeconds") { s.lateJoinGraceMs = clampSeconds(t) }
+        if let t = try f.optionalInt("partnerGraceSeconds") { s.partnerGraceMs = clampSeconds(t) }
+        s.prompts = try f.optionalStrings("prompts", maxCount: maxArray) ?? []
+        s.linkTemplate = try f.optionalString("linkTemplate")
+        if f.object["group"] != nil { s.group = try f.id("group") }
+        return s
     }
 
     /// Seconds from a request as milliseconds; out-of-range values are left for the coordinator to refuse.
@@ -238,7 +245,7 @@ public enum RequestDecoder {
             var visibility = ResultsVisibility.live
             if let v = try f.optionalString("visibility") {
                 guard let parsed = ResultsVisibility(rawValue: v) else {
-                    throw DomainError.invalidField("visibility", "must be live, after-close or facilitator")
+                    throw DomainError.invalidField("visibility", "must be live, after-vote, after-close or facilitator")
                 }
                 visibility = parsed
             }

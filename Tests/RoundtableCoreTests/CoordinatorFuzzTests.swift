@@ -55,7 +55,7 @@ enum KnownCodes {
     ]
     static let session: Set<String> = [
         "group_full", "group_not_found", "grouping_not_found", "highlight_not_found", "interviews_active",
-        "interviews_inactive", "no_groups", "not_in_group", "timer_not_found",
+        "interviews_inactive", "no_groups", "not_in_group", "timer_not_found", "agenda_end", "step_not_found", "results_hidden",
     ]
     static let all = documented.union(session)
 }
@@ -168,8 +168,36 @@ struct CoordinatorFuzzer {
         return b
     }
 
+    /// A random agenda step: every kind, good and bad settings, known and unknown ids.
+    mutating func agendaStep() -> AgendaStep {
+        var s = AgendaStep(id: rng.chance(30) ? smallID() : 0, kind: rng.pick(StepKind.allCases), title: rng.chance(70) ? "" : text())
+        s.text = rng.chance(60) ? "Back at 11" : text()
+        if rng.chance(15) { s.wall = rng.pick(WallView.allCases) }
+        switch s.kind {
+        case .poll, .pollOverNeeds:
+            if rng.chance(30) { s.poll = smallID() } else if rng.chance(90) { s.definition = definition() }
+        case .interviews:
+            var iv = InterviewSettings()
+            iv.turnMs = Millis(rng.pick([5, 10, 30, 600])) * 1000
+            iv.reportMs = Millis(rng.int(0...20)) * 1000
+            if rng.chance(20) { iv.group = smallID() }
+            if rng.chance(70) { s.interviews = iv }
+        case .groups:
+            var g = GroupsPlan()
+            if rng.chance(50) { g.fromNeeds = rng.int(0...4) } else { g.groups = (0..<rng.int(0...3)).map { _ in .init(name: rng.chance(80) ? "G" : text(), capacity: rng.chance(50) ? nil : rng.int(0...3)) } }
+            g.mode = rng.chance(50) ? .assigned : .selfSelect
+            if rng.chance(30) { g.assign = rng.pick(["balanced", "by-need", "bogus"]) }
+            if rng.chance(90) { s.groups = g }
+        case .pause:
+            s.seconds = rng.chance(85) ? rng.int(1...600) : rng.pick([0, -5, 100_000])
+        case .welcome, .needsIntake, .announcement, .closing:
+            break
+        }
+        return s
+    }
+
     mutating func command() -> Command {
-        switch rng.int(0...42) {
+        switch rng.int(0...48) {
         case 0, 1:
             return .createRoom(.init(title: rng.chance(85) ? "Launch" : text(), name: rng.chance(85) ? "Fay" : text(),
                                      organization: text(), settings: RoomSettings()))
@@ -234,6 +262,12 @@ struct CoordinatorFuzzer {
         case 39: return .announce(text: text(), group: rng.chance(50) ? nil : smallID())
         case 40: return .startTimer(seconds: rng.int(1...600), label: text(), group: rng.chance(70) ? nil : smallID())
         case 41: return rng.chance(20) ? .closeRoom : .stopTimer(smallID())
+        case 42: return .setAgenda((0..<rng.pick([0, 1, 3, 6])).map { _ in agendaStep() })
+        case 43, 44: return .nextStep
+        case 45: return .gotoStep(smallID())
+        case 46: return .showWall(Wall(view: rng.pick(WallView.allCases), poll: rng.chance(50) ? nil : smallID()))
+        case 47: return .revealPoll(smallID())
+        case 48: return rng.chance(50) ? .clearAnnouncement : .announce(text: text(), group: nil)
         default: return .stopTimer(smallID())
         }
     }

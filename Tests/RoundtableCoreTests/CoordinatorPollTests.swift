@@ -304,7 +304,10 @@ import Testing
         h.now = t0 + 300
         h.vote(2, poll, Cast.single(2))
         #expect(h.tick(at: t0 + 490).isEmpty, "240 ms after the last flush")
-        #expect(h.tick(at: t0 + 500).count == 2)
+        let later = h.tick(at: t0 + 500)
+        #expect(later.filter { if case .send(let n, _, _) = $0 { n.type == "poll.results" } else { false } }.count == 2)
+        #expect(later.filter { if case .send(let n, _, _) = $0 { n.type == "poll.turnout" } else { false } }.count == 1, "one turnout for everyone")
+        #expect(later.count == 3)
         #expect(h.received(2, "poll.results").last?["ballots"] == 2)
     }
 
@@ -359,8 +362,11 @@ import Testing
         h.disconnect(4)
         h.tick(at: h.now + 1_000)
         let got = Dictionary(uniqueKeysWithValues: h.received(1, "poll.results").map { (Int($0["poll"]!.intValue!), $0["responses"]!) })
-        #expect(got[named] == ["present": 3, "ballots": 1, "answered": 1, "waiting": [1, 3]])
-        #expect(got[anonymous] == ["present": 3, "ballots": 1])
+        // Present counts members only: not the facilitator (1), not the observer (9), not who left (4).
+        #expect(got[named] == ["present": 2, "ballots": 1, "answered": 1, "waiting": [3]])
+        #expect(got[anonymous] == ["present": 2, "ballots": 1, "answered": 1])
+        let turnout = h.received(9, "poll.turnout").filter { $0["poll"] == Value(anonymous) }.last
+        #expect(turnout?["answered"] == 1 && turnout?["present"] == 2)
     }
 
     // MARK: Anonymity

@@ -436,6 +436,9 @@ def test_projector_and_phone():
     wait(p, lambda d: visible(d, "#join-role"), "projector join form")
     assert Select(el(p, "#join-role")).first_selected_option.get_attribute("value") == "observer"
     click(p, "#join-submit")
+    # The wall shows what the facilitator chooses (run of show): first the join screen, then the ranked needs.
+    wait(p, lambda d: visible(d, "#wall-join"), "projector join screen")
+    click(W.fac, "#wall-needs")
     wait(p, lambda d: visible(d, "#proj-needs"), "projector chart")
     wait(p, lambda d: ranked_texts(d, "#proj-needs") == W.final_ranking, "projector shows the same ranking")
     assert not p.find_elements(By.CSS_SELECTOR, "main form"), "the projector has no controls"

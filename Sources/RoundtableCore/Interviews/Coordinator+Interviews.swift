@@ -5,28 +5,34 @@ extension Coordinator {
     {
         let (room, _) = try facilitator(c)
         if room.interviews.active { throw DomainError("interviews_active", "interviews are already running; end them first") }
+        let s = try checkedInterviewSettings(s, in: room)
+        var effects = commit(.interview(.started(s)), in: room.code, at: at)
+        effects += startRound(room.code, at: at)
+        effects.append(.send(Self.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: [c]))
+        return effects
+    }
+
+    /// Interview settings checked against their ranges and the room (`interviews.start`, agenda interview steps).
+    func checkedInterviewSettings(_ s: InterviewSettings, in room: Room, field: String = "") throws(DomainError) -> InterviewSettings {
         var s = s
-        if !(10_000...7_200_000).contains(s.turnMs) { throw .invalidField("turnSeconds", "must be 10...7200") }
-        if !(0...7_200_000).contains(s.reportMs) { throw .invalidField("reportSeconds", "must be 0...7200") }
-        if !(0...3_600_000).contains(s.lateJoinGraceMs) { throw .invalidField("lateJoinGraceSeconds", "must be 0...3600") }
-        if !(0...3_600_000).contains(s.partnerGraceMs) { throw .invalidField("partnerGraceSeconds", "must be 0...3600") }
-        if s.prompts.count > limits.maxTags { throw .tooLarge("prompts", limit: limits.maxTags) }
+        if !(10_000...7_200_000).contains(s.turnMs) { throw .invalidField(field + "turnSeconds", "must be 10...7200") }
+        if !(0...7_200_000).contains(s.reportMs) { throw .invalidField(field + "reportSeconds", "must be 0...7200") }
+        if !(0...3_600_000).contains(s.lateJoinGraceMs) { throw .invalidField(field + "lateJoinGraceSeconds", "must be 0...3600") }
+        if !(0...3_600_000).contains(s.partnerGraceMs) { throw .invalidField(field + "partnerGraceSeconds", "must be 0...3600") }
+        if s.prompts.count > limits.maxTags { throw .tooLarge(field + "prompts", limit: limits.maxTags) }
         var prompts: [String] = []
-        for p in s.prompts { prompts.append(try Self.text(p, "prompts", limit: limits.maxTextLength, required: true)) }
+        for p in s.prompts { prompts.append(try Self.text(p, field + "prompts", limit: limits.maxTextLength, required: true)) }
         s.prompts = prompts
         if let t = s.linkTemplate {
-            s.linkTemplate = try Self.text(t, "linkTemplate", limit: limits.maxTextLength)
+            s.linkTemplate = try Self.text(t, field + "linkTemplate", limit: limits.maxTextLength)
             if !(s.linkTemplate!.hasPrefix("https://") || s.linkTemplate!.hasPrefix("http://")) {
-                throw .invalidField("linkTemplate", "must be an http(s) URL")
+                throw .invalidField(field + "linkTemplate", "must be an http(s) URL")
             }
         }
         if let g = s.group, !room.grouping.groups.contains(where: { $0.id == g }) {
             throw DomainError("group_not_found", "no group has id \(g)")
         }
-        var effects = commit(.interview(.started(s)), in: room.code, at: at)
-        effects += startRound(room.code, at: at)
-        effects.append(.send(Self.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: [c]))
-        return effects
+        return s
     }
 
     mutating func nextInterviewRound(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Browser test of the run of show: a whole agenda driven from the console with one Next control,
+watched from a wall screen (1920x1080 observer), by three members (one on a phone) in separate
+headless Chromium sessions, checking what each of them sees at every step.
+
+Also: the wall's QR code, read back from a screenshot with `zbarimg` (Debian zbar-tools), is the
+join link built from `server.publicUrl`; axe-core (PyPI axe-selenium-python, which bundles
+axe.min.js) finds no serious or critical violation on the landing page, the member view, the
+console and the wall. Screenshots of every screen at desktop (1366x768), phone (390x844) and wall
+(1920x1080, 1280x720) sizes go to build-artifacts/screenshots-show/.
+
+Prints `show browser tests: N passed, M failed` last; exits non-zero on any failure.
+Setup: Scripts/tests/browser/deps.sh.
+"""
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
+from run_browser_tests import By, browser, click, el, js, type_into, visible, wait  # noqa: E402
+
+B.SHOTS = B.ROOT / "build-artifacts/screenshots-show"
+PUBLIC = "https://meet.example.org"
+results = []
+
+AGENDA = {"title": "Run of show test", "agenda": [
+    {"kind": "welcome", "title": "Welcome", "text": "We set this year's priorities together."},
+    {"kind": "poll", "title": "Warm-up", "definition": {"question": "Which format helps you most?", "kind": "single",
+                                                        "options": ["Video call", "In person"], "visibility": "facilitator"}},
+    {"kind": "needs-intake", "title": "Share your needs", "text": "One need per submission."},
+    {"kind": "poll-over-needs", "title": "Rank the needs", "definition": {"question": "Rank the needs, most urgent first"}},
+    {"kind": "interviews", "title": "Interviews", "interviews": {"turnSeconds": 60, "reportSeconds": 0}},
+    {"kind": "break", "title": "Stretch break", "seconds": 120},
+    {"kind": "announcement", "title": "Lunch", "text": "Lunch is in the lobby at noon"},
+    {"kind": "groups", "title": "Working groups", "groups": {"fromNeeds": 2}},
+    {"kind": "closing", "title": "Our priorities", "text": "Thank you!"},
+]}
+
+
+def run(name, fn, *args):
+    B.log(f"- {name}")
+    t0 = time.time()
+    try:
+        fn(*args)
+        results.append((name, "passed"))
+        B.log(f"  passed ({time.time() - t0:.1f}s)")
+        return True
+    except Exception as e:
+        results.append((name, "failed"))
+        B.log(f"  FAILED: {e}")
+        traceback.print_exc(limit=4)
+        return False
+
+
+class S:
+    base = ""
+    code = ""
+    fac = None
+    wall = None
+    members = []
+    tmp = None
+
+
+def shot(d, name):
+    B.shot(d, name)
+    return B.SHOTS / f"{name}.png"
+
+
+def viewport_shot(d, name):
+    """What the screen shows (no scrolling): the wall and the 1366x768 console as people see them."""
+    B.SHOTS.mkdir(parents=True, exist_ok=True)
+    path = B.SHOTS / f"{name}.png"
+    js(d, "document.activeElement && document.activeElement.blur && document.activeElement.blur()")
+    time.sleep(0.6)
+    d.save_screenshot(str(path))
+    B.log(f"  screenshot {path.relative_to(B.ROOT)}")
+    return path
+
+
+def axe_check(d, what):
+    from axe_selenium_python import Axe
+    axe = Axe(d)
+    axe.inject()
+    res = axe.run()
+    bad = [v for v in res["violations"] if v.get("impact") in ("serious", "critical")]
+    for v in res["violations"]:
+        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes)")
+    assert not bad, f"axe on {what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}" for v in bad)
+
+
+def text(d, css):
+    """The element's text as written (CSS may upper-case labels on screen)."""
+    return js(d, "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''", css)
+
+
+def wall_view(d):
+    return js(d, "return document.body.dataset.wall")
+
+
+def next_step(expect_title):
+    click(S.fac, "#agenda-next")
+    wait(S.fac, lambda d: el(d, "#show-current").text == expect_title, f"console shows the step {expect_title!r}")
+
+
+def member_join(name, org, phone=False):
+    d = browser(390, 844, phone=True) if phone else browser(1366, 768)
+    d.get(S.base + "/")
+    type_into(d, "#join-code", S.code.lower())
+    type_into(d, "#join-name", name)
+    type_into(d, "#join-org", org)
+    click(d, "#join-submit")
+    wait(d, lambda d: visible(d, "#needs"), f"{name}'s member view")
+    return d
+
+
+def test_setup_and_welcome():
+    S.fac = browser(1366, 768)
+    S.fac.get(S.base + "/")
+    wait(S.fac, lambda d: visible(d, "#create-form"), "landing page")
+    axe_check(S.fac, "landing page")
+    viewport_shot(S.fac, "landing-desktop")
+    type_into(S.fac, "#create-title", "Peer network: annual priorities")
+    type_into(S.fac, "#create-name", "Fay Facilitator")
+    type_into(S.fac, "#create-org", "TTA Center")
+    click(S.fac, "#create-submit")
+    S.code = wait(S.fac, lambda d: visible(d, ".room-code") and el(d, ".room-code").text.strip(), "room code")
+    wait(S.fac, lambda d: visible(d, "#run-of-show"), "run of show in the console")
+    # Import the agenda as a file through the console.
+    f = S.tmp / "agenda.json"
+    f.write_text(json.dumps({"activity": AGENDA}))
+    js(S.fac, "document.getElementById('agenda-details').open = true")
+    S.fac.find_element(By.CSS_SELECTOR, "#agenda-import").send_keys(str(f))
+    wait(S.fac, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#agenda-steps li")) == 9, "nine agenda steps")
+    assert "Start: Welcome" in el(S.fac, "#agenda-next").text
+    # The wall joins as an observer; members join by typing the code on / (the address becomes /r/CODE).
+    S.wall = browser(1920, 1080)
+    S.wall.get(f"{S.base}/r/{S.code}?view=projector")
+    click(S.wall, "#join-submit")
+    wait(S.wall, lambda d: visible(d, "#wall-join"), "wall join screen")
+    S.members = [member_join("Ann", "Food Bank"), member_join("Ben", "Youth Club"), member_join("Dee", "Library Friends", phone=True)]
+    assert S.members[0].current_url.endswith("/r/" + S.code), S.members[0].current_url
+    wait(S.members[0], lambda d: "What happens next: Welcome" in text(d, "#whats-next"), "member sees what happens next")
+    next_step("Welcome")
+    assert "Next: Warm-up" in el(S.fac, "#show-next").text
+    wait(S.wall, lambda d: wall_view(d) == "join", "wall on the join screen")
+    wait(S.wall, lambda d: "3 here" in el(d, "#wall-join").text, "wall counts three members")
+    link = el(S.wall, "#wall-link").text
+    assert link == f"{PUBLIC[8:]}/r/{S.code}", link
+    png = viewport_shot(S.wall, "wall-join-1080p")
+    out = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == f"{PUBLIC}/r/{S.code}", f"zbarimg read {out.stdout!r} ({out.stderr.strip()})"
+    B.log(f"  zbarimg read {out.stdout.strip()}")
+    axe_check(S.wall, "wall join screen")
+    S.wall.set_window_size(1280, 720)
+    time.sleep(0.5)
+    png720 = viewport_shot(S.wall, "wall-join-720p")
+    out = subprocess.run(["zbarimg", "--quiet", "--raw", str(png720)], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == f"{PUBLIC}/r/{S.code}", f"zbarimg at 720p read {out.stdout!r}"
+    S.wall.set_window_size(1920, 1080)
+    wait(S.members[0], lambda d: "We set this year" in text(d, "#whats-next"), "welcome words for members")
+    viewport_shot(S.members[0], "member-welcome-desktop")
+    viewport_shot(S.members[2], "member-welcome-phone")
+    viewport_shot(S.fac, "console-welcome-desktop")
+
+
+def test_hidden_poll_turnout_and_reveal():
+    next_step("Warm-up")
+    wait(S.wall, lambda d: wall_view(d) == "poll" and visible(d, "#wall-poll"), "wall shows the poll")
+    for d, choice in zip(S.members[:2], [0, 1]):
+        wait(d, lambda d: visible(d, ".poll-card[data-state=open] .choice"), "the poll on a member page")
+        d.find_elements(By.CSS_SELECTOR, ".poll-card[data-state=open] .choice")[choice].click()
+        wait(d, lambda d: "Your vote is in" in el(d, ".poll-card[data-state=open] .poll-status").text, "vote confirmed")
+    # The chosen option is visibly selected (pressed), the other is not.
+    wait(S.members[1], lambda d: [b.get_attribute("aria-pressed") for b in d.find_elements(By.CSS_SELECTOR, ".poll-card[data-state=open] .choice")] == ["false", "true"], "the chosen option shows as selected")
+    wait(S.wall, lambda d: el(d, "#wall-turnout").text == "2 of 3 have answered", "wall turnout counts members only")
+    wait(S.fac, lambda d: el(d, "#show-turnout").text == "2 of 3 have answered", "console turnout")
+    assert not js(S.members[0], "return Object.values(roundtable.state.polls).some(p => p.results)"), "hidden results reached a member"
+    assert "reveals them" in el(S.members[0], ".poll-card[data-state=open] .results-heading").text
+    viewport_shot(S.wall, "wall-poll-1080p")
+    viewport_shot(S.fac, "console-poll-desktop")
+    click(S.fac, "#poll-reveal")
+    wait(S.members[0], lambda d: js(d, "return Object.values(roundtable.state.polls).some(p => p.results && p.results.ballots === 2)"), "revealed results reach members")
+    wait(S.wall, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-poll .bar-row, #wall-poll li")) >= 2, "wall shows the results")
+    viewport_shot(S.wall, "wall-results-1080p")
+    viewport_shot(S.members[2], "member-poll-phone")
+
+
+def test_needs_and_ranking():
+    next_step("Share your needs")
+    wait(S.wall, lambda d: wall_view(d) == "needs", "wall shows the needs")
+    # The warm-up poll closed when the agenda moved on; its final results stay visible to members.
+    wait(S.members[0], lambda d: js(d, "return Object.values(roundtable.state.polls).some(p => p.state === 'closed' && p.results && p.results.final)"), "final results kept")
+    for d, text in zip(S.members, ["Grant writing help", "Volunteer retention", "Board recruitment"]):
+        type_into(d, "#need-text", text)
+        click(d, "#need-submit")
+    wait(S.wall, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#proj-needs li")) == 3, "three needs on the wall")
+    next_step("Rank the needs")
+    wait(S.wall, lambda d: wall_view(d) == "poll", "wall shows the ranking poll")
+    for d in S.members:
+        wait(d, lambda d: visible(d, ".poll-card[data-state=open] .rank-list"), "ranking ballot")
+        click(d, ".poll-card[data-state=open] button[type=submit]")
+    wait(S.wall, lambda d: el(d, "#wall-turnout").text == "3 of 3 have answered", "everyone ranked")
+    viewport_shot(S.wall, "wall-ranking-1080p")
+
+
+def test_interviews_break_announcement():
+    next_step("Interviews")
+    wait(S.wall, lambda d: wall_view(d) == "interviews" and visible(d, "#wall-countdown"), "wall interview countdown")
+    for d in S.members:
+        wait(d, lambda d: visible(d, "#partner-name"), "a partner")
+    # Three members make a trio: each is told who asks whom, by name.
+    turn = el(S.members[0], ".turn").text
+    assert turn.startswith("First turn:") and ("Ann" in turn or "you" in turn.lower()), turn
+    B.click(S.fac, "#tab-participant")
+    wait(S.fac, lambda d: visible(d, "#not-paired"), "the facilitator is told they are not paired")
+    B.click(S.fac, "#tab-console")
+    viewport_shot(S.wall, "wall-interviews-1080p")
+    viewport_shot(S.members[2], "member-interview-phone")
+    next_step("Stretch break")
+    wait(S.wall, lambda d: wall_view(d) == "timer" and visible(d, "#wall-countdown"), "wall break countdown")
+    assert el(S.wall, "#wall-countdown").text in ("2:00", "1:59", "1:58"), el(S.wall, "#wall-countdown").text
+    viewport_shot(S.wall, "wall-break-1080p")
+    next_step("Lunch")
+    wait(S.wall, lambda d: "Lunch is in the lobby" in el(d, "#wall-announcement").text, "wall announcement")
+    # The announcement is room state: a wall reloaded (or opened later) still shows it; the console too after reload.
+    S.wall.refresh()
+    wait(S.wall, lambda d: visible(d, "#wall-announcement") and "Lunch is in the lobby" in el(d, "#wall-announcement").text, "announcement after reload")
+    S.fac.refresh()
+    wait(S.fac, lambda d: visible(d, "#show-current") and el(d, "#show-current").text == "Lunch", "current step after the console reloads")
+    assert "Lunch is in the lobby" in el(S.fac, "#show-announcement").text
+    viewport_shot(S.wall, "wall-announcement-1080p")
+
+
+def test_groups_and_closing():
+    next_step("Working groups")
+    wait(S.wall, lambda d: wall_view(d) == "groups" and len(d.find_elements(By.CSS_SELECTOR, "#wall-groups li")) == 2, "groups board")
+    assert visible(S.wall, "#wall-banner") and "Lunch" in el(S.wall, "#wall-banner").text, "the announcement stays as a banner"
+    click(S.fac, "#announcement-clear")
+    wait(S.wall, lambda d: not visible(d, "#wall-banner"), "announcement taken down")
+    viewport_shot(S.wall, "wall-groups-1080p")
+    next_step("Our priorities")
+    wait(S.wall, lambda d: wall_view(d) == "closing" and len(d.find_elements(By.CSS_SELECTOR, "#wall-closing-needs li")) == 3, "closing ranked needs")
+    assert el(S.fac, "#agenda-next").get_attribute("disabled"), "no step after the last"
+    viewport_shot(S.wall, "wall-closing-1080p")
+    # The facilitator can also choose the wall's view directly.
+    click(S.fac, "#wall-needs")
+    wait(S.wall, lambda d: wall_view(d) == "needs", "wall follows the console's choice")
+    viewport_shot(S.fac, "console-closing-desktop")
+    shot(S.fac, "console-full-desktop")
+    axe_check(S.fac, "console")
+    axe_check(S.members[0], "member view")
+    axe_check(S.wall, "wall needs view")
+    shot(S.members[0], "member-full-desktop")
+    shot(S.members[2], "member-full-phone")
+    overflow = js(S.members[2], "return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"phone page scrolls sideways by {overflow}px"
+
+
+def main():
+    if not B.BINARY.exists() or not B.chromium_binary() or not B.driver_binary() or not shutil.which("zbarimg"):
+        B.log("missing the server binary, chromium, chromedriver or zbarimg: run swift build and Scripts/tests/browser/deps.sh")
+        B.log("show browser tests: 0 passed, 1 failed")
+        return 1
+    S.tmp = pathlib.Path(tempfile.mkdtemp(prefix="roundtable-show-"))
+    (S.tmp / "data").mkdir()
+    server = B.Server(S.tmp / "data", S.tmp / "server.log", env={"ROUNDTABLE_SERVER_PUBLICURL": PUBLIC})
+    try:
+        server.start(port=0)
+        S.base = f"http://127.0.0.1:{server.port}"
+        B.log(f"server on {S.base}")
+        ok = run("agenda imported, wall and members join, welcome with QR code", test_setup_and_welcome)
+        ok = ok and run("hidden poll: member-only turnout, reveal", test_hidden_poll_turnout_and_reveal)
+        ok = ok and run("needs intake and ranking poll over the needs", test_needs_and_ranking)
+        ok = ok and run("interviews, break, standing announcement after reloads", test_interviews_break_announcement)
+        ok = ok and run("groups board and closing", test_groups_and_closing)
+        for d in B.BROWSERS:
+            for e in B.console_errors(d):
+                B.log(f"  browser console error: {e['message'][:200]}")
+    except Exception as e:
+        results.append(("setup", "failed"))
+        B.log(f"setup FAILED: {e}")
+        traceback.print_exc()
+    finally:
+        for d in B.BROWSERS:
+            try:
+                d.quit()
+            except Exception:
+                pass
+        server.stop()
+        server.kill()
+    passed = sum(1 for _, s in results if s == "passed")
+    failed = sum(1 for _, s in results if s == "failed")
+    if failed:
+        B.log(f"server log: {S.tmp / 'server.log'}")
+    else:
+        shutil.rmtree(S.tmp, ignore_errors=True)
+    B.log(f"show browser tests: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
