@@ -38,6 +38,17 @@ struct PairingEngine {
         budget = 1_000_000 + 200 * room.count
     }
 
+    /// An engine holding `groups` (member numbers; pairs and at most one trio) as its arrangement,
+    /// e.g. the exact search's, so `result()` reports it like any other.
+    init(_ room: PairingRoom, groups: [[Int]]) {
+        self.init(room)
+        for g in groups {
+            for x in g { groupOf[x] = groupCount }
+            slots.append(contentsOf: [g[0], g[1], g.count > 2 ? g[2] : -1])
+        }
+        groupCost = (0..<groupCount).map { g in room.cost(slots[3 * g], slots[3 * g + 1], slots[3 * g + 2]) }
+    }
+
     private var groupCount: Int { slots.count / 3 }
 
     /// The sum of all groups' costs: what the search lowers.
