@@ -154,8 +154,12 @@ public enum Pairing {
         if search == .exact || (search == .automatic && order.count <= exactLimit) {
             shuffle()
             let room = PairingRoom(candidates, order, strategy: strategy, history: history)
+            // The heuristic's cost bounds the search (and never changes its answer, see `PairingExact`).
+            var heuristic = PairingEngine(room)
+            heuristic.greedy()
+            heuristic.improve()
             var exact = PairingExact(room)
-            var result = PairingEngine(room, groups: exact.solve()).result()
+            var result = PairingEngine(room, groups: exact.solve(upperBound: heuristic.totalCost)).result()
             result.exact = true
             return result
         }
