@@ -1,4 +1,5 @@
-/// The search behind `Pairing.pair`, on a `PairingRoom` whose member order is already seeded.
+/// The heuristic behind `Pairing.pair` for rooms above `Pairing.exactLimit` (and the upper bound
+/// the exact search starts from), on a `PairingRoom` whose member order is already seeded.
 ///
 /// 1. Greedy, per strategy, so the local search starts close to the optimum:
 ///    - `random`: each member, in seeded order, takes the first waiting member they have not met.

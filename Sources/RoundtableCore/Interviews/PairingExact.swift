@@ -73,9 +73,6 @@ struct PairingExact {
         }
     }
 
-    /// States and choices evaluated by the last `solve`, for measurements.
-    private(set) var statesSolved = 0
-
     /// The optimal groups (pairs, plus one trio when the count is odd), as member numbers.
     /// `upperBound`: the cost of some arrangement of the room (e.g. the heuristic's), or nil.
     mutating func solve(upperBound: Int? = nil) -> [[Int]] {
@@ -128,7 +125,6 @@ struct PairingExact {
             memo.set(k0, value: floor, choice: -1)
             return floor
         }
-        statesSolved += 1
         let i = s.trailingZeroBitCount
         let rest = s & ~(1 << UInt64(i))
         let restSum = sum - cheapest(i, in: s)
