@@ -10,7 +10,7 @@ import RoundtableWire
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the domain and the data folder, in process (build with -c release).",
-        subcommands: [BenchCore.self, BenchStore.self])
+        subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self])
 }
 
 /// Hashing in the domain is SHA-256 in production; the ballot path never hashes except for anonymous voter keys.
@@ -235,5 +235,86 @@ struct BenchStore: ParsableCommand {
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: journalDir)
         try? FileManager.default.removeItem(atPath: journalDir + "-copy")
+    }
+}
+
+/// The exact pairing search at and around `Pairing.exactLimit`, and the heuristic against it
+/// (docs/bench/pairing.md, "Exact search and the heuristic").
+struct BenchPairing: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pairing",
+        abstract: "Time the exact pairing search by room size; compare the heuristic's cost with the exact optimum.")
+
+    @Option(help: "Room sizes, comma-separated.") var sizes = "16,20,22,23,24,25,26"
+    @Option(help: "Random rooms per size and strategy.") var rooms = 10
+    @Option(help: "Rounds per room (history grows round by round, so repeats become forced).") var rounds = 8
+
+    func run() throws {
+        print("| members | strategy | instances | exact median ms | exact p90 ms | exact max ms | heuristic median ms | heuristic optimal | mean gap (repeats, wishes) | worst gap |")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
+            for strategy in PairingStrategy.allCases {
+                var rng = SeededEntropy(seed: UInt64(n) * 31 + UInt64(strategy.rawValue.count))
+                func r(_ k: Int) -> Int { Int(rng.next() % UInt64(k)) }
+                var exactMs: [Double] = [], heuristicMs: [Double] = []
+                var optimal = 0, instances = 0
+                var gapRepeats = 0, gapWishes = 0
+                var worst = (0, 0)
+                for _ in 0..<rooms {
+                    // 1-5 organizations of random sizes, 6-14 tags, 0-3 interests and expertise each.
+                    let orgs = 1 + r(5), tags = 6 + r(9)
+                    let candidates = (0..<n).map { i in
+                        PairingCandidate(
+                            id: i + 1, organization: "o\(r(orgs))",
+                            interests: Set((0..<r(4)).map { _ in "t\(r(tags))" }),
+                            expertise: Set((0..<r(4)).map { _ in "t\(r(tags))" }))
+                    }
+                    var history = Set<PairKey>()
+                    for _ in 0..<rounds {
+                        let seed = rng.next()
+                        var t = benchClock()
+                        let exact = Pairing.pair(candidates, strategy: strategy, history: history, seed: seed, search: .exact)
+                        exactMs.append((benchClock() - t) * 1000)
+                        t = benchClock()
+                        let heuristic = Pairing.pair(candidates, strategy: strategy, history: history, seed: seed, search: .heuristic)
+                        heuristicMs.append((benchClock() - t) * 1000)
+                        func cost(_ p: PairingResult) -> (Int, Int) {
+                            var repeats = 0, wishes = 0
+                            let byID = Dictionary(uniqueKeysWithValues: candidates.map { ($0.id, $0) })
+                            for g in p.groups {
+                                for a in 0..<g.count {
+                                    for b in (a + 1)..<g.count {
+                                        let x = byID[g[a]]!, y = byID[g[b]]!
+                                        if history.contains(PairKey(x.id, y.id)) { repeats += 1 }
+                                        switch strategy {
+                                        case .random: break
+                                        case .crossOrganization: if x.organization == y.organization { wishes += 1 }
+                                        case .needExpertise:
+                                            if x.interests.isDisjoint(with: y.expertise) && y.interests.isDisjoint(with: x.expertise) { wishes += 1 }
+                                        }
+                                    }
+                                }
+                            }
+                            return (repeats, wishes)
+                        }
+                        let e = cost(exact), h = cost(heuristic)
+                        precondition(e <= h, "the heuristic beat the exact search: \(h) < \(e)")
+                        instances += 1
+                        if e == h { optimal += 1 }
+                        gapRepeats += h.0 - e.0
+                        if h.0 == e.0 { gapWishes += h.1 - e.1 }
+                        if (h.0 - e.0, h.1 - e.1) > worst { worst = (h.0 - e.0, h.1 - e.1) }
+                        for g in exact.groups {
+                            for a in 0..<g.count { for b in (a + 1)..<g.count { history.insert(PairKey(g[a], g[b])) } }
+                        }
+                    }
+                }
+                exactMs.sort()
+                heuristicMs.sort()
+                func ms(_ v: Double) -> String { String(format: "%.2f", v) }
+                let k = Double(instances)
+                print("| \(n) | \(strategy.rawValue) | \(instances) | \(ms(exactMs[exactMs.count / 2])) | \(ms(exactMs[exactMs.count * 9 / 10])) | \(ms(exactMs.last!)) | \(ms(heuristicMs[heuristicMs.count / 2])) | \(String(format: "%.1f", 100 * Double(optimal) / k)) % | (\(String(format: "%.2f", Double(gapRepeats) / k)), \(String(format: "%.2f", Double(gapWishes) / k))) | \(worst) |")
+            }
+        }
     }
 }

@@ -7,10 +7,15 @@
 // 3. The strategy's wish: members of different organizations (`crossOrganization`), or a member's
 //    interests meeting the partner's expertise (`needExpertise`). `random` has no wish.
 //
-// The search is a seeded greedy pass, then exchanges of single members between groups and
-// augmenting paths, each taken only if it strictly lowers the cost (see `PairingEngine`); small
-// rooms that end imperfect are retried from a few more seeded orders. It is deterministic for one
-// input and seed.
+// The cost of an arrangement is the lexicographic pair (repeats, unmet wishes), each counted over
+// member pairs inside groups (a trio counts its three pairs): rule 2 before rule 3, in every round,
+// also when some repeats cannot be avoided.
+//
+// Rooms of up to `Pairing.exactLimit` members get an exact search (`PairingExact`): the result has
+// the least cost of all arrangements. Larger rooms get a heuristic (`PairingEngine`): a seeded greedy
+// pass, then exchanges of single members between groups and augmenting paths, each taken only if it
+// strictly lowers the cost; rooms up to `restartLimit` that end imperfect are retried from a few more
+// seeded orders. Both are deterministic for one input and seed.
 
 /// How the facilitator wants members to meet.
 public enum PairingStrategy: String, Sendable, Hashable, CaseIterable {
@@ -20,6 +25,17 @@ public enum PairingStrategy: String, Sendable, Hashable, CaseIterable {
     case crossOrganization = "cross-organization"
     /// Members meet someone whose expertise answers one of their needs, as often as possible.
     case needExpertise = "need-expertise"
+}
+
+/// Which search `Pairing.pair` uses.
+public enum PairingSearch: Sendable, Hashable {
+    /// Exact up to `Pairing.exactLimit` members, the heuristic beyond.
+    case automatic
+    /// Always the exact search, whatever the size: its time grows about as 1.6^n (n^2 more per
+    /// state for odd counts), so beyond `exactLimit` it is for measurements, not for the server.
+    case exact
+    /// Always the heuristic.
+    case heuristic
 }
 
 /// An unordered pair of members, stored smallest id first so `PairKey(1, 2) == PairKey(2, 1)`.
@@ -84,12 +100,16 @@ public struct PairingResult: Sendable, Hashable {
     /// Zero does not prove a global optimum for `needExpertise`, but it does mean no such exchange
     /// is left.
     public var unmetConstraints: Int
+    /// Whether the exact search made the groups: then no arrangement has fewer repeats, nor as few
+    /// repeats and fewer unmet wishes. False when the heuristic made them (or nobody was paired).
+    public var exact: Bool
 
     /// A result with the given groups and counts (everything empty or zero by default).
     public init(
         groups: [[MemberID]] = [], unpaired: [MemberID] = [], repeatedPairs: Int = 0,
-        sameOrganizationPairs: Int = 0, expertiseMatches: Int = 0, unmetConstraints: Int = 0
+        sameOrganizationPairs: Int = 0, expertiseMatches: Int = 0, unmetConstraints: Int = 0, exact: Bool = false
     ) {
+        self.exact = exact
         self.groups = groups
         self.unpaired = unpaired
         self.repeatedPairs = repeatedPairs
@@ -110,8 +130,10 @@ public enum Pairing {
     /// - Parameters:
     ///   - history: pairs that met in earlier rounds (a trio contributes its three pairs).
     ///   - seed: the only source of randomness.
+    ///   - search: exact up to `exactLimit` members by default (see `PairingSearch`).
     public static func pair(
-        _ candidates: [PairingCandidate], strategy: PairingStrategy, history: Set<PairKey>, seed: UInt64
+        _ candidates: [PairingCandidate], strategy: PairingStrategy, history: Set<PairKey>, seed: UInt64,
+        search: PairingSearch = .automatic
     ) -> PairingResult {
         // Sort by id first so the caller's order cannot change the outcome; then let the seed
         // decide the order every later tie-break follows.
@@ -123,15 +145,30 @@ public enum Pairing {
         }
         if order.count < 2 { return PairingResult(unpaired: order.map { candidates[$0].id }) }
         var rng = SeededEntropy(seed: seed)
+        func shuffle() {
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                let j = Int(rng.next().multipliedFullWidth(by: UInt64(i + 1)).high)
+                order.swapAt(i, j)
+            }
+        }
+        if search == .exact || (search == .automatic && order.count <= exactLimit) {
+            shuffle()
+            let room = PairingRoom(candidates, order, strategy: strategy, history: history)
+            // The heuristic's cost bounds the search (and never changes its answer, see `PairingExact`).
+            var heuristic = PairingEngine(room)
+            heuristic.greedy()
+            heuristic.improve()
+            var exact = PairingExact(room)
+            var result = PairingEngine(room, groups: exact.solve(upperBound: heuristic.totalCost)).result()
+            result.exact = true
+            return result
+        }
         var best: PairingEngine?
         // Multi-start: the search is local, so an imperfect arrangement in a small room is retried
         // from a few other seeded orders (cheap there; in large rooms the search has room enough to
         // escape on its own, and restarts would multiply the cost). The best attempt wins.
         for attempt in 0..<(order.count <= restartLimit ? 4 : 1) {
-            for i in stride(from: order.count - 1, to: 0, by: -1) {
-                let j = Int(rng.next().multipliedFullWidth(by: UInt64(i + 1)).high)
-                order.swapAt(i, j)
-            }
+            shuffle()
             var engine = PairingEngine(PairingRoom(candidates, order, strategy: strategy, history: history))
             engine.greedy()
             engine.improve()
@@ -140,6 +177,10 @@ public enum Pairing {
         }
         return best!.result()
     }
+
+    /// Rooms up to this size get the exact search (see `PairingExact` and docs/bench/pairing.md for
+    /// its time at this size); larger ones the heuristic.
+    public static let exactLimit = 24
 
     /// Rooms up to this size get restarts when the first attempt is not perfect.
     static let restartLimit = 256

@@ -1,4 +1,5 @@
-/// The search behind `Pairing.pair`, on a `PairingRoom` whose member order is already seeded.
+/// The heuristic behind `Pairing.pair` for rooms above `Pairing.exactLimit` (and the upper bound
+/// the exact search starts from), on a `PairingRoom` whose member order is already seeded.
 ///
 /// 1. Greedy, per strategy, so the local search starts close to the optimum:
 ///    - `random`: each member, in seeded order, takes the first waiting member they have not met.
@@ -36,6 +37,17 @@ struct PairingEngine {
         self.room = room
         groupOf = [Int](repeating: -1, count: room.count)
         budget = 1_000_000 + 200 * room.count
+    }
+
+    /// An engine holding `groups` (member numbers; pairs and at most one trio) as its arrangement,
+    /// e.g. the exact search's, so `result()` reports it like any other.
+    init(_ room: PairingRoom, groups: [[Int]]) {
+        self.init(room)
+        for g in groups {
+            for x in g { groupOf[x] = groupCount }
+            slots.append(contentsOf: [g[0], g[1], g.count > 2 ? g[2] : -1])
+        }
+        groupCost = (0..<groupCount).map { g in room.cost(slots[3 * g], slots[3 * g + 1], slots[3 * g + 2]) }
     }
 
     private var groupCount: Int { slots.count / 3 }
