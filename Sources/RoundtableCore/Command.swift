@@ -38,6 +38,10 @@ public enum Command: Sendable, Hashable {
     case announce(text: String, group: Int?)
     case startTimer(seconds: Int, label: String, group: Int?)
     case stopTimer(Int)
+    /// Call setup for an interview partner (relayed, never stored).
+    case callSignal(to: MemberID, CallSignal)
+    /// ICE servers (STUN, TURN with a fresh credential) for the caller's partner call.
+    case callIce
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

@@ -13,6 +13,10 @@ public struct Coordinator {
     public internal(set) var archived: [String: ArchivedRoom] = [:]
     var entropy: any EntropySource
     let hasher: any SecretHasher
+    /// ICE servers and signaling limits for partner calls (`calls` section of the configuration).
+    public var calls = CallSettings()
+    /// Mints TURN credentials; nil: no TURN server is configured (ICE servers are STUN only).
+    public var turnMinter: (any TurnCredentialMinter)?
 
     /// Which member a connection speaks for, once it has joined.
     struct Binding: Hashable {
@@ -96,6 +100,8 @@ public struct Coordinator {
         case .announce(let text, let group): return try announce(text, group: group, ref: ref, from: c, at: at)
         case .startTimer(let s, let label, let group): return try startTimer(seconds: s, label: label, group: group, ref: ref, from: c, at: at)
         case .stopTimer(let id): return try stopTimer(id, ref: ref, from: c, at: at)
+        case .callSignal(let to, let signal): return try callSignal(to: to, signal, ref: ref, from: c, at: at)
+        case .callIce: return try callIce(ref: ref, from: c, at: at)
         }
     }
 
@@ -131,14 +137,24 @@ public struct Coordinator {
         effects.reserveCapacity(events.count + 2)  // the entry, the events, and usually one reply
         effects.append(.journal(JournalEntry(room: code, seq: seq, at: at, roomOp: op)))
         if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
-        guard !events.isEmpty else { return effects }
+        guard !events.isEmpty else {
+            if op.callEndReason != nil { effects += endedCalls(op, in: code) }
+            return effects
+        }
         var recipients = runtime[code]?.allConnections ?? []
         if let excluding { recipients.removeAll { $0 == excluding } }
         for e in events {
             runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].remember(e)
             effects.append(.broadcast(e, to: recipients))
         }
+        if op.callEndReason != nil { effects += endedCalls(op, in: code) }
         return effects
+    }
+
+    /// Calls that an op ended (a cheap check first: most ops cannot change pairs).
+    private mutating func endedCalls(_ op: RoomOp, in code: String) -> [Effect] {
+        guard let reason = op.callEndReason, runtime[code]?.calls.isEmpty == false else { return [] }
+        return endStaleCalls(code, reason: reason)
     }
 
     /// In large rooms a join or presence change is no room event: facilitators still see it (as a notice),
@@ -192,6 +208,10 @@ struct RoomRuntime {
     var joinedSeq: [MemberID: UInt64] = [:]
     /// (pair id << 32 | member) already reported gone, so the notice goes out once.
     var partnerLeftSent: Set<Int64> = []
+    /// Partner calls in progress, by pair id (never journaled: calls do not survive a restart).
+    var calls: [Int: CallRecord] = [:]
+    /// `call.signal` rate per member.
+    var signalBuckets: [MemberID: SignalBucket] = [:]
     var rankingDirty = false
     var presenceDirty = false
     /// Connections that resumed from the event buffer: notices are not buffered, so the next flush sends
@@ -295,5 +315,7 @@ extension Coordinator {
             runtime[code] = rt
         }
         entropy = old.entropy
+        calls = old.calls
+        turnMinter = old.turnMinter
     }
 }
