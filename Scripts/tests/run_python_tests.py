@@ -19,7 +19,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle"]
+MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle", "scenario_calls"]
 
 
 class Server:
