@@ -11,3 +11,4 @@ bash Scripts/tests/run_durability_tests.sh
 bash Scripts/cluster.sh --short
 bash Scripts/tests/browser/deps.sh
 python3 Scripts/tests/browser/run_browser_tests.py
+python3 Scripts/tests/browser/run_call_tests.py

@@ -44,6 +44,7 @@ export function callPanel(rt) {
   let message = '';
   let problem = null; // {text, link?} shown with the meeting-link fallback
   const peers = new Map(); // partner id -> peer
+  let made = 0; // peers created, so a replaced connection redraws its tile
   const waiting = new Set(); // partners who said ready or offered before you joined
   const pendingOffers = new Map();
   const signalBytes = { sent: 0, received: 0, messages: 0 };
@@ -73,7 +74,7 @@ export function callPanel(rt) {
     closePeer(id);
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
     const video = h('video', { autoplay: true, playsinline: true, class: 'call-video', dataset: { member: id } });
-    const peer = { id, pc, video, queue: [], restarts: 0, note: '', timer: null, started: Date.now(), connectedOnce: false };
+    const peer = { id, n: ++made, pc, video, queue: [], restarts: 0, note: '', timer: null, started: Date.now(), connectedOnce: false };
     peers.set(id, peer);
     for (const t of local.getTracks()) pc.addTrack(t, local);
     if (iOffer(id) && !local.getVideoTracks().length) pc.addTransceiver('video', { direction: 'recvonly' });
@@ -288,27 +289,38 @@ export function callPanel(rt) {
     return h('button', { type: 'button', id, class: 'small', on: { click: onClick }, ...attrs }, label);
   }
 
+  const sigs = { status: '', grid: '', controls: '' };
+  /** Refills a part only when what it shows changed: buttons are not rebuilt under the pointer. */
+  function refill(part, node, sig, children) {
+    if (sigs[part] === sig) return;
+    sigs[part] = sig;
+    fill(node, ...children()); // built only now: building moves the video elements into new tiles
+  }
+
   function render() {
     el.hidden = !pair || !window.RTCPeerConnection;
     if (el.hidden) return;
-    const states = [...peers.values()].map((p) => p.pc.connectionState);
+    const list = [...peers.values()];
+    const states = list.map((p) => p.pc.connectionState);
     const overall = !joined ? 'idle' : states.length && states.every((s) => s === 'connected') ? 'connected'
       : states.some((s) => s === 'failed') ? 'failed' : 'connecting';
     el.dataset.state = overall;
     const who = partners().filter((p) => waiting.has(p.id)).map((p) => p.name);
-    fill(status,
+    const words = { new: 'waiting…', connecting: 'connecting…', connected: 'connected', disconnected: 'reconnecting…', failed: 'connection lost', closed: 'closed' };
+    const peerText = list.map((p) => [p.id, p.pc.connectionState, `${nameOf(p.id)}: ${p.note || words[p.pc.connectionState]} `]);
+    refill('status', status, JSON.stringify([joined, who, peerText, message]), () => [
       !joined ? (who.length ? `${who.join(' and ')} ${who.length > 1 ? 'are' : 'is'} waiting for you in the call.` : 'Call your partner right here: nothing to install.') : '',
-      joined ? [...peers.values()].map((p) => h('span', { class: 'call-peer-state', dataset: { member: p.id, state: p.pc.connectionState } },
-        `${nameOf(p.id)}: ${p.note || { new: 'waiting…', connecting: 'connecting…', connected: 'connected', disconnected: 'reconnecting…', failed: 'connection lost', closed: 'closed' }[p.pc.connectionState]} `)) : '',
-      message ? h('span', { class: 'call-message' }, message) : '');
-    fill(grid, joined ? localVideo : null, joined ? [...peers.values()].map((p) => h('figure', { class: 'call-tile' }, p.video, h('figcaption', {}, nameOf(p.id)))) : null);
+      joined ? peerText.map(([id, state, text]) => h('span', { class: 'call-peer-state', dataset: { member: id, state } }, text)) : '',
+      message ? h('span', { class: 'call-message' }, message) : '']);
+    refill('grid', grid, JSON.stringify([joined, list.map((p) => p.n)]), () => [
+      joined ? localVideo : null, joined ? list.map((p) => h('figure', { class: 'call-tile' }, p.video, h('figcaption', {}, nameOf(p.id)))) : null]);
     const audio = local?.getAudioTracks()[0];
     const video = local?.getVideoTracks()[0];
-    fill(controls,
+    refill('controls', controls, JSON.stringify([joined, !!audio, audio?.enabled, !!video, video?.enabled, audioOnly, relayOnly, problem]), () => [
       !joined ? [
         button('call-join', 'Join the call', () => join(), { class: 'primary' }),
-        h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'call-audio-only', checked: audioOnly, on: { change: (e) => { audioOnly = e.target.checked; } } }), h('span', {}, 'Audio only')),
-        h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'call-relay-only', checked: relayOnly, on: { change: (e) => { relayOnly = e.target.checked; localStorage.setItem('roundtable:callRelayOnly', relayOnly ? '1' : '0'); } } }), h('span', {}, 'Hide my network address (relay only)')),
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'call-audio-only', checked: audioOnly, on: { change: (e) => { audioOnly = e.target.checked; render(); } } }), h('span', {}, 'Audio only')),
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'call-relay-only', checked: relayOnly, on: { change: (e) => { relayOnly = e.target.checked; localStorage.setItem('roundtable:callRelayOnly', relayOnly ? '1' : '0'); render(); } } }), h('span', {}, 'Hide my network address (relay only)')),
       ] : [
         audio ? button('call-mute', audio.enabled ? 'Mute' : 'Unmute', () => toggle('audio'), { 'aria-pressed': String(!audio.enabled) }) : null,
         video ? button('call-camera', video.enabled ? 'Camera off' : 'Camera on', () => toggle('video'), { 'aria-pressed': String(!video.enabled) }) : null,
@@ -316,7 +328,7 @@ export function callPanel(rt) {
       ],
       problem ? h('div', { class: 'notice', id: 'call-problem' }, h('p', {}, problem.text),
         problem.link ? h('p', {}, h('a', { class: 'button', href: problem.link, target: '_blank', rel: 'noopener noreferrer', id: 'call-fallback-link' }, 'Use your meeting room instead ↗'))
-          : h('p', { class: 'hint' }, 'Try another browser or network, or meet in your usual meeting tool.')) : null);
+          : h('p', { class: 'hint' }, 'Try another browser or network, or meet in your usual meeting tool.')) : null]);
   }
 
   window.__call = {
