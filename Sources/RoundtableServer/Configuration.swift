@@ -216,9 +216,8 @@ extension Configuration {
             throw Invalid("calls.turnUrls", "need calls.turnSecret (or ROUNDTABLE_CALLS_TURNSECRET): TURN servers are useless without credentials")
         }
         if !(60...86_400).contains(calls.credentialTtlSeconds) { throw Invalid("calls.credentialTtlSeconds", "must be 60...86400") }
-        if calls.maxSignalBytes < 1024 || calls.maxSignalBytes > maxFrameBytes {
-            throw Invalid("calls.maxSignalBytes", "must be 1024...transport.maxFrameBytes")
-        }
+        // No upper bound here: a whole request is bounded by transport.maxFrameBytes anyway (close 1009).
+        if calls.maxSignalBytes < 1024 { throw Invalid("calls.maxSignalBytes", "must be at least 1024") }
         if calls.signalsPerSecond < 1 || calls.signalBurst < 1 { throw Invalid("calls.signalsPerSecond", "and signalBurst must be at least 1") }
     }
 

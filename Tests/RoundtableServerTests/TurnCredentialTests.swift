@@ -34,7 +34,7 @@ import RoundtableServer
         #expect(c.turnMinter != nil)
         #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"calls": {"turnUrls": ["turn:x:3478"]}}"#) }
         #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"calls": {"stunUrls": ["http://x"]}}"#) }
-        #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"calls": {"maxSignalBytes": 100000}}"#) }
+        #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"calls": {"maxSignalBytes": 100}}"#) }
         #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"calls": {"credentialTtlSeconds": 5}}"#) }
         #expect(Configuration().turnMinter == nil)
     }
