@@ -13,7 +13,9 @@
 import { h, fill, announce } from './ui.js';
 
 const RESTARTS = 3; // ICE restarts the offerer tries before a fresh connection
-const ANSWER_WAIT_MS = 6000; // the answering side waits this long in "failed" before asking for a fresh session
+const RESTART_EVERY_MS = 5000; // between the offerer's ICE restarts
+// The answering side waits out the offerer's ICE restarts before asking for a fresh session (`ready`).
+const ANSWER_WAIT_MS = 2000 + (RESTARTS + 1) * RESTART_EVERY_MS;
 const CONNECT_TIMEOUT_MS = 25000; // no connection after this long: offer the meeting link instead
 
 /** SDP fingerprint line: a new one means a new session (the partner reloaded), not a renegotiation. */
@@ -133,7 +135,7 @@ export function callPanel(rt) {
           peer.note = 'Reconnecting…';
           render();
           offer(peer, true);
-          recover(peer, 5000);
+          recover(peer, RESTART_EVERY_MS);
         } else {
           offer(makePeer(peer.id));
         }
@@ -141,7 +143,7 @@ export function callPanel(rt) {
         send(peer.id, { kind: 'ready' });
         recover(peer, ANSWER_WAIT_MS);
       }
-    }, delay || (iOffer(peer.id) ? 0 : ANSWER_WAIT_MS));
+    }, iOffer(peer.id) ? delay : ANSWER_WAIT_MS);
   }
 
   async function onSignal(msg) {
@@ -333,7 +335,7 @@ export function callPanel(rt) {
 
   window.__call = {
     state: () => ({ joined, round: pair?.round, pair: pair?.pair, overall: el.dataset.state, problem: problem?.text || null,
-      peers: Object.fromEntries([...peers.values()].map((p) => [p.id, { connection: p.pc.connectionState, ice: p.pc.iceConnectionState }])) }),
+      peers: Object.fromEntries([...peers.values()].map((p) => [p.id, { connection: p.pc.connectionState, ice: p.pc.iceConnectionState, session: p.n, restarts: p.restarts }])) }),
     signalBytes,
     /** Per partner: RTP bytes and packets received, and the candidate types of the pair in use. */
     async stats() {

@@ -10,7 +10,9 @@ real coturn on loopback (Scripts/coturn.sh).
    crosses it), measured with `ss -ti` on its port; signaling bytes per call from the page.
 3. Relay only (iceTransportPolicy "relay"): a pair connects through coturn (selected candidates of
    type relay on both ends) and media flows.
-4. Media refused: the page says so in plain language and offers the meeting link.
+4. The relay fails and returns (coturn stopped and started: every relayed path dies, as in a network
+   change): the offerer restarts ICE and the same peer connections reconnect, media flows again.
+5. Media refused: the page says so in plain language and offers the meeting link.
 
 Prints `call browser tests: N passed, M failed` and exits non-zero on any failure.
 """
@@ -265,6 +267,23 @@ def test_relay_only_through_coturn():
     assert "allocation" in logs.lower() or "session" in logs.lower(), f"coturn log shows no session ({log})"
 
 
+def test_relay_outage_recovers_by_ice_restart():
+    """The relay goes away (coturn stopped: every relayed path dies, like a network change) and comes back:
+    the offerer restarts ICE and the pairs connect again without anyone clicking."""
+    sessions = {me(d): {k: v["session"] for k, v in call_state(d)["peers"].items()} for d in T.members}
+    subprocess.run(T.coturn + ["stop", "--dir", T.turn_dir], timeout=30, check=True)
+    for d in T.members:
+        wait(d, lambda d: call_state(d)["overall"] != "connected", f"{me(d)} notices the lost path", timeout=40)
+    subprocess.run(T.coturn + ["start", "--dir", T.turn_dir, "--port", str(T.turn_port), "--relay-ports", T.relay],
+                   check=True, env=dict(os.environ, ROUNDTABLE_CALLS_TURNSECRET=T.secret), timeout=30, capture_output=True)
+    for d in T.members:
+        wait_connected(d, partners_of(d), f"{me(d)} reconnected through the restarted relay", timeout=90)
+    after = {me(d): {k: v["session"] for k, v in call_state(d)["peers"].items()} for d in T.members}
+    T.measures["ice_restart_same_connections"] = after == sessions
+    assert after == sessions, f"reconnected on new peer connections, not by ICE restart: {sessions} -> {after}"
+    media_flows(T.members, "after the ICE restart")
+
+
 def test_refused_media_falls_back_to_the_meeting_link():
     quit_all(T.members[2:])  # Ann and Ben stay; a new member who refuses camera and microphone joins
     ed = join_member(T.base, T.code, "Eve", "Housing", deny=True)
@@ -296,6 +315,7 @@ def main():
     env = {"ROUNDTABLE_CALLS_TURNSECRET": secret, "ROUNDTABLE_CALLS_TURNURLS": f'["turn:127.0.0.1:{turn_port}?transport=udp"]',
            "ROUNDTABLE_CALLS_STUNURLS": f'["stun:127.0.0.1:{turn_port}"]'}
     coturn = ["bash", str(ROOT / "Scripts/coturn.sh")]
+    T.coturn, T.turn_port, T.relay, T.secret = coturn, turn_port, relay, secret
     T.server = Server(tmp / "data", tmp / "server.log", env=env)
     code = 1
     try:
@@ -307,6 +327,7 @@ def main():
         ok = run("a trio connects three ways and media flows", test_trio_connects_three_ways)
         ok = ok and run("interviews.next ends the calls; new pairs connect; the server carries no media", test_new_round_tears_down_and_sets_up_new_pairs)
         ok = ok and run("relay only: pairs connect through coturn", test_relay_only_through_coturn)
+        ok = ok and run("the relay fails and returns: ICE restart reconnects", test_relay_outage_recovers_by_ice_restart)
         run("media refused: plain words and the meeting link", test_refused_media_falls_back_to_the_meeting_link)
         log("measures: " + json.dumps(T.measures))
         code = 0
