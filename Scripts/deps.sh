@@ -15,6 +15,8 @@ if [ "${1:-}" = "--test" ]; then
   # Deployment checks (nginx -t) and the cluster test (HAProxy).
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
   command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+  # The TURN server the call tests relay through (Scripts/coturn.sh).
+  command -v turnserver >/dev/null 2>&1 || need+=(coturn)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -15,3 +15,4 @@ python3 Scripts/tests/browser/run_browser_tests.py
 python3 Scripts/tests/browser/run_show_browser_tests.py
 python3 Scripts/tests/browser/run_cluster_browser_tests.py
 if command -v node >/dev/null 2>&1; then node --test Scripts/tests/client/; else echo "SKIP client unit tests: node is not installed"; fi
+python3 Scripts/tests/browser/run_call_tests.py

@@ -10,6 +10,7 @@ import { buildConsole } from './console.js';
 import { buildShow } from './show.js';
 import { wallView } from './wall.js';
 import { memberPanels } from './panels.js';
+import { callPanel } from './call.js';
 
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
@@ -337,11 +338,14 @@ function pollsPanel({ manage = null, includeDrafts = false } = {}) {
 
 const PHASES = { 'first-turn': 'First turn', 'second-turn': 'Second turn', report: 'Report back', done: 'Round over' };
 
-/** Your interview: partner, prompts, meeting link, countdown, notes. */
+let call = null; // one call panel per page (it keeps the peer connections), moved into each view
+
+/** Your interview: partner, prompts, meeting link, countdown, notes, and the call with your partners. */
 function interviewPanel() {
   const body = h('div', { class: 'interview-body' });
+  call ||= callPanel(rt);
   const panel = h('section', { class: 'card interview-panel', id: 'interview', 'aria-labelledby': 'interview-h', 'aria-live': 'polite' },
-    h('h2', { id: 'interview-h' }, 'Appreciative interview'), body);
+    h('h2', { id: 'interview-h' }, 'Appreciative interview'), call.el, body);
   let sig = '';
   return {
     el: panel,
@@ -349,6 +353,8 @@ function interviewPanel() {
       const iv = rt.state.interviews || {};
       const p = iv.yourPair;
       const notesMine = (iv.yourNotes || []).filter((n) => n.author === rt.me || n.about === rt.me);
+      if (call.el.parentNode !== panel) panel.insertBefore(call.el, body);
+      call.update();
       panel.hidden = !iv.active && !p && !notesMine.length;
       const nextSig = JSON.stringify([iv.active, iv.round, iv.phase, iv.endsAt, p, iv.waiting, notesMine.length, rt.roomClosed]);
       if (nextSig === sig) return;

@@ -4,6 +4,8 @@
 #include <openssl/sha.h>
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
 
 // LWS_PRE is a macro: Swift cannot see it, a function returning it can.
 static inline size_t rt_lws_pre(void) { return LWS_PRE; }

@@ -46,6 +46,10 @@ public enum Command: Sendable, Hashable {
     case showWall(Wall)
     case revealPoll(Int)
     case clearAnnouncement
+    /// Call setup for an interview partner (relayed, never stored).
+    case callSignal(to: MemberID, CallSignal)
+    /// ICE servers (STUN, TURN with a fresh credential) for the caller's partner call.
+    case callIce
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

@@ -18,7 +18,12 @@ extension Coordinator {
             let (facilitators, others) = audiences(room, rt)
             // Turnout of open polls: after ballots, and after joins and presence changes (the "of N").
             var turnouts: [Int: Turnout] = [:]
-            for id in room.polls.keys.sorted() where room.polls[id]!.state == .open && (rt.turnoutDirty || rt.dirtyPolls.contains(id)) {
+            // In a large room joins and presence move the "of N" at the presence pace, like the counts:
+            // a launch with a poll open must not cost every member a turnout per results tick.
+            let large = room.currentMemberCount > room.settings.presenceEventsUpTo
+            let presencePaceDue = at - rt.lastPresenceFlush >= limits.presenceIntervalMs
+            let turnoutFromPresence = rt.turnoutDirty && (!large || presencePaceDue)
+            for id in room.polls.keys.sorted() where room.polls[id]!.state == .open && (turnoutFromPresence || rt.dirtyPolls.contains(id)) {
                 let t = turnout(id, in: code, rt)
                 turnouts[id] = t
                 if !others.isEmpty || !facilitators.isEmpty {
@@ -58,10 +63,10 @@ extension Coordinator {
             effects += catchUpNotices(room, rt, facilitators: Set(facilitators), others: Set(others))
             rt.dirtyPolls.removeAll()
             rt.rankingDirty = false
-            rt.turnoutDirty = false
+            if turnoutFromPresence { rt.turnoutDirty = false }
             rt.catchUp.removeAll()
             runtime[code] = rt
-            if !rt.presenceDirty { dirtyRooms.remove(code) }
+            if !rt.presenceDirty && !rt.turnoutDirty { dirtyRooms.remove(code) }
         }
         return effects
     }

@@ -13,6 +13,10 @@ public struct Coordinator {
     public internal(set) var archived: [String: ArchivedRoom] = [:]
     var entropy: any EntropySource
     let hasher: any SecretHasher
+    /// ICE servers and signaling limits for partner calls (`calls` section of the configuration).
+    public var calls = CallSettings()
+    /// Mints TURN credentials; nil: no TURN server is configured (ICE servers are STUN only).
+    public var turnMinter: (any TurnCredentialMinter)?
 
     /// Which member a connection speaks for, once it has joined.
     struct Binding: Hashable {
@@ -102,6 +106,8 @@ public struct Coordinator {
         case .showWall(let wall): return try showWall(wall, ref: ref, from: c, at: at)
         case .revealPoll(let id): return try revealPoll(id, ref: ref, from: c, at: at)
         case .clearAnnouncement: return try clearAnnouncement(ref: ref, from: c, at: at)
+        case .callSignal(let to, let signal): return try callSignal(to: to, signal, ref: ref, from: c, at: at)
+        case .callIce: return try callIce(ref: ref, from: c, at: at)
         }
     }
 
@@ -145,14 +151,24 @@ public struct Coordinator {
             }
         default: break
         }
-        guard !events.isEmpty else { return effects }
+        guard !events.isEmpty else {
+            if op.callEndReason != nil { effects += endedCalls(op, in: code) }
+            return effects
+        }
         var recipients = runtime[code]?.allConnections ?? []
         if let excluding { recipients.removeAll { $0 == excluding } }
         for e in events {
             runtime[code, default: RoomRuntime(bufferLimit: limits.resumeBufferEvents)].remember(e)
             effects.append(.broadcast(e, to: recipients))
         }
+        if op.callEndReason != nil { effects += endedCalls(op, in: code) }
         return effects
+    }
+
+    /// Calls that an op ended (a cheap check first: most ops cannot change pairs).
+    private mutating func endedCalls(_ op: RoomOp, in code: String) -> [Effect] {
+        guard let reason = op.callEndReason, runtime[code]?.calls.isEmpty == false else { return [] }
+        return endStaleCalls(code, reason: reason)
     }
 
     /// In large rooms a join or presence change is no room event: facilitators still see it (as a notice),
@@ -206,6 +222,10 @@ struct RoomRuntime {
     var joinedSeq: [MemberID: UInt64] = [:]
     /// (pair id << 32 | member) already reported gone, so the notice goes out once.
     var partnerLeftSent: Set<Int64> = []
+    /// Partner calls in progress, by pair id (never journaled: calls do not survive a restart).
+    var calls: [Int: CallRecord] = [:]
+    /// `call.signal` rate per member.
+    var signalBuckets: [MemberID: SignalBucket] = [:]
     var rankingDirty = false
     var presenceDirty = false
     /// Who is present changed: open polls get a fresh `poll.turnout` at the next flush.
@@ -312,5 +332,7 @@ extension Coordinator {
             runtime[code] = rt
         }
         entropy = old.entropy
+        calls = old.calls
+        turnMinter = old.turnMinter
     }
 }

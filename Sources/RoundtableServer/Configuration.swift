@@ -43,6 +43,10 @@ public struct Configuration: Sendable {
     public var logLevel = "info"
     // the domain's limits
     public var limits = Limits()
+    // calls: ICE servers and signaling limits (the domain's part), and the TURN shared secret (server only)
+    public var calls = CallSettings()
+    /// coturn's `static-auth-secret`; nil: no TURN credentials are minted. Prefer ROUNDTABLE_CALLS_TURNSECRET.
+    public var turnSecret: String?
 
     public init() {}
 
@@ -87,6 +91,10 @@ public struct Configuration: Sendable {
         func num() throws(Invalid) -> Double {
             guard let d = v.doubleValue else { throw Invalid(path, "must be a number") }
             return d
+        }
+        func strings() throws(Invalid) -> [String] {
+            guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else { throw Invalid(path, "must be an array of strings") }
+            return a.compactMap(\.stringValue)
         }
         switch path {
         case "server.host": host = try str()
@@ -136,6 +144,13 @@ public struct Configuration: Sendable {
         case "limits.presenceIntervalMs": limits.presenceIntervalMs = Int64(try int())
         case "limits.presenceEventsUpTo": limits.presenceEventsUpTo = try int()
         case "limits.stateMembersLimit": limits.stateMembersLimit = try int()
+        case "calls.stunUrls": calls.stunUrls = try strings()
+        case "calls.turnUrls": calls.turnUrls = try strings()
+        case "calls.turnSecret": turnSecret = try optStr()
+        case "calls.credentialTtlSeconds": calls.credentialTtlSeconds = try int()
+        case "calls.maxSignalBytes": calls.maxSignalBytes = try int()
+        case "calls.signalsPerSecond": calls.signalsPerSecond = try int()
+        case "calls.signalBurst": calls.signalBurst = try int()
         case "cluster.nodePrefix": limits.roomCodePrefix = Crockford.normalize(try optStr() ?? "")
         default: throw Invalid(path, "is not a known setting")
         }
@@ -162,6 +177,8 @@ public struct Configuration: Sendable {
         "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
         "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom", "limits.maxAgendaSteps",
         "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
+        "calls.stunUrls", "calls.turnUrls", "calls.turnSecret", "calls.credentialTtlSeconds", "calls.maxSignalBytes",
+        "calls.signalsPerSecond", "calls.signalBurst",
     ]
 
     public func validate() throws(Invalid) {
@@ -189,6 +206,7 @@ public struct Configuration: Sendable {
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw Invalid("logging.level", "must be trace, debug, info, notice, warning, error or critical")
         }
+        try validateCalls()
         for (name, v) in [
             ("limits.maxRooms", limits.maxRooms), ("limits.maxMembersPerRoom", limits.maxMembersPerRoom),
             ("limits.maxNameLength", limits.maxNameLength), ("limits.maxTextLength", limits.maxTextLength),
@@ -197,6 +215,30 @@ public struct Configuration: Sendable {
         ] where v < 1 {
             throw Invalid(name, "must be at least 1")
         }
+    }
+}
+
+extension Configuration {
+    func validateCalls() throws(Invalid) {
+        if let u = calls.stunUrls.first(where: { !($0.hasPrefix("stun:") || $0.hasPrefix("stuns:")) }) {
+            throw Invalid("calls.stunUrls", "entries must start with stun: or stuns: (\(u))")
+        }
+        if let u = calls.turnUrls.first(where: { !($0.hasPrefix("turn:") || $0.hasPrefix("turns:")) }) {
+            throw Invalid("calls.turnUrls", "entries must start with turn: or turns: (\(u))")
+        }
+        if !calls.turnUrls.isEmpty && (turnSecret ?? "").isEmpty {
+            throw Invalid("calls.turnUrls", "need calls.turnSecret (or ROUNDTABLE_CALLS_TURNSECRET): TURN servers are useless without credentials")
+        }
+        if !(60...86_400).contains(calls.credentialTtlSeconds) { throw Invalid("calls.credentialTtlSeconds", "must be 60...86400") }
+        // No upper bound here: a whole request is bounded by transport.maxFrameBytes anyway (close 1009).
+        if calls.maxSignalBytes < 1024 { throw Invalid("calls.maxSignalBytes", "must be at least 1024") }
+        if calls.signalsPerSecond < 1 || calls.signalBurst < 1 { throw Invalid("calls.signalsPerSecond", "and signalBurst must be at least 1") }
+    }
+
+    /// The TURN minter for the coordinator, when a secret is configured.
+    public var turnMinter: (any TurnCredentialMinter)? {
+        guard let s = turnSecret, !s.isEmpty else { return nil }
+        return HMACSHA1TurnMinter(secret: s)
     }
 }
 

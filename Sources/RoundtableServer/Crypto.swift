@@ -34,3 +34,26 @@ public struct SystemEntropy: EntropySource {
         return out
     }
 }
+
+/// TURN REST API passwords as coturn verifies them (`use-auth-secret`): base64(HMAC-SHA1(secret, username)),
+/// through OpenSSL. The secret lives only here; it is never sent, stored or logged.
+public struct HMACSHA1TurnMinter: TurnCredentialMinter {
+    private let secret: [UInt8]
+
+    public init(secret: String) { self.secret = Array(secret.utf8) }
+
+    public func password(for username: String) -> String {
+        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let data = Array(username.utf8)
+        _ = secret.withUnsafeBufferPointer { key in
+            data.withUnsafeBufferPointer { d in
+                HMAC(EVP_sha1(), key.baseAddress, Int32(key.count), d.baseAddress, d.count, &mac, &length)
+            }
+        }
+        // EVP_EncodeBlock writes 4 characters per 3 bytes plus a NUL.
+        var out = [UInt8](repeating: 0, count: (Int(length) + 2) / 3 * 4 + 1)
+        let n = mac.withUnsafeBufferPointer { m in EVP_EncodeBlock(&out, m.baseAddress, Int32(length)) }
+        return String(decoding: out[0..<Int(n)], as: UTF8.self)
+    }
+}

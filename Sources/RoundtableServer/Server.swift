@@ -93,6 +93,8 @@ public final class RoundtableServer: @unchecked Sendable {
         self.journal = journal
         self.recover = recover
         self.coordinator = Coordinator(limits: config.limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
+        coordinator.calls = config.calls
+        coordinator.turnMinter = config.turnMinter
         self.writeBufferSize = 64 * 1024
         self.writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + Int(rt_lws_pre()), alignment: 16)
     }
@@ -207,7 +209,9 @@ public final class RoundtableServer: @unchecked Sendable {
             switch item {
             case .tick: housekeeping()
             case .durableReady: drainDurableReports()
-            case .recovered(let c):
+            case .recovered(var c):
+                c.calls = config.calls
+                c.turnMinter = config.turnMinter
                 coordinator = c
                 ready = true
                 hasTimedRooms = true  // until the next tick has looked

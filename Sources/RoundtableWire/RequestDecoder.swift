@@ -201,6 +201,8 @@ public enum RequestDecoder {
         case "timer.stop": return .stopTimer(try f.id("timer"))
         case "agenda.set", "agenda.next", "agenda.goto", "wall.show", "poll.reveal", "room.clearAnnouncement":
             return try showCommand(type, f)
+        case "call.signal": return .callSignal(to: try f.memberID("to"), try callSignal(f))
+        case "call.ice": return .callIce
         default:
             throw DomainError("unknown_type", "unknown request type \"\(String(type.unicodeScalars.prefix(64)))\"")
         }
@@ -223,6 +225,38 @@ public enum RequestDecoder {
         s.linkTemplate = try f.optionalString("linkTemplate")
         if f.object["group"] != nil { s.group = try f.id("group") }
         return s
+    }
+
+    /// `signal` of `call.signal`: only the fields WebRTC needs are kept (the rest is never relayed).
+    static func callSignal(_ f: Fields) throws(DomainError) -> CallSignal {
+        guard let o = try f.optionalObject("signal") else { throw .invalidField("signal", "is required") }
+        let sf = Fields(object: o)
+        func named(_ e: DomainError) -> DomainError { DomainError(e.code, "signal." + e.message) }
+        do throws(DomainError) {
+            guard let kind = CallSignalKind(rawValue: try sf.string("kind")) else {
+                throw DomainError.invalidField("kind", "must be offer, answer, candidate, hangup or ready")
+            }
+            var s = CallSignal(kind: kind)
+            switch kind {
+            case .offer, .answer:
+                s.sdp = try sf.string("sdp")
+            case .candidate:
+                guard let c = try sf.optionalObject("candidate") else { throw DomainError.invalidField("candidate", "is required") }
+                let cf = Fields(object: c)
+                s.candidate = try cf.string("candidate")
+                s.sdpMid = try cf.optionalString("sdpMid")
+                if let i = try cf.optionalInt("sdpMLineIndex") {
+                    guard (0...1_000).contains(i) else { throw DomainError.invalidField("candidate.sdpMLineIndex", "must be 0...1000") }
+                    s.sdpMLineIndex = Int(i)
+                }
+                s.usernameFragment = try cf.optionalString("usernameFragment")
+            case .hangup, .ready:
+                break
+            }
+            return s
+        } catch {
+            throw named(error)
+        }
     }
 
     /// Seconds from a request as milliseconds; out-of-range values are left for the coordinator to refuse.

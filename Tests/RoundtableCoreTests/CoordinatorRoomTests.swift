@@ -236,8 +236,11 @@ import Testing
         let (code, _, _) = h.createRoom()
         h.join(2, code, "A")
         h.join(3, code, "B")  // 3 members: counts from here on
+        // A poll is open: its turnout ("of N") moves with presence, so it must keep the same pace.
+        #expect(h.send(1, .createPoll(.labelled(.single), openNow: true))["type"] == "ack")
         let t0 = h.now
         var sent: [(at: Millis, members: Value?)] = []
+        var turnouts: [Millis] = []
         var joiner: ConnectionID = 10
         // Ten joins a second for five seconds, ticking every 50 ms as the server does.
         for step in 1...100 {
@@ -248,9 +251,13 @@ import Testing
             }
             h.now = max(h.now, at)
             h.run(h.coordinator.tick(at: at))
-            for m in h.drain(2) where m.type == "room.presence" { sent.append((at, m.body["members"])) }
+            for m in h.drain(2) {
+                if m.type == "room.presence" { sent.append((at, m.body["members"])) }
+                if m.type == "poll.turnout" { turnouts.append(at) }
+            }
         }
         #expect(sent.count == 3, "at 2 s intervals over 5 s: \(sent.map(\.at))")
+        #expect(turnouts.count <= 3, "turnout at the presence pace too: \(turnouts)")
         for (a, b) in zip(sent, sent.dropFirst()) { #expect(b.at - a.at >= 2_000) }
         // Quiet again: the last change still reaches everyone once the interval has passed.
         h.run(h.coordinator.tick(at: t0 + 10_000))
