@@ -204,7 +204,7 @@ if [[ " $ONLY " == *" launch "* ]]; then
         n=${spec%%:*}; rate=${spec##*:}
         say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none)"
         start_rt none
-        gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 200 --hold 3 \
+        gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 50 --hold 3 \
             --setup-timeout 300 --out "$RAW/launch-rt-$n-$rate.json" --label roundtable
         stop_server
     done
