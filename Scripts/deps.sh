@@ -30,10 +30,13 @@ if [ "${1:-}" = "--test" ]; then
     || python3 -m pip install -q --break-system-packages websockets
   # The contract checks (docs/schema, docs/openapi.yaml): jsonschema from Debian (4.10 knows draft
   # 2020-12), openapi-spec-validator from PyPI.
+  # Debian's package only serves Debian's own python3; a python3 first in PATH from elsewhere (pyenv on
+  # these machines) needs PyPI's, so check the import again after apt.
   if ! python3 -c "import jsonschema" 2>/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-jsonschema >/dev/null 2>&1 \
-      || python3 -m pip install -q jsonschema 2>/dev/null || python3 -m pip install -q --break-system-packages jsonschema
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-jsonschema >/dev/null 2>&1 || true
+    python3 -c "import jsonschema" 2>/dev/null || python3 -m pip install -q jsonschema 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages jsonschema
   fi
   python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator 2>/dev/null \
     || python3 -m pip install -q --break-system-packages openapi-spec-validator
