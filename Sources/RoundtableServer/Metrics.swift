@@ -71,8 +71,8 @@ extension ServerStats {
     }
 
     /// An error reply is being queued; codes are the protocol's fixed set, so the label stays small.
-    mutating func countError(_ notice: Notice) {
-        errorsByCode[notice.body["code"]?.stringValue ?? "unknown", default: 0] += 1
+    mutating func countError(_ code: String) {
+        errorsByCode[code, default: 0] += 1
     }
 }
 

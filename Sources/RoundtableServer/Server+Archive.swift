@@ -109,6 +109,9 @@ extension RoundtableServer {
 }
 
 extension DomainError {
+    /// A change refused while storage is failing (the one place `storage_unavailable` is built).
     static let storageUnavailable = DomainError("storage_unavailable", "the server cannot store changes right now")
+    /// An acknowledged change whose journal write then failed: its ack becomes this.
+    static let storageRefused = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
     static let archiveUnavailable = DomainError("archive_unavailable", "the archived room could not be read back; the operator has the details")
 }

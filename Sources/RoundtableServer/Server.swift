@@ -404,12 +404,10 @@ public final class RoundtableServer: @unchecked Sendable {
 
     /// A batch whose journal write failed: nothing in it is acknowledged or broadcast.
     private func refuseUndurable(_ effects: [Effect]) {
-        let error = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
-        for case .send(let notice, let ref, let to) in effects {
-            if notice.type == "ack" {
-                execute([.send(Coordinator.errorNotice(error), ref: ref, to: to)])
-            } else if notice.type == "error" {
-                execute([.send(notice, ref: ref, to: to)])  // refusals changed nothing: deliver them as they are
+        for case .reply(let reply, let ref, let to) in effects {
+            switch reply {
+            case .ack: execute([.reply(.error(.storageRefused), ref: ref, to: to)])
+            case .error: execute([.reply(reply, ref: ref, to: to)])  // refusals changed nothing: deliver them as they are
             }
         }
     }
@@ -423,8 +421,10 @@ public final class RoundtableServer: @unchecked Sendable {
                 let bytes = SharedBytes(MessageEncoder.encode(event))
                 send(bytes, to: to)
             case .send(let notice, let ref, let to):
-                if notice.type == "error" { stats.withLock { $0.countError(notice) } }
                 send(SharedBytes(MessageEncoder.encode(notice, ref: ref)), to: to)
+            case .reply(let reply, let ref, let to):
+                if case .error(let e) = reply { stats.withLock { $0.countError(e.code) } }
+                send(SharedBytes(MessageEncoder.encode(reply, ref: ref)), to: [to])
             case .close(let id, let code, let reason):
                 if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
             case .secret(let name, let value):
@@ -526,7 +526,7 @@ public final class RoundtableServer: @unchecked Sendable {
             return
         }
         if storageFailing {
-            reply(c, error: DomainError("storage_unavailable", "the server cannot store changes right now"), ref: request.ref)
+            reply(c, error: .storageUnavailable, ref: request.ref)
             return
         }
         if case .createRoom(let create) = request.command, let refusal = creationRefusal(create, from: c.address) {
@@ -548,7 +548,7 @@ public final class RoundtableServer: @unchecked Sendable {
         run(effects)
         // Ack latency: an ack that went out now is timed now; one held behind a journal write is timed
         // when `released` lets its batch go (`pending` grew by exactly that batch).
-        if effects.contains(where: { if case .send(let n, _, _) = $0 { n.type == "ack" } else { false } }) {
+        if effects.contains(where: { if case .reply(.ack, _, _) = $0 { true } else { false } }) {
             if pending.count > heldBefore, let held = pending.last {
                 stats.withLock { $0.ackHeld(ticket: held.ticket, receivedAt: now) }
             } else {
@@ -559,7 +559,7 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     func reply(_ c: Connection, error: DomainError, ref: Value?) {
-        run([.send(Coordinator.errorNotice(error), ref: ref, to: [c.id])])
+        run([.reply(.error(error), ref: ref, to: c.id)])
     }
 
     /// Rooms are created freely from loopback; with `rooms.createToken` set, only with that token.
