@@ -47,7 +47,9 @@ public final class RoundtableServer: @unchecked Sendable {
     var stopping = false
     var stopDeadline = 0.0
     var connections: [ConnectionID: Connection] = [:]
-    var perAddress: [String: Int] = [:]
+    /// Admission, rate limits, keep-alive and join deadlines: decided by the machine, run by this driver.
+    var machine: NodeMachine
+    var lastDeadlineScan = 0.0
     var nextConnectionID: ConnectionID = 1
     var httpResponses: [OpaquePointer: HTTPResponse] = [:]
     var writeBuffer: UnsafeMutableRawPointer
@@ -93,6 +95,7 @@ public final class RoundtableServer: @unchecked Sendable {
         self.journal = journal
         self.recover = recover
         self.coordinator = Coordinator(limits: config.limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
+        self.machine = NodeMachine(settings: .init(config))
         self.writeBufferSize = 64 * 1024
         self.writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + Int(rt_lws_pre()), alignment: 16)
     }
@@ -260,9 +263,12 @@ public final class RoundtableServer: @unchecked Sendable {
             if !effects.isEmpty { run(effects) }
         }
         hasTimedRooms = coordinator.hasTimedRooms
+        if now - lastDeadlineScan >= machine.scanInterval {
+            lastDeadlineScan = now
+            scanDeadlines(now: now)
+        }
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
-        keepAlive(now: now)
         maybeSnapshot(now: now)
         archiveIdleRooms()
         if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
@@ -281,14 +287,26 @@ public final class RoundtableServer: @unchecked Sendable {
                 }
             }
         }
-        let deadline = now - Double(config.joinTimeoutSeconds)
-        // Tabs detached by another tab's room.leave (or a removal) are unjoined now: their deadline starts here.
-        for c in connections.values where c.joined && coordinator.binding(of: c.id) == nil {
-            c.joined = false
-            c.openedAt = now
-        }
-        for c in connections.values where !c.joined && c.closing == nil && c.openedAt < deadline {
-            scheduleClose(c, code: 1008, reason: "no room.join within \(config.joinTimeoutSeconds) s")
+    }
+
+    /// Keep-alive and join deadlines, as the machine decides them.
+    private func scanDeadlines(now: Double) {
+        for action in machine.scanDeadlines(now: now, isBound: { coordinator.binding(of: $0) != nil }) {
+            switch action {
+            case .ping(let id):
+                guard let c = connections[id] else { continue }
+                c.pingDue = true
+                lws_callback_on_writable(c.wsi)
+            case .drop(let id, let quiet):
+                guard let c = connections[id] else { continue }
+                logger.info("keep-alive: no traffic, dropping", metadata: ["connection.id": "\(id)", "quiet.s": "\(Int(quiet))"])
+                stats.withLock { $0.keepAliveDropped += 1 }
+                // A dead peer will not read a close frame: drop the socket on lws' next pass.
+                c.closing = (1001, "keep-alive timeout")
+                lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
+            case .close(let id, let code, let reason):
+                if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
+            }
         }
     }
 
@@ -466,6 +484,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 metadata: ["connection.id": "\(id)", "queued.bytes": "\(c.queuedBytes)"])
             stats.withLock { $0.slowReadersClosed += 1 }
             c.closing = (1008, "send queue full")
+            machine.closeScheduled(id)
             lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
             return false
         }
@@ -476,6 +495,7 @@ public final class RoundtableServer: @unchecked Sendable {
     func scheduleClose(_ c: Connection, code: UInt16, reason: String) {
         guard c.closing == nil else { return }
         c.closing = (code, reason)
+        machine.closeScheduled(c.id)
         // What the client already sent is read (and dropped) before the close goes out, within this budget:
         // closing with unread input makes the kernel reset the connection and the close frame is lost.
         c.drainLeft = config.maxFrameBytes
@@ -487,22 +507,21 @@ public final class RoundtableServer: @unchecked Sendable {
     /// One complete text message from a client.
     func received(_ c: Connection, _ bytes: UnsafeRawBufferPointer) {
         let now = monotonicSeconds()
-        if !c.admit(now: now, rate: config.messagesPerSecond, burst: config.messageBurst) {
-            // Strikes count abuse within a burst; a client that calmed down for 10 s starts afresh.
-            if now - c.lastStrike > 10 { c.strikes = 0 }
-            c.lastStrike = now
-            c.strikes += 1
+        switch machine.messageReceived(c.id, now: now) {
+        case .process: break
+        case .rateLimited(let error):
             stats.withLock {
                 $0.messagesIn += 1
                 $0.rateLimited += 1
             }
-            if c.strikes > config.rateLimitStrikes {
-                scheduleClose(c, code: 1008, reason: "rate limit exceeded repeatedly")
-            } else {
-                let rate = config.messagesPerSecond
-                let shown = rate == rate.rounded() ? String(Int(rate)) : String(rate)
-                reply(c, error: DomainError("rate_limited", "more than \(shown) messages per second; slow down"), ref: nil)
+            reply(c, error: error, ref: nil)
+            return
+        case .close(let code, let reason):
+            stats.withLock {
+                $0.messagesIn += 1
+                $0.rateLimited += 1
             }
+            scheduleClose(c, code: code, reason: reason)
             return
         }
         let request: Request
@@ -540,10 +559,8 @@ public final class RoundtableServer: @unchecked Sendable {
     func handle(_ command: Command, ref: Value?, from c: Connection, receivedAt now: Double) {
         let effects = coordinator.handle(command, ref: ref, from: c.id, at: wallClockMillis())
         noteTimedWork(command)
-        let joined = coordinator.binding(of: c.id) != nil
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
-        if c.joined && !joined { c.openedAt = monotonicSeconds() }
-        c.joined = joined
+        machine.bindingChanged(c.id, joined: coordinator.binding(of: c.id) != nil, now: monotonicSeconds())
         let heldBefore = pending.count
         run(effects)
         // Ack latency: an ack that went out now is timed now; one held behind a journal write is timed
