@@ -33,7 +33,13 @@ struct NodeMachine {
         /// A connection that sent nothing at all (no frame, no pong) this long is dropped; 0: never.
         var pingTimeout: Double
 
+        /// A snapshot after this many journal entries, or after `snapshotEverySeconds` with any.
+        var snapshotEveryEvents: Int
+        var snapshotEverySeconds: Double
+
         init(_ c: Configuration) {
+            snapshotEveryEvents = c.snapshotEveryEvents
+            snapshotEverySeconds = Double(c.snapshotEverySeconds)
             maxConnections = c.maxConnections
             maxConnectionsPerAddress = c.maxConnectionsPerAddress
             messagesPerSecond = c.messagesPerSecond
@@ -72,8 +78,23 @@ struct NodeMachine {
     private(set) var connections: [ConnectionID: ConnectionState] = [:]
     private(set) var perAddress: [String: Int] = [:]
 
-    init(settings: Settings) {
+    // Storage (NodeMachine+Storage.swift).
+    /// Where the node stands with its data folder.
+    var phase: Phase = .recovering
+    /// Effects held until their journal ticket is durable, in ticket order.
+    var pending = HeadQueue<(ticket: UInt64, effects: [Effect])>(compactAfter: 1024, keepCapacityUpTo: 4095)
+    var durableTicket: UInt64 = 0
+    var lastTicket: UInt64 = 0
+    var entriesSinceSnapshot = 0
+    var lastSnapshotAt: Double
+    var snapshotInFlight = false
+    /// A snapshot copied while its state was not yet durable: written once `ticket` is.
+    var pendingSnapshot: (snapshot: Snapshot, ticket: UInt64)?
+
+    /// - Parameter now: monotonic seconds at start; the snapshot interval counts from here.
+    init(settings: Settings, now: Double) {
         self.settings = settings
+        self.lastSnapshotAt = now
     }
 
     // MARK: Admission

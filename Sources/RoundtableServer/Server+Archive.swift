@@ -11,7 +11,7 @@ struct ArchiveLoadError: Error, Sendable {
 extension RoundtableServer {
     /// Once a second: start writing archive files for rooms idle past `rooms.archiveAfterIdleSeconds`.
     func archiveIdleRooms() {
-        guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !reloading, !stopping else { return }
+        guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !stopping else { return }
         // A few at a time: each is a thread writing a file, and nothing is lost by waiting a second.
         let slots = 4 - archiving.count
         guard slots > 0 else { return }

@@ -19,7 +19,7 @@ extension RoundtableServer {
 
     /// After every `lws_service` pass, on the service thread.
     func afterServicePass() {
-        if ready && !storageFailing && pending.isEmpty && coordinator.hasPendingFlush {
+        if ready && !storageFailing && machine.pendingBatches == 0 && coordinator.hasPendingFlush {
             let now = monotonicSeconds()
             // At most every 5 ms: `tick` also walks every room for timers.
             if now - lastEagerTick >= 0.005 {

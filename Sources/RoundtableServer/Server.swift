@@ -43,7 +43,6 @@ public final class RoundtableServer: @unchecked Sendable {
 
     // service thread
     var coordinator: Coordinator
-    var ready = false
     var stopping = false
     var stopDeadline = 0.0
     var connections: [ConnectionID: Connection] = [:]
@@ -55,17 +54,9 @@ public final class RoundtableServer: @unchecked Sendable {
     var writeBuffer: UnsafeMutableRawPointer
     var writeBufferSize: Int
     let pre = Int(rt_lws_pre())
-    /// Effects held until their journal ticket is durable, in ticket order.
-    var pending = HeadQueue<(ticket: UInt64, effects: [Effect])>(compactAfter: 1024, keepCapacityUpTo: 4095)
-    var durableTicket: UInt64 = 0
-    var lastTicket: UInt64 = 0
-    var storageFailing = false
-    var storageFailingSince = 0.0
-    var reloading = false
-    var entriesSinceSnapshot = 0
-    var lastSnapshotAt = monotonicSeconds()
-    var snapshotInFlight = false
-    var pendingSnapshot: (rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64, ticket: UInt64)?
+    /// Whether requests are served, and whether changes are refused because storage failed (the machine's phase).
+    var ready: Bool { machine.isReady }
+    var storageFailing: Bool { machine.storageFailing }
     var lastHousekeeping = 0.0
     /// Rooms whose archive file is being written, and rooms too large to archive (by their seq then).
     var archiving: Set<String> = []
@@ -95,7 +86,7 @@ public final class RoundtableServer: @unchecked Sendable {
         self.journal = journal
         self.recover = recover
         self.coordinator = Coordinator(limits: config.limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
-        self.machine = NodeMachine(settings: .init(config))
+        self.machine = NodeMachine(settings: .init(config), now: monotonicSeconds())
         self.writeBufferSize = 64 * 1024
         self.writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + Int(rt_lws_pre()), alignment: 16)
     }
@@ -212,7 +203,7 @@ public final class RoundtableServer: @unchecked Sendable {
             case .durableReady: drainDurableReports()
             case .recovered(let c):
                 coordinator = c
-                ready = true
+                machine.recovered()
                 hasTimedRooms = true  // until the next tick has looked
                 stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
@@ -227,18 +218,17 @@ public final class RoundtableServer: @unchecked Sendable {
                 c.markAllResultsDirty()
                 coordinator = c
                 hasTimedRooms = true
-                reloading = false
-                storageFailing = false
+                machine.reloaded()
                 logger.notice("state reloaded from the data folder; accepting changes again")
             case .snapshotDone(let ok, let millis, let bytes):
-                snapshotInFlight = false
+                machine.snapshotDone()
                 stats.withLock {
                     $0.snapshots += ok ? 1 : 0
                     $0.snapshotFailures += ok ? 0 : 1
                     $0.lastSnapshotMillis = millis
                     $0.lastSnapshotBytes = bytes
                 }
-            case .recoveryRetry: reloading = false
+            case .recoveryRetry: machine.reloadFailed()
             case .archiveWritten(let room, let error): archiveWritten(room, error: error)
             case .archiveLoaded(let code, let result): archiveLoaded(code, result)
             case .stop: beginStop()
@@ -271,9 +261,8 @@ public final class RoundtableServer: @unchecked Sendable {
         lastHousekeeping = now
         maybeSnapshot(now: now)
         archiveIdleRooms()
-        if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
+        if machine.reloadDue(now: now, journaling: journal != nil), let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
-            reloading = true
             let limits = config.limits
             spawnDetachedThread { [weak self] in
                 do {
@@ -314,28 +303,17 @@ public final class RoundtableServer: @unchecked Sendable {
 
     /// Runs the coordinator's effects, holding everything behind a journal append until it is durable.
     func run(_ effects: [Effect]) {
-        var entries: [JournalEntry] = []
-        for case .journal(let e) in effects { entries.append(e) }
-        if !entries.isEmpty, let journal {
-            if storageFailing {
-                // The writer expects a re-send from the failed LSN; nothing new goes to it until the reload.
-                refuseUndurable(effects)
-                return
-            }
-            lastTicket = journal.append(entries)
-            entriesSinceSnapshot += entries.count
-            pending.append((lastTicket, effects))
+        switch machine.submit(effects, journaling: journal != nil) {
+        case .execute(let now): execute(now)
+        case .held: break
+        case .append(let entries):
+            let ticket = journal!.append(entries)
+            machine.appended(effects, entries: entries.count, ticket: ticket)
             let appendedAt = monotonicSeconds()
             stats.withLock {
                 $0.journalEntries += entries.count
-                $0.journalAppended(ticket: lastTicket, at: appendedAt)
+                $0.journalAppended(ticket: ticket, at: appendedAt)
             }
-            return
-        }
-        if pending.isEmpty {
-            execute(effects)
-        } else {
-            pending.append((lastTicket, effects))
         }
     }
 
@@ -359,52 +337,35 @@ public final class RoundtableServer: @unchecked Sendable {
     private func released(upTo ticket: UInt64, ok: Bool, firstFailed: UInt64 = 0) {
         let releasedAt = monotonicSeconds()
         stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt, firstFailed: ok ? nil : firstFailed) }
+        let actions: [NodeMachine.StorageAction]
         if ok {
-            guard ticket > durableTicket else { return }
-            durableTicket = ticket
+            guard ticket > machine.durableTicket else { return }
             journal?.durable(ticket)
-            if let snap = pendingSnapshot, snap.ticket <= ticket {
-                pendingSnapshot = nil
-                dispatchSnapshot(snap.rooms, archived: snap.archived, lsn: snap.lsn)
-            }
+            actions = machine.durable(upTo: ticket)
         } else {
             journal?.failed(firstFailed)
-            if let snap = pendingSnapshot, snap.ticket >= firstFailed { pendingSnapshot = nil }
-            if !storageFailing {
-                storageFailing = true
-                storageFailingSince = monotonicSeconds()
-                logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
-            }
+            actions = machine.failed(upTo: ticket, firstFailed: firstFailed, now: releasedAt)
         }
-        while let next = pending.first, next.ticket <= ticket {
-            let batch = pending.popFirst()!
-            if ok || batch.ticket < firstFailed {
-                execute(batch.effects)
-            } else {
-                refuseUndurable(batch.effects)
+        for action in actions {
+            switch action {
+            case .execute(let effects): execute(effects)
+            case .writeSnapshot(let snapshot): writeSnapshot(snapshot)
+            case .storageFailed:
+                logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
             }
         }
     }
 
     private func maybeSnapshot(now: Double) {
-        guard let journal, !snapshotInFlight, pendingSnapshot == nil, !storageFailing, entriesSinceSnapshot > 0 else { return }
-        guard entriesSinceSnapshot >= config.snapshotEveryEvents || now - lastSnapshotAt >= Double(config.snapshotEverySeconds)
-        else { return }
-        // Rooms are values: this copy is O(rooms) now, and later writes copy only what they touch.
-        let rooms = coordinator.snapshotRooms
-        entriesSinceSnapshot = 0
-        lastSnapshotAt = now
-        if lastTicket <= durableTicket {
-            dispatchSnapshot(rooms, archived: coordinator.archived, lsn: journal.lastLSN)
-        } else {
-            pendingSnapshot = (rooms, coordinator.archived, journal.lastLSN, lastTicket)
-        }
+        guard let journal, machine.snapshotDue(now: now, journaling: true) else { return }
+        let snapshot = NodeMachine.Snapshot(rooms: coordinator.snapshotRooms, archived: coordinator.archived, lsn: journal.lastLSN)
+        if let now = machine.snapshotTaken(snapshot) { writeSnapshot(now) }
     }
 
     /// Encodes and writes off the service thread; the state it holds is durable already.
-    private func dispatchSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64) {
+    private func writeSnapshot(_ snapshot: NodeMachine.Snapshot) {
         guard let journal else { return }
-        snapshotInFlight = true
+        let (rooms, archived, lsn) = (snapshot.rooms, snapshot.archived, snapshot.lsn)
         let logger = self.logger
         spawnDetachedThread { [weak self] in
             let t0 = monotonicSeconds()
@@ -416,16 +377,6 @@ public final class RoundtableServer: @unchecked Sendable {
             } catch {
                 logger.error("snapshot failed", metadata: ["error": "\(error)"])
                 self?.post(.snapshotDone(ok: false, millis: 0, bytes: 0))
-            }
-        }
-    }
-
-    /// A batch whose journal write failed: nothing in it is acknowledged or broadcast.
-    private func refuseUndurable(_ effects: [Effect]) {
-        for case .reply(let reply, let ref, let to) in effects {
-            switch reply {
-            case .ack: execute([.reply(.error(.storageRefused), ref: ref, to: to)])
-            case .error: execute([.reply(reply, ref: ref, to: to)])  // refusals changed nothing: deliver them as they are
             }
         }
     }
@@ -561,13 +512,13 @@ public final class RoundtableServer: @unchecked Sendable {
         noteTimedWork(command)
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
         machine.bindingChanged(c.id, joined: coordinator.binding(of: c.id) != nil, now: monotonicSeconds())
-        let heldBefore = pending.count
+        let heldBefore = machine.pendingBatches
         run(effects)
         // Ack latency: an ack that went out now is timed now; one held behind a journal write is timed
         // when `released` lets its batch go (`pending` grew by exactly that batch).
         if effects.contains(where: { if case .reply(.ack, _, _) = $0 { true } else { false } }) {
-            if pending.count > heldBefore, let held = pending.last {
-                stats.withLock { $0.ackHeld(ticket: held.ticket, receivedAt: now) }
+            if machine.pendingBatches > heldBefore, let held = machine.lastHeldTicket {
+                stats.withLock { $0.ackHeld(ticket: held, receivedAt: now) }
             } else {
                 let latency = monotonicSeconds() - now
                 stats.withLock { $0.ackLatency.observe(latency) }

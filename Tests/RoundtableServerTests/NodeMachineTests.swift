@@ -16,7 +16,7 @@ import Testing
     }
 
     static func machine(_ configure: (inout Configuration) -> Void = { _ in }) -> NodeMachine {
-        NodeMachine(settings: settings(configure))
+        NodeMachine(settings: settings(configure), now: 0)
     }
 
     @Test func aQuietConnectionIsPingedOnceThenDropped() {
