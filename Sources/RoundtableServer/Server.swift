@@ -180,10 +180,11 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func tickerLoop() {
         var lastPosted = 0.0
+        let slowTickSeconds = self.slowTickSeconds
         while !tickerStop.withLock({ $0 }) && !stopped.withLock({ $0 }) {
             usleep(Self.fastTickMicros)
             let now = monotonicSeconds()
-            if fastTicks.withLock({ $0 }) || now - lastPosted >= Self.slowTickSeconds {
+            if fastTicks.withLock({ $0 }) || now - lastPosted >= slowTickSeconds {
                 lastPosted = now
                 post(.tick)
             }
