@@ -121,4 +121,14 @@ import Testing
         #expect(Self.machine { $0.joinTimeoutSeconds = 0.4 }.scanInterval == 0.1)
         #expect(Self.machine { $0.pingIntervalSeconds = 0.01 }.scanInterval == 0.05)
     }
+
+    @Test func timeoutsTakeFractionsAndRefuseNegatives() throws {
+        let c = try Configuration.parse(#"{"transport":{"joinTimeoutSeconds":0.5,"pingIntervalSeconds":30,"pingTimeoutSeconds":0.75}}"#)
+        #expect(c.joinTimeoutSeconds == 0.5 && c.pingIntervalSeconds == 30 && c.pingTimeoutSeconds == 0.75)
+        #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"transport":{"pingTimeoutSeconds":-1}}"#) }
+        #expect(throws: Configuration.Invalid.self) { try Configuration.parse(#"{"transport":{"joinTimeoutSeconds":"soon"}}"#) }
+        var e = Configuration()
+        try e.applyEnvironment(["ROUNDTABLE_TRANSPORT_PINGINTERVALSECONDS": "0.25"])
+        #expect(e.pingIntervalSeconds == 0.25)
+    }
 }
