@@ -29,10 +29,10 @@ let package = Package(
         .target(name: "RoundtableCore", swiftSettings: strict),
         // JSON <-> requests and events.
         .target(name: "RoundtableWire", dependencies: ["RoundtableCore"], swiftSettings: strict),
-        // Journal, snapshots, recovery.
+        // Journal, snapshots, recovery: bytes and files only (it imports no Roundtable module).
         .target(
             name: "RoundtableStore",
-            dependencies: ["RoundtableCore", "RoundtableWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

@@ -58,10 +58,10 @@ public func sessionFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             switch e {
             case .journal(let j): journal.append(j)
             case .broadcast(let ev, _): events[ev.room, default: []].insert(ev.seq)
-            case .send(let n, _, let to) where n.type == "ack" || n.type == "error":
-                precondition(from != nil && to == [from!], "reply outside a request")
+            case .reply(let r, _, let to):
+                precondition(from != nil && to == from!, "reply outside a request")
                 replies += 1
-                if firstRoom == nil, let r = n.body["room"]?.stringValue { firstRoom = r }
+                if firstRoom == nil, case .ack(let body) = r, let room = body["room"]?.stringValue { firstRoom = room }
             default: break
             }
         }

@@ -73,7 +73,7 @@ extension Coordinator {
         for id in rooms[code]!.grouping.timers.map(\.id) { effects += commit(.groups(.timerEnded(id)), in: code, at: at) }
         effects += commit(.closed, in: code, at: at)
         markRankingDirty(code)
-        effects.append(.send(Self.ack(["room": .string(code), "closedAt": .int(at)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["room": .string(code), "closedAt": .int(at)]), ref: ref, to: c))
         return effects
     }
 
@@ -98,8 +98,7 @@ extension Coordinator {
         else { return nil }
         let entry = ArchivedRoom(room, at: at)
         dropArchived(code, entry)
-        let op: Value = ["op": "archived", "archive": entry.value]
-        return [.journal(JournalEntry(room: code, seq: seq, at: at, op: op))]
+        return [.journal(JournalEntry(room: code, seq: seq, at: at, journalOp: .archived(entry)))]
     }
 
     private mutating func dropArchived(_ code: String, _ entry: ArchivedRoom) {
@@ -136,29 +135,21 @@ extension Coordinator {
         archived[room.code] = nil
         rooms[room.code] = room
         runtime[room.code] = RoomRuntime(bufferLimit: limits.resumeBufferEvents)
-        let op: Value = ["op": "reopened", "room": room.snapshotValue]
-        var effects: [Effect] = [.journal(JournalEntry(room: room.code, seq: room.seq, at: at, op: op))]
+        var effects: [Effect] = [.journal(JournalEntry(room: room.code, seq: room.seq, at: at, journalOp: .reopened(room)))]
         for (name, key) in installVoterKeys(voterKeys, in: [room.code]) { effects.append(.secret(name: name, value: key)) }
         effects.append(.discardArchive(room: room.code, seq: a.seq))
         return effects
     }
 
-    /// Replays `archived` and `reopened` entries; false for any other op.
-    mutating func replayLifecycle(_ entry: JournalEntry) throws(OpDecodingError) -> Bool {
-        switch entry.op["op"]?.stringValue {
-        case "archived":
-            guard let v = entry.op["archive"] else { throw OpDecodingError("archived: missing archive") }
-            dropArchived(entry.room, try ArchivedRoom(value: v))
-            return true
-        case "reopened":
-            guard let v = entry.op["room"] else { throw OpDecodingError("reopened: missing room") }
-            let room = try Room(snapshot: v)
-            archived[entry.room] = nil
-            rooms[entry.room] = room
-            return true
-        default:
-            return false
-        }
+    /// Replays an `archived` entry: the room leaves memory, its index entry stays.
+    mutating func replayArchived(_ code: String, _ entry: ArchivedRoom) {
+        dropArchived(code, entry)
+    }
+
+    /// Replays a `reopened` entry: the room is back, whole, as journaled.
+    mutating func replayReopened(_ code: String, _ room: Room) {
+        archived[code] = nil
+        rooms[code] = room
     }
 }
 

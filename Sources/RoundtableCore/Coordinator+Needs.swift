@@ -13,7 +13,7 @@ extension Coordinator {
         let need = Need(id: room.nextNeedID, text: text, tags: tags, submitter: m.id, organization: m.organization, createdAt: at)
         var effects = commit(.needAdded(need), in: room.code, at: at)
         markRankingDirty(room.code)
-        effects.append(.send(Self.ack(["need": Value(need.id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["need": Value(need.id)]), ref: ref, to: c))
         return effects
     }
 
@@ -26,7 +26,7 @@ extension Coordinator {
         let newTags = try tags.map { t throws(DomainError) in try Self.tags(t, "tags", limits: limits) } ?? need.tags
         var effects = commit(.needEdited(id, text: newText, tags: newTags), in: room.code, at: at)
         markRankingDirty(room.code)
-        effects.append(.send(Self.ack(["need": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["need": Value(id)]), ref: ref, to: c))
         return effects
     }
 
@@ -42,7 +42,7 @@ extension Coordinator {
         var effects = commit(.needsMerged(into: into, from: sources), in: room.code, at: at)
         markRankingDirty(room.code)
         for p in room.polls.values where p.definition.overNeeds && p.state != .draft { markPollDirty(room.code, p.id) }
-        effects.append(.send(Self.ack(["need": Value(into)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["need": Value(into)]), ref: ref, to: c))
         return effects
     }
 
@@ -52,7 +52,7 @@ extension Coordinator {
         var effects = commit(.needRemoved(id), in: room.code, at: at)
         markRankingDirty(room.code)
         for p in room.polls.values where p.definition.overNeeds && p.state != .draft { markPollDirty(room.code, p.id) }
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 

@@ -32,7 +32,7 @@ extension Coordinator {
             effects += try openPollEffects(id, in: room.code, at: at)
         }
         let summaries = ids.map { rooms[room.code]!.pollSummary($0) }
-        effects.append(.send(Self.ack(["polls": .array(ids.map { Value($0) }), "poll": Value(ids[0]), "summaries": .array(summaries)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["polls": .array(ids.map { Value($0) }), "poll": Value(ids[0]), "summaries": .array(summaries)]), ref: ref, to: c))
         return effects
     }
 
@@ -64,7 +64,7 @@ extension Coordinator {
     mutating func openPoll(_ id: Int, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         let (room, _) = try facilitator(c)
         var effects = try openPollEffects(id, in: room.code, at: at)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["poll": Value(id)]), ref: ref, to: c))
         return effects
     }
 
@@ -103,7 +103,7 @@ extension Coordinator {
             throw DomainError(p.state == .draft ? "poll_not_open" : "poll_closed", "poll \(id) is not open")
         }
         var effects = closePollOps(id, in: room.code, at: at)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["poll": Value(id)]), ref: ref, to: c))
         return effects
     }
 
@@ -151,7 +151,7 @@ extension Coordinator {
             }
         }
         markPollDirty(b.room, id, overNeeds: check.overNeeds)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["poll": Value(id)]), ref: ref, to: c))
         return effects
     }
 
@@ -200,7 +200,7 @@ extension Coordinator {
         }
         var effects = commit(.voteRetracted(poll: id, voter: voter), in: code, at: at)
         markPollDirty(code, id)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["poll": Value(id)]), ref: ref, to: c))
         return effects
     }
 

@@ -30,9 +30,7 @@ extension Coordinator {
         runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects.append(
-            .send(
-                Self.ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]),
-                ref: ref, to: [c]))
+            .reply(.ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]), ref: ref, to: c))
         effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
@@ -81,9 +79,7 @@ extension Coordinator {
         bind(c, to: member.id, in: code)
         effects += interviewArrival(member.id, in: code, at: at)
         effects.append(
-            .send(
-                Self.ack(["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]),
-                ref: ref, to: [c]))
+            .reply(.ack(["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]), ref: ref, to: c))
         effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
@@ -101,7 +97,7 @@ extension Coordinator {
             "room": .string(code), "member": Value(m.id), "role": .string(m.role.rawValue),
             "resumed": missed != nil ? "events" : "state",
         ]
-        effects.append(.send(Self.ack(body), ref: ref, to: [c]))
+        effects.append(.reply(.ack(body), ref: ref, to: c))
         if let missed {
             // Missed events first, then our own presence change, so the stream stays gap-free for this client.
             let current = rooms[code]?.seq ?? seqBefore
@@ -125,7 +121,7 @@ extension Coordinator {
         runtime[room.code]?.connections[m.id] = nil
         runtime[room.code]?.offlineSince[m.id] = at  // an interview partner who left is reported after the grace period
         runtime[room.code]?.joinedSeq[m.id] = nil
-        effects.append(.send(Self.ack(["room": .string(room.code)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["room": .string(room.code)]), ref: ref, to: c))
         return effects
     }
 
@@ -139,7 +135,7 @@ extension Coordinator {
         let bio = try u.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
         var effects = commit(.updated(m.id, name: name, organization: org, expertise: expertise, bio: bio), in: code, at: at)
         if expertise != m.expertise { markRankingDirty(code) }
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
@@ -154,7 +150,7 @@ extension Coordinator {
         runtime[room.code]?.offlineSince[id] = at
         runtime[room.code]?.joinedSeq[id] = nil
         // The ack first: a facilitator removing themselves must still get their reply before the close.
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         for other in theirs {
             bindings[other] = nil
             effects.append(.close(other, code: 4001, reason: "removed from the room"))
@@ -167,7 +163,7 @@ extension Coordinator {
         var hash: String?
         if let p { hash = hasher.digest(try Self.text(p, "passcode", limit: limits.maxNameLength, required: true)) }
         var effects = commit(.passcodeSet(hash: hash), in: code, at: at)
-        effects.append(.send(Self.ack(["passcodeRequired": .bool(hash != nil)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["passcodeRequired": .bool(hash != nil)]), ref: ref, to: c))
         return effects
     }
 
@@ -175,7 +171,7 @@ extension Coordinator {
         let (room, _) = try facilitator(c)
         let key = randomSecret(from: &entropy)
         var effects = commit(.keyRotated(facilitatorKeyHash: hasher.digest(key)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["facilitatorKey": .string(key)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["facilitatorKey": .string(key)]), ref: ref, to: c))
         return effects
     }
 
@@ -228,8 +224,16 @@ extension Coordinator {
 
     /// Re-applies a journaled op during recovery. Produces no effects: nobody is connected yet.
     public mutating func replay(_ entry: JournalEntry) throws(OpDecodingError) {
-        if try replayLifecycle(entry) { return }
-        let op = try RoomOp(value: entry.op)
+        let op: RoomOp
+        switch try entry.journalOp() {
+        case .room(let roomOp): op = roomOp
+        case .archived(let archived):
+            replayArchived(entry.room, archived)
+            return
+        case .reopened(let room):
+            replayReopened(entry.room, room)
+            return
+        }
         if case .created = op, rooms[entry.room] == nil {
             rooms[entry.room] = Room(code: entry.room)
         }

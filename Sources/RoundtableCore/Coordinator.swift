@@ -51,7 +51,7 @@ public struct Coordinator {
         do {
             return try dispatch(command, ref: ref, from: connection, at: at)
         } catch {
-            var effects: [Effect] = [.send(Self.errorNotice(error), ref: ref, to: [connection])]
+            var effects: [Effect] = [.reply(.error(error), ref: ref, to: connection)]
             if let code = error.closeCode { effects.append(.close(connection, code: code, reason: error.message)) }
             return effects
         }
@@ -112,13 +112,6 @@ public struct Coordinator {
     }
 
     // MARK: Shared helpers
-
-    /// The error reply for a refused request.
-    public static func errorNotice(_ e: DomainError) -> Notice {
-        Notice(type: "error", body: ["code": .string(e.code), "message": .string(e.message)])
-    }
-
-    static func ack(_ body: Value.Object = [:]) -> Notice { Notice(type: "ack", body: body) }
 
     /// The caller's binding, or `not_joined`.
     func caller(_ c: ConnectionID) throws(DomainError) -> (room: Room, member: Member) {

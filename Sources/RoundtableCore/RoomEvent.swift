@@ -37,6 +37,20 @@ public struct Notice: Sendable, Hashable {
     }
 }
 
+/// The answer to a request. Typed, so the server can tell an ack from a refusal without reading
+/// strings: a batch whose journal write failed turns its acks into `storage_unavailable` and delivers its
+/// errors unchanged (they changed nothing). The wire shape (`{"type":"ack"|"error",…}`) is
+/// `MessageEncoder`'s business.
+public enum Reply: Sendable, Hashable {
+    /// The request was applied; the body carries what the client needs (ids, tokens).
+    case ack(Value.Object)
+    /// The request was refused and changed nothing.
+    case error(DomainError)
+
+    /// An ack with no body.
+    public static let ok = Reply.ack([:])
+}
+
 /// What the coordinator asks the server to do. The server runs them in order; messages that follow
 /// a journal entry are held until that entry is durable.
 public enum Effect: Sendable, Hashable {
@@ -44,8 +58,10 @@ public enum Effect: Sendable, Hashable {
     case journal(JournalEntry)
     /// One encoding of `event`, sent to every listed connection.
     case broadcast(RoomEvent, to: [ConnectionID])
-    /// A private message (reply, state, assignment) to some connections.
+    /// A private message (state, assignment, results) to some connections.
     case send(Notice, ref: Value?, to: [ConnectionID])
+    /// The answer to one request: an ack or an error, to the connection that sent it.
+    case reply(Reply, ref: Value?, to: ConnectionID)
     /// Store (or, with `nil`, destroy) a secret outside the journal and snapshots: an anonymous poll's voter key.
     case secret(name: String, value: String?)
     /// Close a connection with a WebSocket close code after what is queued for it.
@@ -55,47 +71,4 @@ public enum Effect: Sendable, Hashable {
     case loadArchive(room: String, seq: UInt64, then: Command, ref: Value?, from: ConnectionID)
     /// Delete the archive file of a room that is live again; it runs once the reopen is durable.
     case discardArchive(room: String, seq: UInt64)
-}
-
-/// One applied operation as the journal keeps it: enough to replay the room exactly.
-public struct JournalEntry: Sendable, Hashable {
-    public var room: String
-    /// The seq of the last event this op produced (ops that produce none carry the room's current seq).
-    public var seq: UInt64
-    public var at: Millis
-    /// The op as a room op when the coordinator made it (so hot ops can be written without a `Value` tree),
-    /// else the JSON value it was read from or built as.
-    public let roomOp: RoomOp?
-    private let built: Value?
-
-    /// The op in its journal shape.
-    public var op: Value { built ?? roomOp!.value }
-
-    public init(room: String, seq: UInt64, at: Millis, op: Value) {
-        self.init(room, seq, at, roomOp: nil, built: op)
-    }
-
-    public init(room: String, seq: UInt64, at: Millis, roomOp: RoomOp) {
-        self.init(room, seq, at, roomOp: roomOp, built: nil)
-    }
-
-    /// Exactly one of `roomOp` and `built` is set.
-    private init(_ room: String, _ seq: UInt64, _ at: Millis, roomOp: RoomOp?, built: Value?) {
-        self.room = room
-        self.seq = seq
-        self.at = at
-        self.roomOp = roomOp
-        self.built = built
-    }
-
-    public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
-        a.room == b.room && a.seq == b.seq && a.at == b.at && a.op == b.op
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(room)
-        hasher.combine(seq)
-        hasher.combine(at)
-        hasher.combine(op)
-    }
 }

@@ -30,9 +30,12 @@ public struct Configuration: Sendable {
     public var messageBurst = 40.0
     /// Rate-limited messages tolerated before the connection is closed with 1008.
     public var rateLimitStrikes = 50
-    public var joinTimeoutSeconds = 30
-    public var pingIntervalSeconds = 30
-    public var pingTimeoutSeconds = 75
+    /// Seconds a connection may stay outside a room. Fractions are allowed (integration tests use them).
+    public var joinTimeoutSeconds = 30.0
+    /// Quiet seconds before a keep-alive ping; 0: no pings. Fractions are allowed.
+    public var pingIntervalSeconds = 30.0
+    /// Seconds without any traffic before the connection is dropped; 0: never. Fractions are allowed.
+    public var pingTimeoutSeconds = 75.0
     public var allowedOrigins: [String] = []
     // rooms
     public var roomCreateToken: String?
@@ -115,9 +118,9 @@ public struct Configuration: Sendable {
         case "transport.messagesPerSecond": messagesPerSecond = try num()
         case "transport.messageBurst": messageBurst = try num()
         case "transport.rateLimitStrikes": rateLimitStrikes = try int()
-        case "transport.joinTimeoutSeconds": joinTimeoutSeconds = try int()
-        case "transport.pingIntervalSeconds": pingIntervalSeconds = try int()
-        case "transport.pingTimeoutSeconds": pingTimeoutSeconds = try int()
+        case "transport.joinTimeoutSeconds": joinTimeoutSeconds = try num()
+        case "transport.pingIntervalSeconds": pingIntervalSeconds = try num()
+        case "transport.pingTimeoutSeconds": pingTimeoutSeconds = try num()
         case "transport.allowedOrigins":
             guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
                 throw Invalid(path, "must be an array of strings")
@@ -195,6 +198,12 @@ public struct Configuration: Sendable {
         if maxFrameBytes < 1024 { throw Invalid("transport.maxFrameBytes", "must be at least 1024") }
         if maxConnections < 1 || maxConnections > 19_900 {
             throw Invalid("transport.maxConnections", "must be 1...19900 (the process may hold 20,000 open files)")
+        }
+        for (name, v) in [
+            ("transport.joinTimeoutSeconds", joinTimeoutSeconds), ("transport.pingIntervalSeconds", pingIntervalSeconds),
+            ("transport.pingTimeoutSeconds", pingTimeoutSeconds),
+        ] where !(v >= 0 && v < 1e9) {
+            throw Invalid(name, "must be a number of seconds, 0 or more (fractions allowed)")
         }
         if maxConnectionsPerAddress < 1 { throw Invalid("transport.maxConnectionsPerAddress", "must be at least 1") }
         if sendQueueBytes < maxFrameBytes { throw Invalid("transport.sendQueueBytes", "must be at least maxFrameBytes") }

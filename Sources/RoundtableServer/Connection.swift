@@ -1,19 +1,15 @@
 import CLibWebSockets
 import RoundtableCore
 
-/// One WebSocket connection. Owned by the lws service thread; never touched from another.
+/// One WebSocket connection as the driver sees it: its lws handle, reassembly buffer, send queue and
+/// scheduled close. What the node decides about it (deadlines, rate) is `NodeMachine.ConnectionState`.
+/// Owned by the lws service thread; never touched from another.
 final class Connection {
     let id: ConnectionID
     let wsi: OpaquePointer
     let address: String
-    /// When the connection opened, or last left a room: the join timeout counts from here.
-    var openedAt: Double
-    var joined = false
-    /// When anything (a data frame or a pong) last arrived: our keep-alive pings and hangs up from this.
-    var lastHeard: Double
-    /// A keep-alive ping is waiting for the next WRITEABLE; `pinged` stops a second one until the peer is heard again.
+    /// A keep-alive ping (decided by `NodeMachine`) is waiting for the next WRITEABLE.
     var pingDue = false
-    var pinged = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
     var incoming: [UInt8] = []
@@ -26,20 +22,10 @@ final class Connection {
     /// Bytes the client may still have sent that are read and dropped before a scheduled close goes out.
     var drainLeft = 0
 
-    // Token bucket for messages per second.
-    var tokens: Double
-    var lastRefill: Double
-    var strikes = 0
-    var lastStrike = 0.0
-
-    init(id: ConnectionID, wsi: OpaquePointer, address: String, now: Double, burst: Double) {
+    init(id: ConnectionID, wsi: OpaquePointer, address: String) {
         self.id = id
         self.wsi = wsi
         self.address = address
-        self.openedAt = now
-        self.lastHeard = now
-        self.tokens = burst
-        self.lastRefill = now
     }
 
     var hasQueued: Bool { !queue.isEmpty }
@@ -57,16 +43,5 @@ final class Connection {
     /// Removes the message `peek` returned.
     func dropFirst() {
         if let sent = queue.popFirst() { queuedBytes -= sent.bytes.count }
-    }
-
-    /// Takes one token; false when the connection is over its rate.
-    func admit(now: Double, rate: Double, burst: Double) -> Bool {
-        tokens = min(burst, tokens + (now - lastRefill) * rate)
-        lastRefill = now
-        if tokens >= 1 {
-            tokens -= 1
-            return true
-        }
-        return false
     }
 }

@@ -71,8 +71,8 @@ extension ServerStats {
     }
 
     /// An error reply is being queued; codes are the protocol's fixed set, so the label stays small.
-    mutating func countError(_ notice: Notice) {
-        errorsByCode[notice.body["code"]?.stringValue ?? "unknown", default: 0] += 1
+    mutating func countError(_ code: String) {
+        errorsByCode[code, default: 0] += 1
     }
 }
 
@@ -240,7 +240,7 @@ extension RoundtableServer {
             "roundtable_journal_durable_latency_seconds",
             "Time from handing a batch to the journal writer to the service thread learning it is durable (fsync per storage.fsync).",
             s.durableLatency)
-        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", pending.count)
+        p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", machine.pendingBatches)
         if let journal {
             let disk = Self.folderUsage(journal.directory.journalPath)
             p.single("roundtable_journal_segments", "gauge", "Journal segment files on disk.", disk.files)

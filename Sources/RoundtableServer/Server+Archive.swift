@@ -11,7 +11,7 @@ struct ArchiveLoadError: Error, Sendable {
 extension RoundtableServer {
     /// Once a second: start writing archive files for rooms idle past `rooms.archiveAfterIdleSeconds`.
     func archiveIdleRooms() {
-        guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !reloading, !stopping else { return }
+        guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !stopping else { return }
         // A few at a time: each is a thread writing a file, and nothing is lost by waiting a second.
         let slots = 4 - archiving.count
         guard slots > 0 else { return }
@@ -109,6 +109,9 @@ extension RoundtableServer {
 }
 
 extension DomainError {
+    /// A change refused while storage is failing (the one place `storage_unavailable` is built).
     static let storageUnavailable = DomainError("storage_unavailable", "the server cannot store changes right now")
+    /// An acknowledged change whose journal write then failed: its ack becomes this.
+    static let storageRefused = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
     static let archiveUnavailable = DomainError("archive_unavailable", "the archived room could not be read back; the operator has the details")
 }

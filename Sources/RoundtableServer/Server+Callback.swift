@@ -46,7 +46,7 @@ extension RoundtableServer {
             return receive(c, wsi, input, len)
 
         case LWS_CALLBACK_RECEIVE_PONG:
-            if let c = connection(user) { heard(c, now: monotonicSeconds()) }
+            if let c = connection(user) { machine.heard(c.id, now: monotonicSeconds()) }
             return 0
 
         case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -84,24 +84,20 @@ extension RoundtableServer {
         let id = nextConnectionID
         nextConnectionID += 1
         user.storeBytes(of: id, as: UInt64.self)
-        let c = Connection(id: id, wsi: wsi, address: address, now: monotonicSeconds(), burst: config.messageBurst)
+        let c = Connection(id: id, wsi: wsi, address: address)
         connections[id] = c
-        perAddress[address, default: 0] += 1
         stats.withLock { $0.connectionsOpened += 1 }
-        if stopping {
-            scheduleClose(c, code: 1001, reason: "server shutting down")
-        } else if connections.count > config.maxConnections {
-            stats.withLock { $0.connectionsRefused += 1 }
-            scheduleClose(c, code: 1013, reason: "server is at its connection limit")
-        } else if perAddress[address, default: 0] > config.maxConnectionsPerAddress {
-            stats.withLock { $0.connectionsRefused += 1 }
-            scheduleClose(c, code: 1008, reason: "too many connections from this address")
+        switch machine.connectionOpened(id, address: address, now: monotonicSeconds(), stopping: stopping) {
+        case .accept: break
+        case .refuse(let code, let reason, let limit):
+            if limit { stats.withLock { $0.connectionsRefused += 1 } }
+            scheduleClose(c, code: code, reason: reason)
         }
         return 0
     }
 
     private func receive(_ c: Connection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ len: Int) -> Int32 {
-        heard(c, now: monotonicSeconds())
+        machine.heard(c.id, now: monotonicSeconds())
         if c.closing != nil {
             c.drainLeft = max(0, c.drainLeft - len)
             return 0  // drain quietly until the close goes out
@@ -227,7 +223,7 @@ extension RoundtableServer {
 
     private func closed(_ c: Connection) {
         connections[c.id] = nil
-        if let n = perAddress[c.address] { perAddress[c.address] = n > 1 ? n - 1 : nil }
+        machine.connectionClosed(c.id)
         let effects = coordinator.disconnected(c.id, at: wallClockMillis())
         if !effects.isEmpty { run(effects) }
     }

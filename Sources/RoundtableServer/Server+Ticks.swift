@@ -17,9 +17,12 @@ extension RoundtableServer {
     static let fastTickMicros: UInt32 = 50_000
     static let slowTickSeconds = 0.5
 
+    /// The slow tick, shortened when sub-second timeouts (integration tests) need the deadline scan sooner.
+    var slowTickSeconds: Double { min(Self.slowTickSeconds, NodeMachine(settings: .init(config), now: 0).scanInterval) }
+
     /// After every `lws_service` pass, on the service thread.
     func afterServicePass() {
-        if ready && !storageFailing && pending.isEmpty && coordinator.hasPendingFlush {
+        if ready && !storageFailing && machine.pendingBatches == 0 && coordinator.hasPendingFlush {
             let now = monotonicSeconds()
             // At most every 5 ms: `tick` also walks every room for timers.
             if now - lastEagerTick >= 0.005 {

@@ -43,27 +43,20 @@ public final class RoundtableServer: @unchecked Sendable {
 
     // service thread
     var coordinator: Coordinator
-    var ready = false
     var stopping = false
     var stopDeadline = 0.0
     var connections: [ConnectionID: Connection] = [:]
-    var perAddress: [String: Int] = [:]
+    /// Admission, rate limits, keep-alive and join deadlines: decided by the machine, run by this driver.
+    var machine: NodeMachine
+    var lastDeadlineScan = 0.0
     var nextConnectionID: ConnectionID = 1
     var httpResponses: [OpaquePointer: HTTPResponse] = [:]
     var writeBuffer: UnsafeMutableRawPointer
     var writeBufferSize: Int
     let pre = Int(rt_lws_pre())
-    /// Effects held until their journal ticket is durable, in ticket order.
-    var pending = HeadQueue<(ticket: UInt64, effects: [Effect])>(compactAfter: 1024, keepCapacityUpTo: 4095)
-    var durableTicket: UInt64 = 0
-    var lastTicket: UInt64 = 0
-    var storageFailing = false
-    var storageFailingSince = 0.0
-    var reloading = false
-    var entriesSinceSnapshot = 0
-    var lastSnapshotAt = monotonicSeconds()
-    var snapshotInFlight = false
-    var pendingSnapshot: (rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64, ticket: UInt64)?
+    /// Whether requests are served, and whether changes are refused because storage failed (the machine's phase).
+    var ready: Bool { machine.isReady }
+    var storageFailing: Bool { machine.storageFailing }
     var lastHousekeeping = 0.0
     /// Rooms whose archive file is being written, and rooms too large to archive (by their seq then).
     var archiving: Set<String> = []
@@ -95,6 +88,7 @@ public final class RoundtableServer: @unchecked Sendable {
         self.coordinator = Coordinator(limits: config.limits, entropy: SystemEntropy(), hasher: SHA256Hasher())
         coordinator.calls = config.calls
         coordinator.turnMinter = config.turnMinter
+        self.machine = NodeMachine(settings: .init(config), now: monotonicSeconds())
         self.writeBufferSize = 64 * 1024
         self.writeBuffer = UnsafeMutableRawPointer.allocate(byteCount: writeBufferSize + Int(rt_lws_pre()), alignment: 16)
     }
@@ -188,10 +182,11 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func tickerLoop() {
         var lastPosted = 0.0
+        let slowTickSeconds = self.slowTickSeconds
         while !tickerStop.withLock({ $0 }) && !stopped.withLock({ $0 }) {
             usleep(Self.fastTickMicros)
             let now = monotonicSeconds()
-            if fastTicks.withLock({ $0 }) || now - lastPosted >= Self.slowTickSeconds {
+            if fastTicks.withLock({ $0 }) || now - lastPosted >= slowTickSeconds {
                 lastPosted = now
                 post(.tick)
             }
@@ -213,7 +208,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 c.calls = config.calls
                 c.turnMinter = config.turnMinter
                 coordinator = c
-                ready = true
+                machine.recovered()
                 hasTimedRooms = true  // until the next tick has looked
                 stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
@@ -228,18 +223,17 @@ public final class RoundtableServer: @unchecked Sendable {
                 c.markAllResultsDirty()
                 coordinator = c
                 hasTimedRooms = true
-                reloading = false
-                storageFailing = false
+                machine.reloaded()
                 logger.notice("state reloaded from the data folder; accepting changes again")
             case .snapshotDone(let ok, let millis, let bytes):
-                snapshotInFlight = false
+                machine.snapshotDone()
                 stats.withLock {
                     $0.snapshots += ok ? 1 : 0
                     $0.snapshotFailures += ok ? 0 : 1
                     $0.lastSnapshotMillis = millis
                     $0.lastSnapshotBytes = bytes
                 }
-            case .recoveryRetry: reloading = false
+            case .recoveryRetry: machine.reloadFailed()
             case .archiveWritten(let room, let error): archiveWritten(room, error: error)
             case .archiveLoaded(let code, let result): archiveLoaded(code, result)
             case .stop: beginStop()
@@ -264,14 +258,16 @@ public final class RoundtableServer: @unchecked Sendable {
             if !effects.isEmpty { run(effects) }
         }
         hasTimedRooms = coordinator.hasTimedRooms
+        if now - lastDeadlineScan >= machine.scanInterval {
+            lastDeadlineScan = now
+            scanDeadlines(now: now)
+        }
         guard now - lastHousekeeping >= 1 else { return }
         lastHousekeeping = now
-        keepAlive(now: now)
         maybeSnapshot(now: now)
         archiveIdleRooms()
-        if storageFailing && pending.isEmpty && !reloading && now - storageFailingSince >= 1, let journal {
+        if machine.reloadDue(now: now, journaling: journal != nil), let journal {
             // Memory may hold changes the disk refused; the disk is the truth, so reload from it.
-            reloading = true
             let limits = config.limits
             spawnDetachedThread { [weak self] in
                 do {
@@ -285,14 +281,26 @@ public final class RoundtableServer: @unchecked Sendable {
                 }
             }
         }
-        let deadline = now - Double(config.joinTimeoutSeconds)
-        // Tabs detached by another tab's room.leave (or a removal) are unjoined now: their deadline starts here.
-        for c in connections.values where c.joined && coordinator.binding(of: c.id) == nil {
-            c.joined = false
-            c.openedAt = now
-        }
-        for c in connections.values where !c.joined && c.closing == nil && c.openedAt < deadline {
-            scheduleClose(c, code: 1008, reason: "no room.join within \(config.joinTimeoutSeconds) s")
+    }
+
+    /// Keep-alive and join deadlines, as the machine decides them.
+    private func scanDeadlines(now: Double) {
+        for action in machine.scanDeadlines(now: now, isBound: { coordinator.binding(of: $0) != nil }) {
+            switch action {
+            case .ping(let id):
+                guard let c = connections[id] else { continue }
+                c.pingDue = true
+                lws_callback_on_writable(c.wsi)
+            case .drop(let id, let quiet):
+                guard let c = connections[id] else { continue }
+                logger.info("keep-alive: no traffic, dropping", metadata: ["connection.id": "\(id)", "quiet.s": "\(Int(quiet))"])
+                stats.withLock { $0.keepAliveDropped += 1 }
+                // A dead peer will not read a close frame: drop the socket on lws' next pass.
+                c.closing = (1001, "keep-alive timeout")
+                lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
+            case .close(let id, let code, let reason):
+                if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
+            }
         }
     }
 
@@ -300,28 +308,17 @@ public final class RoundtableServer: @unchecked Sendable {
 
     /// Runs the coordinator's effects, holding everything behind a journal append until it is durable.
     func run(_ effects: [Effect]) {
-        var entries: [JournalEntry] = []
-        for case .journal(let e) in effects { entries.append(e) }
-        if !entries.isEmpty, let journal {
-            if storageFailing {
-                // The writer expects a re-send from the failed LSN; nothing new goes to it until the reload.
-                refuseUndurable(effects)
-                return
-            }
-            lastTicket = journal.append(entries)
-            entriesSinceSnapshot += entries.count
-            pending.append((lastTicket, effects))
+        switch machine.submit(effects, journaling: journal != nil) {
+        case .execute(let now): execute(now)
+        case .held: break
+        case .append(let entries):
+            let ticket = journal!.append(entries)
+            machine.appended(effects, entries: entries.count, ticket: ticket)
             let appendedAt = monotonicSeconds()
             stats.withLock {
                 $0.journalEntries += entries.count
-                $0.journalAppended(ticket: lastTicket, at: appendedAt)
+                $0.journalAppended(ticket: ticket, at: appendedAt)
             }
-            return
-        }
-        if pending.isEmpty {
-            execute(effects)
-        } else {
-            pending.append((lastTicket, effects))
         }
     }
 
@@ -345,52 +342,35 @@ public final class RoundtableServer: @unchecked Sendable {
     private func released(upTo ticket: UInt64, ok: Bool, firstFailed: UInt64 = 0) {
         let releasedAt = monotonicSeconds()
         stats.withLock { $0.released(upTo: ticket, ok: ok, now: releasedAt, firstFailed: ok ? nil : firstFailed) }
+        let actions: [NodeMachine.StorageAction]
         if ok {
-            guard ticket > durableTicket else { return }
-            durableTicket = ticket
+            guard ticket > machine.durableTicket else { return }
             journal?.durable(ticket)
-            if let snap = pendingSnapshot, snap.ticket <= ticket {
-                pendingSnapshot = nil
-                dispatchSnapshot(snap.rooms, archived: snap.archived, lsn: snap.lsn)
-            }
+            actions = machine.durable(upTo: ticket)
         } else {
             journal?.failed(firstFailed)
-            if let snap = pendingSnapshot, snap.ticket >= firstFailed { pendingSnapshot = nil }
-            if !storageFailing {
-                storageFailing = true
-                storageFailingSince = monotonicSeconds()
-                logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
-            }
+            actions = machine.failed(upTo: ticket, firstFailed: firstFailed, now: releasedAt)
         }
-        while let next = pending.first, next.ticket <= ticket {
-            let batch = pending.popFirst()!
-            if ok || batch.ticket < firstFailed {
-                execute(batch.effects)
-            } else {
-                refuseUndurable(batch.effects)
+        for action in actions {
+            switch action {
+            case .execute(let effects): execute(effects)
+            case .writeSnapshot(let snapshot): writeSnapshot(snapshot)
+            case .storageFailed:
+                logger.error("storage failed: changes get storage_unavailable until the data folder is writable again")
             }
         }
     }
 
     private func maybeSnapshot(now: Double) {
-        guard let journal, !snapshotInFlight, pendingSnapshot == nil, !storageFailing, entriesSinceSnapshot > 0 else { return }
-        guard entriesSinceSnapshot >= config.snapshotEveryEvents || now - lastSnapshotAt >= Double(config.snapshotEverySeconds)
-        else { return }
-        // Rooms are values: this copy is O(rooms) now, and later writes copy only what they touch.
-        let rooms = coordinator.snapshotRooms
-        entriesSinceSnapshot = 0
-        lastSnapshotAt = now
-        if lastTicket <= durableTicket {
-            dispatchSnapshot(rooms, archived: coordinator.archived, lsn: journal.lastLSN)
-        } else {
-            pendingSnapshot = (rooms, coordinator.archived, journal.lastLSN, lastTicket)
-        }
+        guard let journal, machine.snapshotDue(now: now, journaling: true) else { return }
+        let snapshot = NodeMachine.Snapshot(rooms: coordinator.snapshotRooms, archived: coordinator.archived, lsn: journal.lastLSN)
+        if let now = machine.snapshotTaken(snapshot) { writeSnapshot(now) }
     }
 
     /// Encodes and writes off the service thread; the state it holds is durable already.
-    private func dispatchSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64) {
+    private func writeSnapshot(_ snapshot: NodeMachine.Snapshot) {
         guard let journal else { return }
-        snapshotInFlight = true
+        let (rooms, archived, lsn) = (snapshot.rooms, snapshot.archived, snapshot.lsn)
         let logger = self.logger
         spawnDetachedThread { [weak self] in
             let t0 = monotonicSeconds()
@@ -406,18 +386,6 @@ public final class RoundtableServer: @unchecked Sendable {
         }
     }
 
-    /// A batch whose journal write failed: nothing in it is acknowledged or broadcast.
-    private func refuseUndurable(_ effects: [Effect]) {
-        let error = DomainError("storage_unavailable", "the server could not store this change; try again shortly")
-        for case .send(let notice, let ref, let to) in effects {
-            if notice.type == "ack" {
-                execute([.send(Coordinator.errorNotice(error), ref: ref, to: to)])
-            } else if notice.type == "error" {
-                execute([.send(notice, ref: ref, to: to)])  // refusals changed nothing: deliver them as they are
-            }
-        }
-    }
-
     private func execute(_ effects: [Effect]) {
         for effect in effects {
             switch effect {
@@ -427,8 +395,10 @@ public final class RoundtableServer: @unchecked Sendable {
                 let bytes = SharedBytes(MessageEncoder.encode(event))
                 send(bytes, to: to)
             case .send(let notice, let ref, let to):
-                if notice.type == "error" { stats.withLock { $0.countError(notice) } }
                 send(SharedBytes(MessageEncoder.encode(notice, ref: ref)), to: to)
+            case .reply(let reply, let ref, let to):
+                if case .error(let e) = reply { stats.withLock { $0.countError(e.code) } }
+                send(SharedBytes(MessageEncoder.encode(reply, ref: ref)), to: [to])
             case .close(let id, let code, let reason):
                 if let c = connections[id] { scheduleClose(c, code: code, reason: reason) }
             case .secret(let name, let value):
@@ -470,6 +440,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 metadata: ["connection.id": "\(id)", "queued.bytes": "\(c.queuedBytes)"])
             stats.withLock { $0.slowReadersClosed += 1 }
             c.closing = (1008, "send queue full")
+            machine.closeScheduled(id)
             lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
             return false
         }
@@ -480,6 +451,7 @@ public final class RoundtableServer: @unchecked Sendable {
     func scheduleClose(_ c: Connection, code: UInt16, reason: String) {
         guard c.closing == nil else { return }
         c.closing = (code, reason)
+        machine.closeScheduled(c.id)
         // What the client already sent is read (and dropped) before the close goes out, within this budget:
         // closing with unread input makes the kernel reset the connection and the close frame is lost.
         c.drainLeft = config.maxFrameBytes
@@ -491,22 +463,21 @@ public final class RoundtableServer: @unchecked Sendable {
     /// One complete text message from a client.
     func received(_ c: Connection, _ bytes: UnsafeRawBufferPointer) {
         let now = monotonicSeconds()
-        if !c.admit(now: now, rate: config.messagesPerSecond, burst: config.messageBurst) {
-            // Strikes count abuse within a burst; a client that calmed down for 10 s starts afresh.
-            if now - c.lastStrike > 10 { c.strikes = 0 }
-            c.lastStrike = now
-            c.strikes += 1
+        switch machine.messageReceived(c.id, now: now) {
+        case .process: break
+        case .rateLimited(let error):
             stats.withLock {
                 $0.messagesIn += 1
                 $0.rateLimited += 1
             }
-            if c.strikes > config.rateLimitStrikes {
-                scheduleClose(c, code: 1008, reason: "rate limit exceeded repeatedly")
-            } else {
-                let rate = config.messagesPerSecond
-                let shown = rate == rate.rounded() ? String(Int(rate)) : String(rate)
-                reply(c, error: DomainError("rate_limited", "more than \(shown) messages per second; slow down"), ref: nil)
+            reply(c, error: error, ref: nil)
+            return
+        case .close(let code, let reason):
+            stats.withLock {
+                $0.messagesIn += 1
+                $0.rateLimited += 1
             }
+            scheduleClose(c, code: code, reason: reason)
             return
         }
         let request: Request
@@ -530,7 +501,7 @@ public final class RoundtableServer: @unchecked Sendable {
             return
         }
         if storageFailing {
-            reply(c, error: DomainError("storage_unavailable", "the server cannot store changes right now"), ref: request.ref)
+            reply(c, error: .storageUnavailable, ref: request.ref)
             return
         }
         if case .createRoom(let create) = request.command, let refusal = creationRefusal(create, from: c.address) {
@@ -544,17 +515,15 @@ public final class RoundtableServer: @unchecked Sendable {
     func handle(_ command: Command, ref: Value?, from c: Connection, receivedAt now: Double) {
         let effects = coordinator.handle(command, ref: ref, from: c.id, at: wallClockMillis())
         noteTimedWork(command)
-        let joined = coordinator.binding(of: c.id) != nil
         // A connection that leaves its room gets a fresh join deadline rather than an instant timeout.
-        if c.joined && !joined { c.openedAt = monotonicSeconds() }
-        c.joined = joined
-        let heldBefore = pending.count
+        machine.bindingChanged(c.id, joined: coordinator.binding(of: c.id) != nil, now: monotonicSeconds())
+        let heldBefore = machine.pendingBatches
         run(effects)
         // Ack latency: an ack that went out now is timed now; one held behind a journal write is timed
         // when `released` lets its batch go (`pending` grew by exactly that batch).
-        if effects.contains(where: { if case .send(let n, _, _) = $0 { n.type == "ack" } else { false } }) {
-            if pending.count > heldBefore, let held = pending.last {
-                stats.withLock { $0.ackHeld(ticket: held.ticket, receivedAt: now) }
+        if effects.contains(where: { if case .reply(.ack, _, _) = $0 { true } else { false } }) {
+            if machine.pendingBatches > heldBefore, let held = machine.lastHeldTicket {
+                stats.withLock { $0.ackHeld(ticket: held, receivedAt: now) }
             } else {
                 let latency = monotonicSeconds() - now
                 stats.withLock { $0.ackLatency.observe(latency) }
@@ -563,7 +532,7 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     func reply(_ c: Connection, error: DomainError, ref: Value?) {
-        run([.send(Coordinator.errorNotice(error), ref: ref, to: [c.id])])
+        run([.reply(.error(error), ref: ref, to: c.id)])
     }
 
     /// Rooms are created freely from loopback; with `rooms.createToken` set, only with that token.

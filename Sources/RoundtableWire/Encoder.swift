@@ -30,6 +30,14 @@ public enum MessageEncoder {
         return out
     }
 
+    /// A reply: `{"type":"ack","ref":…,…body}` or `{"type":"error","ref":…,"code":…,"message":…}`.
+    public static func encode(_ r: Reply, ref: Value?) -> [UInt8] {
+        switch r {
+        case .ack(let body): encode(Notice(type: "ack", body: body), ref: ref)
+        case .error(let e): encode(Notice(type: "error", body: ["code": .string(e.code), "message": .string(e.message)]), ref: ref)
+        }
+    }
+
     private static func member(_ key: String, _ value: Value, into out: inout [UInt8]) {
         out.append(UInt8(ascii: ","))
         JSON.serialize(string: key, into: &out)

@@ -24,8 +24,12 @@ private func makeCoordinator(seed: UInt64) -> Coordinator {
 private func benchClock() -> Double { monotonicSeconds() }
 
 private func ack(_ effects: [Effect]) -> Value.Object? {
-    for case .send(let n, _, _) in effects where n.type == "ack" { return n.body }
-    for case .send(let n, _, _) in effects where n.type == "error" { fatalError("bench request refused: \(n.body)") }
+    for case .reply(let r, _, _) in effects {
+        switch r {
+        case .ack(let body): return body
+        case .error(let e): fatalError("bench request refused: \(e.code): \(e.message)")
+        }
+    }
     return nil
 }
 
@@ -98,7 +102,7 @@ struct BenchCore: ParsableCommand {
         for (from, poll, b) in prepared {
             now += 1
             let effects = c.handle(.castVote(poll: poll, ballot: b), ref: nil, from: from, at: now)
-            if case .send(let n, _, _) = effects.last, n.type == "error" { refused += 1 }
+            if case .reply(.error, _, _) = effects.last { refused += 1 }
         }
         let applySeconds = benchClock() - t0
         // One coalesced update per poll: results computed from the tally, encoded once.

@@ -341,22 +341,26 @@ struct CoordinatorFuzzer {
                 }
                 if ev.type == "room.keyRotated" && !ev.payload.pairs.isEmpty { fail("keyRotated leaks \(ev.payload)") }
             case .send(let n, _, let to):
-                if let r = n.body["room"]?.stringValue, n.type != "ack", n.type != "error" {
+                if let r = n.body["room"]?.stringValue {
                     for c in to where !(everBound[c]?.contains(r) ?? false) {
                         fail("connection \(c) got a \(n.type) notice of room \(r) it never joined")
                     }
                 }
-                if n.type == "ack" || n.type == "error", let requester, to == [requester] {
+            case .reply(let reply, _, let to):
+                guard let requester else {
+                    fail("\(reply) without a request: \(what)")
+                    continue
+                }
+                if to == requester {
                     replies += 1
-                    if n.type == "error" {
+                    switch reply {
+                    case .error(let e):
                         refused = true
-                        let code = n.body["code"]?.stringValue ?? "<none>"
-                        if !KnownCodes.all.contains(code) { fail("unknown error code \(code) for \(what)") }
-                    } else {
-                        learn(from: n.body)
+                        if !KnownCodes.all.contains(e.code) { fail("unknown error code \(e.code) for \(what)") }
+                    case .ack(let body):
+                        learn(from: body)
                     }
                 }
-                if n.type == "ack" || n.type == "error", requester == nil { fail("\(n.type) without a request: \(what)") }
             case .secret: break
             case .loadArchive, .discardArchive: fail("archive effect without an archived room: \(what)")
             case .close(_, let code, _):

@@ -27,14 +27,21 @@ struct Harness {
         let effects = coordinator.handle(command, ref: ref, from: c, at: now)
         run(effects)
         let reply = effects.compactMap { e -> Value.Object? in
-            if case .send(let n, _, let to) = e, to == [c], n.type == "ack" || n.type == "error" {
-                var b = n.body
-                b["type"] = .string(n.type)
-                return b
-            }
-            return nil
+            guard case .reply(let r, _, let to) = e, to == c else { return nil }
+            return Self.wireShape(r)
         }
         return reply.first ?? [:]
+    }
+
+    /// A reply as a client reads it: the body with `type` ("ack" or "error"), and `code`/`message` for errors.
+    static func wireShape(_ r: Reply) -> Value.Object {
+        switch r {
+        case .ack(var body):
+            body["type"] = "ack"
+            return body
+        case .error(let e):
+            return ["type": "error", "code": .string(e.code), "message": .string(e.message)]
+        }
     }
 
     mutating func disconnect(_ c: ConnectionID) {
@@ -50,6 +57,10 @@ struct Harness {
                 for c in to { inbox[c, default: []].append((ev.type, ev.payload, ev.seq)) }
             case .send(let n, _, let to):
                 for c in to { inbox[c, default: []].append((n.type, n.body, nil)) }
+            case .reply(.ack(let body), _, let to):
+                inbox[to, default: []].append(("ack", body, nil))
+            case .reply(.error(let e), _, let to):
+                inbox[to, default: []].append(("error", ["code": .string(e.code), "message": .string(e.message)], nil))
             case .close(let c, let code, _): closed[c] = code
             case .secret(let name, let value): secrets[name] = value
             case .loadArchive(let room, let seq, _, _, let from): archiveLoads.append((room, seq, from))

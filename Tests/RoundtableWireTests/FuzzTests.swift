@@ -408,15 +408,17 @@ extension Result where Failure == RejectedFrame {
                 switch e {
                 case .journal(let j): journal.append(j)
                 case .broadcast(let ev, _): events[ev.room, default: []].insert(ev.seq)
-                case .send(let n, _, let to) where n.type == "ack" || n.type == "error":
-                    guard let requestFrom, to == [requestFrom] else { record("\(n.type) outside a reply"); continue }
+                case .reply(let r, _, let to):
+                    guard let requestFrom, to == requestFrom else { record("\(r) outside a reply"); continue }
                     replies += 1
-                    if n.type == "error", let code = n.body["code"]?.stringValue, !KnownCodesForWire.all.contains(code) {
-                        record("unknown error code \(code)")
+                    switch r {
+                    case .error(let e):
+                        if !KnownCodesForWire.all.contains(e.code) { record("unknown error code \(e.code)") }
+                    case .ack(let body):
+                        if let r = body["room"]?.stringValue, !codes.contains(r) { codes.append(r) }
+                        if let k = body["facilitatorKey"]?.stringValue { keys.append(k) }
+                        if let t = body["token"]?.stringValue { tokens.append(t) }
                     }
-                    if let r = n.body["room"]?.stringValue, !codes.contains(r) { codes.append(r) }
-                    if let k = n.body["facilitatorKey"]?.stringValue { keys.append(k) }
-                    if let t = n.body["token"]?.stringValue { tokens.append(t) }
                 default: break
                 }
             }

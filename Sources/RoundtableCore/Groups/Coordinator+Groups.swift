@@ -25,7 +25,7 @@ extension Coordinator {
             groups.append(Group(id: i + 1, name: name, description: desc, capacity: s.capacity))
         }
         var effects = commit(.groups(.created(mode, groups)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["groups": .array(groups.map { Value($0.id) })]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["groups": .array(groups.map { Value($0.id) })]), ref: ref, to: c))
         return effects
     }
 
@@ -43,7 +43,7 @@ extension Coordinator {
             Group(id: i + 1, name: String((room.needs[id]?.text ?? "Need \(id)").prefix(limits.maxTitleLength)), capacity: capacity, need: id)
         }
         var effects = commit(.groups(.created(.selfSelect, groups)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["groups": .array(groups.map { Value($0.id) })]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["groups": .array(groups.map { Value($0.id) })]), ref: ref, to: c))
         return effects
     }
 
@@ -76,7 +76,7 @@ extension Coordinator {
             for m in members { moves[m.id] = .some(plan[m.id]) }
         }
         var effects = commit(.groups(.membership(moves)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["assigned": Value(moves.values.compactMap { $0 }.count)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["assigned": Value(moves.values.compactMap { $0 }.count)]), ref: ref, to: c))
         return effects
     }
 
@@ -93,10 +93,10 @@ extension Coordinator {
         let (room, m) = try caller(c)
         guard room.grouping.mode == .selfSelect else { throw DomainError("not_allowed", "groups here are assigned by the facilitator") }
         guard let group = room.grouping.groups.first(where: { $0.id == g }) else { throw DomainError("group_not_found", "no group has id \(g)") }
-        if group.members.contains(m.id) { return [.send(Self.ack(["group": Value(g)]), ref: ref, to: [c])] }
+        if group.members.contains(m.id) { return [.reply(.ack(["group": Value(g)]), ref: ref, to: c)] }
         if group.isFull { throw DomainError("group_full", "\(group.name) is full (\(group.capacity ?? 0) seats)") }
         var effects = commit(.groups(.membership([m.id: g])), in: room.code, at: at)
-        effects.append(.send(Self.ack(["group": Value(g)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["group": Value(g)]), ref: ref, to: c))
         return effects
     }
 
@@ -105,7 +105,7 @@ extension Coordinator {
         guard room.grouping.mode == .selfSelect else { throw DomainError("not_allowed", "groups here are assigned by the facilitator") }
         guard room.grouping.group(of: m.id) != nil else { throw DomainError("not_in_group", "you are not in a group") }
         var effects = commit(.groups(.membership([m.id: nil])), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
@@ -115,7 +115,7 @@ extension Coordinator {
         var map: [MemberID: String] = [:]
         for g in room.grouping.groups { for m in g.members { map[m] = g.name } }
         var effects = commit(.groups(.saved(name: name, map)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["name": .string(name), "members": Value(map.count)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["name": .string(name), "members": Value(map.count)]), ref: ref, to: c))
         return effects
     }
 
@@ -149,7 +149,7 @@ extension Coordinator {
             counts[g.id, default: 0] += 1
         }
         var effects = commit(.groups(.membership(moves)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["placed": Value(newcomers.count)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["placed": Value(newcomers.count)]), ref: ref, to: c))
         return effects
     }
 
@@ -161,11 +161,11 @@ extension Coordinator {
             let to = g.members.flatMap { runtime[room.code]?.connections[$0] ?? [] }
             return [
                 .send(Notice(type: "room.announcement", body: ["room": .string(room.code), "text": .string(text), "group": Value(group)]), ref: nil, to: to),
-                .send(Self.ack(["delivered": Value(to.count)]), ref: ref, to: [c]),
+                .reply(.ack(["delivered": Value(to.count)]), ref: ref, to: c),
             ]
         }
         var effects = commit(.groups(.announced(text: text)), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
@@ -178,7 +178,7 @@ extension Coordinator {
         if let group, !room.grouping.groups.contains(where: { $0.id == group }) { throw DomainError("group_not_found", "no group has id \(group)") }
         let t = AgendaTimer(id: room.grouping.nextTimerID, label: label, endsAt: at + Int64(seconds) * 1000, group: group)
         var effects = commit(.groups(.timerStarted(t)), in: room.code, at: at)
-        effects.append(.send(Self.ack(["timer": Value(t.id), "endsAt": .int(t.endsAt)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["timer": Value(t.id), "endsAt": .int(t.endsAt)]), ref: ref, to: c))
         return effects
     }
 
@@ -186,7 +186,7 @@ extension Coordinator {
         let (room, _) = try facilitator(c)
         guard room.grouping.timers.contains(where: { $0.id == id }) else { throw DomainError("timer_not_found", "no running timer has id \(id)") }
         var effects = commit(.groups(.timerEnded(id)), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 

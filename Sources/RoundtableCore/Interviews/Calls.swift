@@ -145,7 +145,7 @@ extension Coordinator {
         let body: Value.Object = [
             "from": Value(m.id), "round": Value(room.interviews.round), "pair": Value(p.id), "signal": signal.value,
         ]
-        return [.send(Notice(type: "call.signal", body: body), ref: nil, to: conns), .send(Self.ack(), ref: ref, to: [c])]
+        return [.send(Notice(type: "call.signal", body: body), ref: nil, to: conns), .reply(.ok, ref: ref, to: c)]
     }
 
     /// Token bucket per member: `signalsPerSecond` sustained, `signalBurst` at once.
@@ -178,7 +178,7 @@ extension Coordinator {
             body["expiresAt"] = .int(expires * 1000)
         }
         body["iceServers"] = .array(servers)
-        return [.send(Self.ack(body), ref: ref, to: [c])]
+        return [.reply(.ack(body), ref: ref, to: c)]
     }
 
     /// After an op that may change pairs: every call whose pair is no longer the same (round over, new

@@ -8,7 +8,7 @@ extension Coordinator {
         let s = try checkedInterviewSettings(s, in: room)
         var effects = commit(.interview(.started(s)), in: room.code, at: at)
         effects += startRound(room.code, at: at)
-        effects.append(.send(Self.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: c))
         return effects
     }
 
@@ -39,7 +39,7 @@ extension Coordinator {
         let (room, _) = try facilitator(c)
         guard room.interviews.active else { throw DomainError("interviews_inactive", "start interviews first (interviews.start)") }
         var effects = startRound(room.code, at: at)
-        effects.append(.send(Self.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["round": Value(rooms[room.code]!.interviews.round)]), ref: ref, to: c))
         return effects
     }
 
@@ -47,7 +47,7 @@ extension Coordinator {
         let (room, _) = try facilitator(c)
         guard room.interviews.active else { throw DomainError("interviews_inactive", "interviews are not running") }
         var effects = commit(.interview(.ended), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
@@ -141,11 +141,11 @@ extension Coordinator {
             throw DomainError("interviews_inactive", "no interview round is running")
         }
         if room.interviews.waiting.contains(where: { $0.member == m.id }) {
-            return [.send(Self.ack(["waiting": true]), ref: ref, to: [c])]
+            return [.reply(.ack(["waiting": true]), ref: ref, to: c)]
         }
         var effects = commit(.interview(.waiting(m.id, since: at)), in: room.code, at: at)
         effects += matchWaiting(room.code, at: at)
-        effects.append(.send(Self.ack(["waiting": .bool(rooms[room.code]!.interviews.waiting.contains { $0.member == m.id })]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["waiting": .bool(rooms[room.code]!.interviews.waiting.contains { $0.member == m.id })]), ref: ref, to: c))
         return effects
     }
 
@@ -196,7 +196,7 @@ extension Coordinator {
             let to = (runtime[room.code]?.connections[m.id] ?? []) + (runtime[room.code]?.connections[about] ?? [])
             effects.append(.send(Notice(type: "interview.note", body: ["note": note.value]), ref: nil, to: to))
         }
-        effects.append(.send(Self.ack(["note": Value(note.id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["note": Value(note.id)]), ref: ref, to: c))
         return effects
     }
 
@@ -204,9 +204,9 @@ extension Coordinator {
         let (room, m) = try caller(c)
         guard let n = room.interviews.notes[id], n.shared else { throw DomainError("highlight_not_found", "no highlight has id \(id)") }
         guard n.about == m.id else { throw DomainError("not_allowed", "only the member a highlight is about may accept it") }
-        if n.accepted { return [.send(Self.ack(), ref: ref, to: [c])] }
+        if n.accepted { return [.reply(.ok, ref: ref, to: c)] }
         var effects = commit(.interview(.highlightAccepted(id)), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 

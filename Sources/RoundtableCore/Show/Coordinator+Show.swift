@@ -31,7 +31,7 @@ extension Coordinator {
         if !facilitatorConnections.isEmpty {
             effects.append(.send(Notice(type: "agenda.full", body: ["room": .string(room.code), "agenda": full]), ref: nil, to: facilitatorConnections))
         }
-        effects.append(.send(Self.ack(["steps": .array(steps.map { Value($0.id) }), "agenda": full]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["steps": .array(steps.map { Value($0.id) }), "agenda": full]), ref: ref, to: c))
         return effects
     }
 
@@ -120,7 +120,7 @@ extension Coordinator {
         var trial = self
         var effects = try trial.runStep(steps[index], in: room.code, from: c, at: at)
         self = trial
-        effects.append(.send(Self.ack(["step": Value(steps[index].id), "index": Value(index)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["step": Value(steps[index].id), "index": Value(index)]), ref: ref, to: c))
         return effects
     }
 
@@ -129,7 +129,7 @@ extension Coordinator {
         var effects: [Effect] = []
         func quiet(_ list: [Effect]) -> [Effect] {
             list.filter { e in
-                if case .send(let n, _, let to) = e, n.type == "ack", to == [c] { return false }
+                if case .reply(.ack, _, let to) = e, to == c { return false }
                 return true
             }
         }
@@ -190,7 +190,7 @@ extension Coordinator {
             }
         }
         var effects = commit(.show(.wallShown(wall)), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
@@ -200,11 +200,11 @@ extension Coordinator {
         let (room, _) = try facilitator(c)
         let p = try poll(id, in: room)
         if p.state == .draft { throw DomainError("poll_not_open", "poll \(id) is a draft: there are no results to reveal") }
-        if p.revealed { return [.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c])] }
+        if p.revealed { return [.reply(.ack(["poll": Value(id)]), ref: ref, to: c)] }
         var effects = commit(.show(.pollRevealed(id)), in: room.code, at: at)
         // Members get the results (and the ranking counts the poll) at the next flush.
         markPollDirty(room.code, id, overNeeds: p.definition.overNeeds)
-        effects.append(.send(Self.ack(["poll": Value(id)]), ref: ref, to: [c]))
+        effects.append(.reply(.ack(["poll": Value(id)]), ref: ref, to: c))
         return effects
     }
 
@@ -212,9 +212,9 @@ extension Coordinator {
 
     mutating func clearAnnouncement(ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
         let (room, _) = try facilitator(c)
-        guard room.show.announcement != nil else { return [.send(Self.ack(), ref: ref, to: [c])] }
+        guard room.show.announcement != nil else { return [.reply(.ok, ref: ref, to: c)] }
         var effects = commit(.show(.announcementCleared), in: room.code, at: at)
-        effects.append(.send(Self.ack(), ref: ref, to: [c]))
+        effects.append(.reply(.ok, ref: ref, to: c))
         return effects
     }
 
