@@ -7,6 +7,7 @@ import json
 import pathlib
 import urllib.request
 
+import contract
 from rt import Client, create_room, join
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -122,3 +123,4 @@ async def test_config_route_has_public_url(server):
     with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/config.json", timeout=5) as r:
         body = json.loads(r.read())
     assert "publicUrl" in body and body["publicUrl"] is None, body
+    assert not contract.contract().errors("http", "config", body), body
