@@ -36,7 +36,7 @@ async def test_activity_agenda_next_wall_reveal_turnout_restart(server):
     ben, _, _ = await join(server, code, "Ben", "Clinic")
     wall, _, _ = await join(server, code, "Wall", role="observer")
 
-    bad = await fac.request("agenda.set", steps=[{"kind": "break", "seconds": 0}])
+    bad = await fac.request("agenda.set", raw=True, steps=[{"kind": "break", "seconds": 0}])  # breaks the schema on purpose
     assert bad["type"] == "error" and bad["code"] == "invalid_field" and bad["message"].startswith("steps[0].seconds"), bad
     assert (await ann.request("agenda.next"))["code"] == "not_facilitator"
     ack = await fac.request("agenda.set", activity=activity)
