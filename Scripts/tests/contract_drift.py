@@ -5,7 +5,7 @@
    headings, and `- **x.y**` items, of the sections from "Rooms and members" to "Groups and agenda"),
    event types (the Events table), notice types (headings and tables of Notices, and the large-room
    notices named in its room.presence section) and error codes (the Errors table). Every request has an ack.
-2. The same lists equal what the Swift sources can send or decode: `case "x"` in RequestDecoder.swift,
+2. The same lists equal what the Swift sources can send or decode: `case "x"` (or `case "x", "y"`) in RequestDecoder*.swift,
    `event("x"` and `Notice(type: "x"` in Sources/RoundtableCore. A new message without a schema fails here.
 3. Every complete JSON example in PROTOCOL.md (`→` requests, `←` and `(…)` server messages) validates.
 4. docs/openapi.yaml is valid and has PROTOCOL.md's HTTP routes. The schemas are valid 2020-12 schemas, in the jsonfmt layout; docs/asyncapi.json is what
@@ -72,8 +72,10 @@ def protocol_lists():
 
 
 def source_lists():
-    dec = (ROOT / "Sources/RoundtableWire/RequestDecoder.swift").read_text()
-    requests = set(re.findall(r'case "(%s)"' % NAME, dec))
+    requests = set()
+    for f in sorted((ROOT / "Sources/RoundtableWire").glob("RequestDecoder*.swift")):
+        for labels in re.findall(r'case ((?:"%s",\s*)*"%s")\s*:' % (NAME, NAME), f.read_text()):
+            requests |= set(re.findall(r'"(%s)"' % NAME, labels))
     events, notices = set(), set()
     for f in (ROOT / "Sources/RoundtableCore").rglob("*.swift"):
         t = f.read_text()
@@ -121,7 +123,7 @@ def main():
     compare("notice types", c.notices, notices, "PROTOCOL.md")
     compare("error codes", set(c.error_codes), errors, "PROTOCOL.md")
     s_req, s_ev, s_no = source_lists()
-    compare("request types", c.requests, s_req, "RequestDecoder.swift")
+    compare("request types", c.requests, s_req, "RequestDecoder*.swift")
     compare("event types", c.events, s_ev, "Sources/RoundtableCore")
     compare("notice types", c.notices, s_no, "Sources/RoundtableCore")
 

@@ -86,7 +86,7 @@ async def test_partners_receive_signals_strangers_are_refused(server):
     assert got["from"] == a and got["round"] == 1 and got["signal"]["kind"] == "offer" and marker in got["signal"]["sdp"], got
     assert "seq" not in got and "room" not in got, "a notice, not a room event"
     # Unknown fields are not relayed: only kind and sdp.
-    ack = await clients[b].request("call.signal", to=a, signal={"kind": "answer", "sdp": "v=0\r\n", "note": "x"})
+    ack = await clients[b].request("call.signal", raw=True, to=a, signal={"kind": "answer", "sdp": "v=0\r\n", "note": "x"})  # an unknown field: outside the schema on purpose
     assert ack["type"] == "ack", ack
     ans = await clients[a].expect("call.signal")
     assert ans["signal"] == {"kind": "answer", "sdp": "v=0\r\n"}, ans
@@ -98,9 +98,9 @@ async def test_partners_receive_signals_strangers_are_refused(server):
     assert err["type"] == "error" and err["code"] == "not_partner", err
     err = await fac.request("call.signal", to=a, signal=offer())
     assert err["code"] == "not_partner", err
-    err = await clients[a].request("call.signal", to=b, signal={"kind": "shout"})
+    err = await clients[a].request("call.signal", raw=True, to=b, signal={"kind": "shout"})  # invalid on purpose
     assert err["code"] == "invalid_field" and "signal.kind" in err["message"], err
-    err = await clients[a].request("call.signal", to=b, signal={"kind": "offer"})
+    err = await clients[a].request("call.signal", raw=True, to=b, signal={"kind": "offer"})  # invalid on purpose
     assert err["code"] == "invalid_field" and "signal.sdp" in err["message"], err
     assert not [m for m in await quiet(clients[stranger]) if m["type"] == "call.signal"], "the stranger got nothing"
     # Never stored, never logged: not in the journal, snapshots or the log.

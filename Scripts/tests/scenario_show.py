@@ -7,6 +7,7 @@ import json
 import pathlib
 import urllib.request
 
+import contract
 from rt import Client, create_room, join
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -35,7 +36,7 @@ async def test_activity_agenda_next_wall_reveal_turnout_restart(server):
     ben, _, _ = await join(server, code, "Ben", "Clinic")
     wall, _, _ = await join(server, code, "Wall", role="observer")
 
-    bad = await fac.request("agenda.set", steps=[{"kind": "break", "seconds": 0}])
+    bad = await fac.request("agenda.set", raw=True, steps=[{"kind": "break", "seconds": 0}])  # breaks the schema on purpose
     assert bad["type"] == "error" and bad["code"] == "invalid_field" and bad["message"].startswith("steps[0].seconds"), bad
     assert (await ann.request("agenda.next"))["code"] == "not_facilitator"
     ack = await fac.request("agenda.set", activity=activity)
@@ -122,3 +123,4 @@ async def test_config_route_has_public_url(server):
     with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/config.json", timeout=5) as r:
         body = json.loads(r.read())
     assert "publicUrl" in body and body["publicUrl"] is None, body
+    assert not contract.contract().errors("http", "config", body), body

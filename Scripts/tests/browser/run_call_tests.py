@@ -30,8 +30,9 @@ import time
 import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from run_browser_tests import (BINARY, ROOT, Server, chromium_binary, click, conn_state, driver_binary, el, js,  # noqa: E402
-                               log, type_into, visible, wait)
+from run_browser_tests import (BINARY, FRAMES, ROOT, Server, check_wire, chromium_binary, click, conn_state,  # noqa: E402
+                               driver_binary, el, js, log, type_into, visible, wait)
+import contract  # noqa: E402  (on the path run_browser_tests sets up)
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
@@ -53,8 +54,15 @@ def browser(fake_media=True, deny=False):
         # Chromium's own setting: camera and microphone blocked, as when a member says no.
         opts.add_experimental_option("prefs", {"profile.default_content_setting_values.media_stream_camera": 2,
                                                "profile.default_content_setting_values.media_stream_mic": 2})
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The performance log carries the DevTools Network events: every WebSocket frame is checked against docs/schema.
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     d = webdriver.Chrome(service=Service(driver_binary()), options=opts)
+    quit_ = d.quit
+
+    def quit():  # check the frames still in the log before the browser goes
+        check_wire(d)
+        quit_()
+    d.quit = quit
     d.set_page_load_timeout(20)
     d.set_script_timeout(20)
     BROWSERS.append(d)
@@ -74,8 +82,13 @@ def quit_all(ds):
 def run(name, fn, *args):
     log(f"- {name}")
     t0 = time.time()
+    seen = len(contract.VIOLATIONS)
     try:
         fn(*args)
+        for d in list(BROWSERS):
+            check_wire(d)
+        if len(contract.VIOLATIONS) > seen:
+            raise AssertionError("WebSocket frames outside docs/schema:\n" + "\n".join(contract.VIOLATIONS[seen:]))
         results.append((name, "passed"))
         log(f"  passed ({time.time() - t0:.1f}s)")
         return True
@@ -330,6 +343,11 @@ def main():
         ok = ok and run("the relay fails and returns: ICE restart reconnects", test_relay_outage_recovers_by_ice_restart)
         run("media refused: plain words and the meeting link", test_refused_media_falls_back_to_the_meeting_link)
         log("measures: " + json.dumps(T.measures))
+        for d in list(BROWSERS):
+            check_wire(d)
+        log(f"WebSocket frames checked against docs/schema: {FRAMES[0]}")
+        if FRAMES[0] < 100:
+            results.append(("WebSocket frames captured for the schema check", "failed"))
         code = 0
     except Exception as e:
         results.append(("setup", "failed"))

@@ -46,8 +46,13 @@ AGENDA = {"title": "Run of show test", "agenda": [
 def run(name, fn, *args):
     B.log(f"- {name}")
     t0 = time.time()
+    seen = len(B.contract.VIOLATIONS)
     try:
         fn(*args)
+        for d in list(B.BROWSERS):  # every WebSocket frame the pages exchanged, against docs/schema
+            B.check_wire(d)
+        if len(B.contract.VIOLATIONS) > seen:
+            raise AssertionError("WebSocket frames outside docs/schema:\n" + "\n".join(B.contract.VIOLATIONS[seen:]))
         results.append((name, "passed"))
         B.log(f"  passed ({time.time() - t0:.1f}s)")
         return True
@@ -282,6 +287,9 @@ def main():
         for d in B.BROWSERS:
             for e in B.console_errors(d):
                 B.log(f"  browser console error: {e['message'][:200]}")
+        B.log(f"WebSocket frames checked against docs/schema: {B.FRAMES[0]}")
+        if B.FRAMES[0] < 100:
+            results.append(("WebSocket frames captured for the schema check", "failed"))
     except Exception as e:
         results.append(("setup", "failed"))
         B.log(f"setup FAILED: {e}")
