@@ -55,9 +55,19 @@ let package = Package(
             // small, short-lived allocations cost ~8-10 % less CPU per vote (BENCHMARKS.md, "allocator").
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
-        .testTarget(name: "RoundtableCoreTests", dependencies: ["RoundtableCore"], swiftSettings: strict),
-        .testTarget(name: "RoundtableWireTests", dependencies: ["RoundtableWire", "RoundtableCore"], swiftSettings: strict),
-        .testTarget(name: "RoundtableStoreTests", dependencies: ["RoundtableStore", "RoundtableWire", "RoundtableCore"], swiftSettings: strict),
+        // Helpers shared by the test targets (the seeded generator); no product or shipped target depends on it.
+        .target(name: "RoundtableTestSupport", dependencies: ["RoundtableCore"], path: "Tests/RoundtableTestSupport", swiftSettings: strict),
+        .testTarget(name: "RoundtableCoreTests", dependencies: ["RoundtableCore", "RoundtableTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RoundtableWireTests",
+            dependencies: ["RoundtableWire", "RoundtableCore", "RoundtableTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RoundtableStoreTests",
+            dependencies: ["RoundtableStore", "RoundtableWire", "RoundtableCore", "RoundtableTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "RoundtableServerTests",
             dependencies: ["RoundtableServer", "RoundtableWire", "RoundtableCore", .product(name: "Logging", package: "swift-log")],
