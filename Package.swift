@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roundtable", targets: ["roundtable"]),
+        .executable(name: "roundtable-bench", targets: ["roundtable-bench"]),
         .library(name: "RoundtableCore", targets: ["RoundtableCore"]),
     ],
     dependencies: [
@@ -53,6 +54,18 @@ let package = Package(
             swiftSettings: strict,
             // jemalloc (Debian libjemalloc-dev) replaces glibc malloc process-wide: the vote path's many
             // small, short-lived allocations cost ~8-10 % less CPU per vote (BENCHMARKS.md, "allocator").
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+        ),
+        // In-process benchmarks (`roundtable-bench core|store|pairing`), linked like the server so they measure
+        // the same allocator.
+        .executableTarget(
+            name: "roundtable-bench",
+            dependencies: [
+                "RoundtableServer", "RoundtableStore", "RoundtableWire", "RoundtableCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict,
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         // Helpers shared by the test targets (the seeded generator); no product or shipped target depends on it.
