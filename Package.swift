@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roundtable", targets: ["roundtable"]),
+        .executable(name: "roundtable-bench", targets: ["roundtable-bench"]),
         .library(name: "RoundtableCore", targets: ["RoundtableCore"]),
     ],
     dependencies: [
@@ -55,9 +56,31 @@ let package = Package(
             // small, short-lived allocations cost ~8-10 % less CPU per vote (BENCHMARKS.md, "allocator").
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
-        .testTarget(name: "RoundtableCoreTests", dependencies: ["RoundtableCore"], swiftSettings: strict),
-        .testTarget(name: "RoundtableWireTests", dependencies: ["RoundtableWire", "RoundtableCore"], swiftSettings: strict),
-        .testTarget(name: "RoundtableStoreTests", dependencies: ["RoundtableStore", "RoundtableWire", "RoundtableCore"], swiftSettings: strict),
+        // In-process benchmarks (`roundtable-bench core|store|pairing`), linked like the server so they measure
+        // the same allocator.
+        .executableTarget(
+            name: "roundtable-bench",
+            dependencies: [
+                "RoundtableServer", "RoundtableStore", "RoundtableWire", "RoundtableCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict,
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+        ),
+        // Helpers shared by the test targets (the seeded generator); no product or shipped target depends on it.
+        .target(name: "RoundtableTestSupport", dependencies: ["RoundtableCore"], path: "Tests/RoundtableTestSupport", swiftSettings: strict),
+        .testTarget(name: "RoundtableCoreTests", dependencies: ["RoundtableCore", "RoundtableTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RoundtableWireTests",
+            dependencies: ["RoundtableWire", "RoundtableCore", "RoundtableTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RoundtableStoreTests",
+            dependencies: ["RoundtableStore", "RoundtableWire", "RoundtableCore", "RoundtableTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "RoundtableServerTests",
             dependencies: ["RoundtableServer", "RoundtableWire", "RoundtableCore", .product(name: "Logging", package: "swift-log")],

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/deps.sh --test
-swift build --build-tests
+swift build --build-tests 2>&1 | tee /tmp/roundtable-swift-build.log
+bash Scripts/tests/check_house.sh /tmp/roundtable-swift-build.log
 swift test --skip-build 2>&1 | tee /tmp/roundtable-swift-test.log
 python3 Scripts/tests/contract_drift.py
 python3 Scripts/tests/run_python_tests.py

@@ -122,12 +122,23 @@ public enum Crockford {
 
 /// A hex string of `byteCount` random bytes: 16 bytes = 128 bits for keys and tokens.
 public func randomSecret(byteCount: Int = 16, from entropy: inout any EntropySource) -> String {
-    let digits = Array("0123456789abcdef".utf8)
+    hexString(entropy.bytes(byteCount))
+}
+
+/// Appends `byte` as two lowercase hex digits. The package's one hex encoder: secrets, digests and
+/// JSON's `\u00XX` escapes all go through it.
+@inlinable
+public func appendHex(_ byte: UInt8, to out: inout [UInt8]) {
+    let digits: StaticString = "0123456789abcdef"
+    out.append(digits.utf8Start[Int(byte >> 4)])
+    out.append(digits.utf8Start[Int(byte & 0x0F)])
+}
+
+/// `bytes` as lowercase hex, two digits per byte.
+public func hexString(_ bytes: some Collection<UInt8>) -> String {
     var out: [UInt8] = []
-    for b in entropy.bytes(byteCount) {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 15)])
-    }
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes { appendHex(b, to: &out) }
     return String(decoding: out, as: UTF8.self)
 }
 

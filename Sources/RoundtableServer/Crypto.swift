@@ -11,14 +11,7 @@ public struct SHA256Hasher: SecretHasher {
         input.withUnsafeMutableBufferPointer { inp in
             _ = SHA256(inp.baseAddress, inp.count, &out)
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for b in out {
-            hex.append(digits[Int(b >> 4)])
-            hex.append(digits[Int(b & 15)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        return hexString(out)
     }
 }
 

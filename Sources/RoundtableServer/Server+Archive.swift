@@ -1,5 +1,6 @@
 import Logging
 import RoundtableCore
+import RoundtableStore
 
 /// Why an archived room could not be read back (shown to the operator; the client gets a code).
 struct ArchiveLoadError: Error, Sendable {

@@ -1,6 +1,7 @@
 import CLibWebSockets
 import Logging
 import RoundtableCore
+import RoundtableStore
 
 #if canImport(Glibc)
 import Glibc

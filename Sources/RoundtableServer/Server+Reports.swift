@@ -1,5 +1,6 @@
 import CLibWebSockets
 import RoundtableCore
+import RoundtableStore
 import RoundtableWire
 
 #if canImport(Glibc)

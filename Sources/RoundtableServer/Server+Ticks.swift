@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RoundtableCore
+import RoundtableStore
 
 /// When the service loop runs `Coordinator.tick`.
 ///

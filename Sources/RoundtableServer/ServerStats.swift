@@ -1,3 +1,5 @@
+import RoundtableStore
+
 /// Counters read by `/metrics` and the logs. Written on the service thread, read from anywhere.
 public struct ServerStats: Sendable {
     public var connectionsOpened = 0

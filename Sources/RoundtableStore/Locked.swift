@@ -4,19 +4,20 @@ import Glibc
 import Darwin
 #endif
 
-/// State guarded by a pthread mutex, with a condition variable for the journal writer's wake-ups.
+/// State guarded by a pthread mutex, with a condition variable for the journal writer's wake-ups. The one lock of
+/// the package: the server's shared state uses it too (`withLock` only; the condition variable then stays idle).
 ///
 /// pthread rather than `Synchronization.Mutex` because ThreadSanitizer on Linux reports false races on the
 /// latter, and we need a condition variable with a monotonic timed wait anyway.
 ///
 /// `@unchecked Sendable` is safe: `state` is only read or written inside `withLock`, i.e. with the mutex
 /// held, and the pthread objects live in heap memory that never moves.
-final class Locked<State>: @unchecked Sendable {
+public final class Locked<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
     private let state: UnsafeMutablePointer<State>
 
-    init(_ initial: State) {
+    public init(_ initial: State) {
         mutex = .allocate(capacity: 1)
         cond = .allocate(capacity: 1)
         state = .allocate(capacity: 1)
@@ -41,7 +42,7 @@ final class Locked<State>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+    public func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state.pointee)
@@ -49,7 +50,7 @@ final class Locked<State>: @unchecked Sendable {
 
     /// Waits (mutex released while asleep) until `ready` holds or `deadline` (monotonic nanoseconds) passes,
     /// then runs `body` under the same lock hold so nothing slips in between the check and the take.
-    func withLock<R>(
+    public func withLock<R>(
         waitingUntil ready: (inout State) -> Bool,
         deadline: UInt64?,
         _ body: (inout State) -> R
@@ -74,16 +75,9 @@ final class Locked<State>: @unchecked Sendable {
         return body(&state.pointee)
     }
 
-    func broadcast() {
+    public func broadcast() {
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)
     }
-}
-
-/// Monotonic clock in nanoseconds, the same clock the condition variable waits on.
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -175,12 +175,10 @@ public enum JSON {
             case 0x08: out.append(UInt8(ascii: "b"))
             case 0x0C: out.append(UInt8(ascii: "f"))
             default:
-                let hex: StaticString = "0123456789abcdef"
                 out.append(UInt8(ascii: "u"))
                 out.append(UInt8(ascii: "0"))
                 out.append(UInt8(ascii: "0"))
-                out.append(hex.utf8Start[Int(c >> 4)])
-                out.append(hex.utf8Start[Int(c & 0x0F)])
+                appendHex(c, to: &out)
             }
         }
         if runStart < utf8.count {

@@ -11,7 +11,7 @@ struct Roundtable: ParsableCommand {
         commandName: "roundtable",
         abstract: "Real-time backend for community-of-practice sessions: rooms, needs, polls, interviews, groups.",
         version: RoundtableVersion.string,
-        subcommands: [Serve.self, Demo.self, Inspect.self, Export.self, Bench.self],
+        subcommands: [Serve.self, Demo.self, Inspect.self, Export.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -1,4 +1,5 @@
 import Testing
+import RoundtableTestSupport
 @testable import RoundtableCore
 
 /// Seeded, bounded property checks of the ranking methods.
@@ -12,7 +13,7 @@ import Testing
 
     @Test(arguments: [RankingMethod.borda, .schulze])
     func invariantUnderRelabelling(method: RankingMethod) {
-        var rng = PollsRNG(seed: method == .borda ? 101 : 202)
+        var rng = SplitMix64(seed: method == .borda ? 101 : 202)
         for _ in 0..<60 {
             var rules = PollsGen.rules(.ranking, &rng)
             rules.method = method
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func condorcetWinnerRanksFirstUnderSchulze() {
-        var rng = PollsRNG(seed: 303)
+        var rng = SplitMix64(seed: 303)
         var winners = 0
         for _ in 0..<150 {
             var rules = PollsGen.rules(.ranking, &rng)
@@ -70,7 +71,7 @@ import Testing
     }
 
     @Test func schulzeMatrixMatchesBallots() {
-        var rng = PollsRNG(seed: 404)
+        var rng = SplitMix64(seed: 404)
         for _ in 0..<30 {
             let rules = PollsGen.rules(.ranking, &rng)
             let ballots = PollsGen.ballots(rules, 20, &rng)
@@ -86,7 +87,7 @@ import Testing
 
     @Test(arguments: PollKind.allCases)
     func resultsAreAStrictOrderWithIntervalsAroundScores(kind: PollKind) {
-        var rng = PollsRNG(seed: 505 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
+        var rng = SplitMix64(seed: 505 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
         for _ in 0..<30 {
             let rules = PollsGen.rules(kind, &rng)
             let r = PollTally(rules: rules, ballots: PollsGen.ballots(rules, Int.random(in: 0...30, using: &rng), &rng))

@@ -1,22 +1,10 @@
 import Testing
+import RoundtableTestSupport
 @testable import RoundtableCore
-
-/// SplitMix64: a tiny seeded generator, so every property run is reproducible from its seed.
-struct PollsRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random valid polls and ballots for the property tests.
 enum PollsGen {
-    static func options(_ rng: inout PollsRNG, count: ClosedRange<Int> = 2...7) -> [OptionID] {
+    static func options(_ rng: inout SplitMix64, count: ClosedRange<Int> = 2...7) -> [OptionID] {
         var ids = Set<OptionID>()
         let n = Int.random(in: count, using: &rng)
         while ids.count < n { ids.insert(Int.random(in: 1...1000, using: &rng)) }
@@ -25,7 +13,7 @@ enum PollsGen {
         return ids.sorted().shuffled(using: &rng)
     }
 
-    static func rules(_ kind: PollKind, _ rng: inout PollsRNG) -> PollRules {
+    static func rules(_ kind: PollKind, _ rng: inout SplitMix64) -> PollRules {
         let opts = options(&rng)
         switch kind {
         case .multi: return PollRules(kind: .multi, options: opts, maxChoices: Int.random(in: 1...opts.count, using: &rng))
@@ -37,14 +25,14 @@ enum PollsGen {
         }
     }
 
-    static func subset(_ opts: [OptionID], _ rng: inout PollsRNG, max: Int? = nil) -> [OptionID] {
+    static func subset(_ opts: [OptionID], _ rng: inout SplitMix64, max: Int? = nil) -> [OptionID] {
         let k = Int.random(in: 1...Swift.min(max ?? opts.count, opts.count), using: &rng)
         return Array(opts.shuffled(using: &rng).prefix(k))
     }
 
     static let vocabulary = ["Mentoring", "Funding", "Admin help", "Shared tools", "Peer review"]
 
-    static func ballot(_ rules: PollRules, _ rng: inout PollsRNG) -> Ballot {
+    static func ballot(_ rules: PollRules, _ rng: inout SplitMix64) -> Ballot {
         let opts = rules.options
         switch rules.kind {
         case .single:
@@ -73,14 +61,14 @@ enum PollsGen {
         }
     }
 
-    static func ballots(_ rules: PollRules, _ count: Int, _ rng: inout PollsRNG) -> [Ballot] {
+    static func ballots(_ rules: PollRules, _ count: Int, _ rng: inout SplitMix64) -> [Ballot] {
         (0..<count).map { _ in ballot(rules, &rng) }
     }
 }
 
 @Suite struct PollsSupportTests {
     @Test func generatorOnlyMakesValidBallots() {
-        var rng = PollsRNG(seed: 1)
+        var rng = SplitMix64(seed: 1)
         for kind in PollKind.allCases {
             for _ in 0..<50 {
                 let rules = PollsGen.rules(kind, &rng)
@@ -91,7 +79,7 @@ enum PollsGen {
     }
 
     @Test func generatorIsReproducible() {
-        var a = PollsRNG(seed: 42), b = PollsRNG(seed: 42)
+        var a = SplitMix64(seed: 42), b = SplitMix64(seed: 42)
         let rules = PollsGen.rules(.ranking, &a)
         #expect(rules == PollsGen.rules(.ranking, &b))
         #expect(PollsGen.ballots(rules, 10, &a) == PollsGen.ballots(rules, 10, &b))

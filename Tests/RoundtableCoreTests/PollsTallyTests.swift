@@ -1,10 +1,11 @@
 import Testing
+import RoundtableTestSupport
 @testable import RoundtableCore
 
 @Suite struct PollsTallyTests {
     @Test(arguments: PollKind.allCases)
     func incrementalEqualsFromScratch(kind: PollKind) {
-        var rng = PollsRNG(seed: 7 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
+        var rng = SplitMix64(seed: 7 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
         for _ in 0..<30 {
             let rules = PollsGen.rules(kind, &rng)
             var tally = PollTally(rules: rules)
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func removingEverythingRestoresTheEmptyTally() {
-        var rng = PollsRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for kind in PollKind.allCases {
             let rules = PollsGen.rules(kind, &rng)
             let ballots = PollsGen.ballots(rules, 40, &rng)
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func replaceEqualsRetractThenCast() {
-        var rng = PollsRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for kind in PollKind.allCases {
             for _ in 0..<20 {
                 let rules = PollsGen.rules(kind, &rng)
@@ -71,7 +72,7 @@ import Testing
 
     @Test(arguments: PollKind.allCases)
     func totalsEqualTheSumOfBallots(kind: PollKind) {
-        var rng = PollsRNG(seed: 5 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
+        var rng = SplitMix64(seed: 5 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
         for _ in 0..<20 {
             var rules = PollsGen.rules(kind, &rng)
             if kind == .rating { rules.ratingPriorWeight = 0 }
@@ -127,7 +128,7 @@ import Testing
 
     @Test(arguments: PollKind.allCases)
     func mergeKeepsBallotsValidAndTallyConsistent(kind: PollKind) {
-        var rng = PollsRNG(seed: 17 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
+        var rng = SplitMix64(seed: 17 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
         for _ in 0..<40 {
             let rules = PollsGen.rules(kind, &rng)
             let ballots = PollsGen.ballots(rules, 25, &rng)
@@ -157,7 +158,7 @@ import Testing
 
     @Test(arguments: PollKind.allCases)
     func removingAnOptionKeepsSurvivorsValid(kind: PollKind) {
-        var rng = PollsRNG(seed: 23 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
+        var rng = SplitMix64(seed: 23 &+ UInt64(PollKind.allCases.firstIndex(of: kind)!))
         for _ in 0..<40 {
             let rules = PollsGen.rules(kind, &rng)
             let ballots = PollsGen.ballots(rules, 25, &rng)
@@ -194,7 +195,7 @@ import Testing
     }
 
     @Test func tenThousandBallotsFromTheIncrementalTally() {
-        var rng = PollsRNG(seed: 10_000)
+        var rng = SplitMix64(seed: 10_000)
         let options = Array(1...20)
         let rules = PollRules(kind: .ranking, options: options, method: .schulze)
         var tally = PollTally(rules: rules)

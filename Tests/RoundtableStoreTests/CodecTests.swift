@@ -1,4 +1,5 @@
 import Testing
+import RoundtableTestSupport
 @testable import RoundtableStore
 
 @Suite struct CodecTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RoundtableTestSupport
 @testable import RoundtableStore
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import RoundtableCore
+import RoundtableTestSupport
 import Testing
 
 @testable import RoundtableWire
@@ -21,18 +22,6 @@ private func parseError(_ text: String, maxDepth: Int = 32) -> JSONError? {
 
 private func nestedArrays(_ depth: Int, innermost: String = "1") -> String {
     String(repeating: "[", count: depth) + innermost + String(repeating: "]", count: depth)
-}
-
-/// Deterministic so a fuzz failure reproduces; SplitMix64 is small and statistically fine for this.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 private func randomScalar(_ rng: inout SplitMix64) -> Unicode.Scalar {
@@ -418,7 +407,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     }
 
     @Test func fuzzNeverCrashesAndRoundTrips() throws {
-        var rng = SplitMix64(state: 0x5EED_0F15_0000_CAFE)
+        var rng = SplitMix64(seed: 0x5EED_0F15_0000_CAFE)
         let alphabet = bytes(#"{}[]:,"\ -+.eE0123456789truefalsnul u"#) + [0x09, 0x0A, 0x00, 0x1F, 0x80, 0xC3, 0xA9, 0xED, 0xF0, 0xFF]
         var accepted = 0
 

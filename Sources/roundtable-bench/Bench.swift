@@ -7,8 +7,11 @@ import RoundtableStore
 import RoundtableWire
 
 /// In-process benchmarks of the coordinator and the store (no network): see BENCHMARKS.md.
+/// Its own executable, so the server binary carries no benchmark code.
+@main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "roundtable-bench",
         abstract: "Benchmarks of the domain and the data folder, in process (build with -c release).",
         subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self])
 }
