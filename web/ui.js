@@ -129,7 +129,12 @@ export function renderBars(list, rows, opts = {}) {
 
   const existing = new Map([...list.children].map((li) => [li.dataset.key, li]));
   const keep = new Set();
+  // The server's rank is a position (ties broken by id); people read "1=" twice as a shared first place,
+  // so a tied row shows the rank of the first row with the same value.
+  let shownRank = null, shownValue = null;
   rows.forEach((r, i) => {
+    if (r.rank != null && !(r.tied && shownRank != null && r.value === shownValue)) shownRank = r.rank;
+    shownValue = r.value;
     const key = String(r.key);
     keep.add(key);
     let li = existing.get(key);
@@ -143,7 +148,7 @@ export function renderBars(list, rows, opts = {}) {
         h('span', { class: 'sr-only bar-sr' }));
       requestAnimationFrame(() => li.classList.remove('entering'));
     }
-    li.querySelector('.bar-rank').textContent = r.rank != null ? `${r.rank}${r.tied ? '=' : ''}` : String(i + 1);
+    li.querySelector('.bar-rank').textContent = r.rank != null ? `${shownRank}${r.tied ? '=' : ''}` : String(i + 1);
     const text = li.querySelector('.bar-text');
     text.textContent = r.label;
     text.title = r.label;

@@ -192,6 +192,8 @@ def test_hidden_poll_turnout_and_reveal():
     click(S.fac, "#poll-reveal")
     wait(S.members[0], lambda d: js(d, "return Object.values(roundtable.state.polls).some(p => p.results && p.results.ballots === 2)"), "revealed results reach members")
     wait(S.wall, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#wall-poll .bar-row, #wall-poll li")) >= 2, "wall shows the results")
+    # One vote each: a shared first place reads "1=" on both rows, not "1=" and "2=".
+    wait(S.wall, lambda d: [b.text for b in d.find_elements(By.CSS_SELECTOR, "#wall-poll .bar-rank")] == ["1=", "1="], "a tie shows a shared rank")
     viewport_shot(S.wall, "wall-results-1080p")
     viewport_shot(S.members[2], "member-poll-phone")
 
