@@ -80,135 +80,34 @@ public struct Configuration: Sendable {
         }
     }
 
-    /// Sets one setting by its dotted name (also used for environment overrides).
+    /// Sets one setting by its dotted name (also used for environment overrides); the table says its type.
     public mutating func set(_ path: String, _ v: Value) throws(Invalid) {
-        func str() throws(Invalid) -> String {
-            guard let s = v.stringValue else { throw Invalid(path, "must be a string") }
-            return s
-        }
-        func optStr() throws(Invalid) -> String? { v.isNull ? nil : try str() }
-        func int() throws(Invalid) -> Int {
-            guard let i = v.intValue else { throw Invalid(path, "must be an integer") }
-            return Int(i)
-        }
-        func num() throws(Invalid) -> Double {
-            guard let d = v.doubleValue else { throw Invalid(path, "must be a number") }
-            return d
-        }
-        func strings() throws(Invalid) -> [String] {
-            guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else { throw Invalid(path, "must be an array of strings") }
-            return a.compactMap(\.stringValue)
-        }
-        switch path {
-        case "server.host": host = try str()
-        case "server.port": port = try int()
-        case "server.dataDir": dataDir = try str()
-        case "server.webRoot": webRoot = try str()
-        case "server.metricsToken": metricsToken = try optStr()
-        case "server.publicUrl": publicUrl = try optStr().map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        case "tls.certificate": tlsCertificate = try optStr()
-        case "tls.privateKey": tlsPrivateKey = try optStr()
-        case "storage.fsync": fsync = try str()
-        case "storage.snapshotEveryEvents": snapshotEveryEvents = try int()
-        case "storage.snapshotEverySeconds": snapshotEverySeconds = try int()
-        case "transport.maxFrameBytes": maxFrameBytes = try int()
-        case "transport.maxConnections": maxConnections = try int()
-        case "transport.maxConnectionsPerAddress": maxConnectionsPerAddress = try int()
-        case "transport.sendQueueBytes": sendQueueBytes = try int()
-        case "transport.messagesPerSecond": messagesPerSecond = try num()
-        case "transport.messageBurst": messageBurst = try num()
-        case "transport.rateLimitStrikes": rateLimitStrikes = try int()
-        case "transport.joinTimeoutSeconds": joinTimeoutSeconds = try num()
-        case "transport.pingIntervalSeconds": pingIntervalSeconds = try num()
-        case "transport.pingTimeoutSeconds": pingTimeoutSeconds = try num()
-        case "transport.allowedOrigins":
-            guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
-                throw Invalid(path, "must be an array of strings")
-            }
-            allowedOrigins = a.compactMap(\.stringValue)
-        case "rooms.createToken": roomCreateToken = try optStr()
-        case "rooms.archiveAfterIdleSeconds": archiveAfterIdleSeconds = try int()
-        case "logging.level": logLevel = try str()
-        case "limits.maxRooms": limits.maxRooms = try int()
-        case "limits.maxMembersPerRoom": limits.maxMembersPerRoom = try int()
-        case "limits.maxNameLength": limits.maxNameLength = try int()
-        case "limits.maxTitleLength": limits.maxTitleLength = try int()
-        case "limits.maxTextLength": limits.maxTextLength = try int()
-        case "limits.maxTags": limits.maxTags = try int()
-        case "limits.maxTagLength": limits.maxTagLength = try int()
-        case "limits.maxNeedsPerRoom": limits.maxNeedsPerRoom = try int()
-        case "limits.maxPollsPerRoom": limits.maxPollsPerRoom = try int()
-        case "limits.maxOptionsPerPoll": limits.maxOptionsPerPoll = try int()
-        case "limits.maxGroupsPerRoom": limits.maxGroupsPerRoom = try int()
-        case "limits.maxAgendaSteps": limits.maxAgendaSteps = try int()
-        case "limits.resumeBufferEvents": limits.resumeBufferEvents = try int()
-        case "limits.roomCodeLength": limits.roomCodeLength = try int()
-        case "limits.resultsIntervalMs": limits.resultsIntervalMs = Int64(try int())
-        case "limits.presenceIntervalMs": limits.presenceIntervalMs = Int64(try int())
-        case "limits.presenceEventsUpTo": limits.presenceEventsUpTo = try int()
-        case "limits.stateMembersLimit": limits.stateMembersLimit = try int()
-        case "calls.stunUrls": calls.stunUrls = try strings()
-        case "calls.turnUrls": calls.turnUrls = try strings()
-        case "calls.turnSecret": turnSecret = try optStr()
-        case "calls.credentialTtlSeconds": calls.credentialTtlSeconds = try int()
-        case "calls.maxSignalBytes": calls.maxSignalBytes = try int()
-        case "calls.signalsPerSecond": calls.signalsPerSecond = try int()
-        case "calls.signalBurst": calls.signalBurst = try int()
-        case "cluster.nodePrefix": limits.roomCodePrefix = Crockford.normalize(try optStr() ?? "")
-        default: throw Invalid(path, "is not a known setting")
-        }
+        guard let setting = Self.settingsByName[path] else { throw Invalid(path, "is not a known setting") }
+        if let why = setting.check(v) { throw Invalid(path, why) }
+        setting.write(&self, v)
     }
 
     /// Applies `ROUNDTABLE_SECTION_KEY=value` overrides, e.g. `ROUNDTABLE_SERVER_PORT=9000`.
     public mutating func applyEnvironment(_ env: [String: String]) throws(Invalid) {
-        for path in Self.settingNames {
-            let name = "ROUNDTABLE_" + path.replacingDots().uppercased()
-            guard let raw = env[name] else { continue }
+        for setting in Self.settings {
+            guard let raw = env[setting.environmentName] else { continue }
             let v: Value = (try? JSON.parse(raw, maxDepth: 4)) ?? .string(raw)
-            try set(path, v)
+            try set(setting.name, v)
         }
         try validate()
     }
 
-    public static let settingNames = [
-        "server.host", "server.port", "server.dataDir", "server.webRoot", "server.metricsToken", "server.publicUrl", "tls.certificate", "tls.privateKey",
-        "storage.fsync", "storage.snapshotEveryEvents", "storage.snapshotEverySeconds", "transport.maxFrameBytes",
-        "transport.maxConnections", "transport.maxConnectionsPerAddress", "transport.sendQueueBytes",
-        "transport.messagesPerSecond", "transport.messageBurst", "transport.rateLimitStrikes",
-        "transport.joinTimeoutSeconds", "transport.pingIntervalSeconds", "transport.pingTimeoutSeconds",
-        "transport.allowedOrigins", "rooms.createToken", "rooms.archiveAfterIdleSeconds", "logging.level", "limits.maxRooms", "limits.maxMembersPerRoom",
-        "limits.maxNameLength", "limits.maxTitleLength", "limits.maxTextLength", "limits.maxTags", "limits.maxTagLength",
-        "limits.maxNeedsPerRoom", "limits.maxPollsPerRoom", "limits.maxOptionsPerPoll", "limits.maxGroupsPerRoom", "limits.maxAgendaSteps",
-        "limits.resumeBufferEvents", "limits.roomCodeLength", "limits.resultsIntervalMs", "limits.presenceIntervalMs", "limits.presenceEventsUpTo", "limits.stateMembersLimit", "cluster.nodePrefix",
-        "calls.stunUrls", "calls.turnUrls", "calls.turnSecret", "calls.credentialTtlSeconds", "calls.maxSignalBytes",
-        "calls.signalsPerSecond", "calls.signalBurst",
-    ]
-
+    /// The table's bounds and choices, then the rules that involve more than one setting or a shape.
     public func validate() throws(Invalid) {
-        if !(0...65535).contains(port) { throw Invalid("server.port", "must be 0...65535") }
+        try validateBounds()
+        if !["always", "everysec", "none"].contains(fsync) { throw Invalid("storage.fsync", "must be always, everysec or none") }
         if let u = publicUrl, !(u.hasPrefix("https://") || u.hasPrefix("http://")) || u.count < 9 || u.contains(where: { $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" }) {
             throw Invalid("server.publicUrl", "must be an http:// or https:// address such as https://meet.example.org")
         }
-        if limits.maxAgendaSteps < 1 { throw Invalid("limits.maxAgendaSteps", "must be at least 1") }
-        if !["always", "everysec", "none"].contains(fsync) { throw Invalid("storage.fsync", "must be always, everysec or none") }
         if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
             throw Invalid("tls", "needs both certificate and privateKey, or neither")
         }
-        if archiveAfterIdleSeconds < 0 { throw Invalid("rooms.archiveAfterIdleSeconds", "must be 0 (never) or more") }
-        if maxFrameBytes < 1024 { throw Invalid("transport.maxFrameBytes", "must be at least 1024") }
-        if maxConnections < 1 || maxConnections > 19_900 {
-            throw Invalid("transport.maxConnections", "must be 1...19900 (the process may hold 20,000 open files)")
-        }
-        for (name, v) in [
-            ("transport.joinTimeoutSeconds", joinTimeoutSeconds), ("transport.pingIntervalSeconds", pingIntervalSeconds),
-            ("transport.pingTimeoutSeconds", pingTimeoutSeconds),
-        ] where !(v >= 0 && v < 1e9) {
-            throw Invalid(name, "must be a number of seconds, 0 or more (fractions allowed)")
-        }
-        if maxConnectionsPerAddress < 1 { throw Invalid("transport.maxConnectionsPerAddress", "must be at least 1") }
         if sendQueueBytes < maxFrameBytes { throw Invalid("transport.sendQueueBytes", "must be at least maxFrameBytes") }
-        if messagesPerSecond <= 0 || messageBurst < 1 { throw Invalid("transport.messagesPerSecond", "and messageBurst must be positive") }
-        if limits.roomCodeLength < 6 || limits.roomCodeLength > 16 { throw Invalid("limits.roomCodeLength", "must be 6...16") }
         if limits.roomCodePrefix.count > 3 || !limits.roomCodePrefix.utf8.allSatisfy({ Crockford.alphabet.contains($0) }) {
             throw Invalid("cluster.nodePrefix", "must be 0 to 3 Crockford base32 characters (0-9, A-Z without I, L, O, U)")
         }
@@ -216,14 +115,6 @@ public struct Configuration: Sendable {
             throw Invalid("logging.level", "must be trace, debug, info, notice, warning, error or critical")
         }
         try validateCalls()
-        for (name, v) in [
-            ("limits.maxRooms", limits.maxRooms), ("limits.maxMembersPerRoom", limits.maxMembersPerRoom),
-            ("limits.maxNameLength", limits.maxNameLength), ("limits.maxTextLength", limits.maxTextLength),
-            ("limits.resumeBufferEvents", limits.resumeBufferEvents), ("limits.maxOptionsPerPoll", limits.maxOptionsPerPoll),
-            ("limits.presenceIntervalMs", Int(limits.presenceIntervalMs)),
-        ] where v < 1 {
-            throw Invalid(name, "must be at least 1")
-        }
     }
 }
 
@@ -238,10 +129,6 @@ extension Configuration {
         if !calls.turnUrls.isEmpty && (turnSecret ?? "").isEmpty {
             throw Invalid("calls.turnUrls", "need calls.turnSecret (or ROUNDTABLE_CALLS_TURNSECRET): TURN servers are useless without credentials")
         }
-        if !(60...86_400).contains(calls.credentialTtlSeconds) { throw Invalid("calls.credentialTtlSeconds", "must be 60...86400") }
-        // No upper bound here: a whole request is bounded by transport.maxFrameBytes anyway (close 1009).
-        if calls.maxSignalBytes < 1024 { throw Invalid("calls.maxSignalBytes", "must be at least 1024") }
-        if calls.signalsPerSecond < 1 || calls.signalBurst < 1 { throw Invalid("calls.signalsPerSecond", "and signalBurst must be at least 1") }
     }
 
     /// The TURN minter for the coordinator, when a secret is configured.
@@ -251,6 +138,3 @@ extension Configuration {
     }
 }
 
-extension String {
-    fileprivate func replacingDots() -> String { String(map { $0 == "." ? "_" : $0 }) }
-}

@@ -11,7 +11,7 @@ struct Roundtable: ParsableCommand {
         commandName: "roundtable",
         abstract: "Real-time backend for community-of-practice sessions: rooms, needs, polls, interviews, groups.",
         version: RoundtableVersion.string,
-        subcommands: [Serve.self, Demo.self, Inspect.self, Export.self],
+        subcommands: [Serve.self, Demo.self, Inspect.self, Export.self, Settings.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -106,4 +106,11 @@ struct Serve: ParsableCommand {
 struct RefusedToServe: Error, CustomStringConvertible {
     var reason: String
     var description: String { "recovery failed; refusing to serve: \(reason)" }
+}
+
+struct Settings: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print every setting (environment variable, type, default, allowed values, meaning) as the Markdown table in docs/OPERATIONS.md.")
+
+    func run() throws { print(Configuration.markdownTable(), terminator: "") }
 }
