@@ -36,8 +36,11 @@ struct NodeMachine {
         /// A snapshot after this many journal entries, or after `snapshotEverySeconds` with any.
         var snapshotEveryEvents: Int
         var snapshotEverySeconds: Double
+        /// Idle seconds before a room is archived; 0: never.
+        var archiveAfterIdle: Double
 
         init(_ c: Configuration) {
+            archiveAfterIdle = Double(c.archiveAfterIdleSeconds)
             snapshotEveryEvents = c.snapshotEveryEvents
             snapshotEverySeconds = Double(c.snapshotEverySeconds)
             maxConnections = c.maxConnections
@@ -91,6 +94,13 @@ struct NodeMachine {
     /// A snapshot copied while its state was not yet durable: written once `ticket` is.
     var pendingSnapshot: (snapshot: Snapshot, ticket: UInt64)?
 
+    // Lifecycle (NodeMachine+Lifecycle.swift).
+    /// Set when the node began stopping: it stops when everyone has gone or at this time.
+    var stopDeadline: Double?
+    /// Rooms whose archive file is being written, and rooms whose file failed (by their seq then).
+    var archiving: Set<String> = []
+    var archiveRefused: [String: UInt64] = [:]
+
     /// - Parameter now: monotonic seconds at start; the snapshot interval counts from here.
     init(settings: Settings, now: Double) {
         self.settings = settings
@@ -106,12 +116,12 @@ struct NodeMachine {
     }
 
     /// A WebSocket handshake completed.
-    mutating func connectionOpened(_ id: ConnectionID, address: String, now: Double, stopping: Bool) -> OpenAction {
+    mutating func connectionOpened(_ id: ConnectionID, address: String, now: Double) -> OpenAction {
         connections[id] = ConnectionState(
             address: address, openedAt: now, lastHeard: now, tokens: settings.messageBurst, lastRefill: now)
         perAddress[address, default: 0] += 1
         let action: OpenAction
-        if stopping {
+        if isStopping {
             action = .refuse(code: 1001, reason: "server shutting down", limit: false)
         } else if connections.count > settings.maxConnections {
             action = .refuse(code: 1013, reason: "server is at its connection limit", limit: true)

@@ -12,15 +12,12 @@ struct ArchiveLoadError: Error, Sendable {
 extension RoundtableServer {
     /// Once a second: start writing archive files for rooms idle past `rooms.archiveAfterIdleSeconds`.
     func archiveIdleRooms() {
-        guard let journal, config.archiveAfterIdleSeconds > 0, ready, !storageFailing, !stopping else { return }
-        // A few at a time: each is a thread writing a file, and nothing is lost by waiting a second.
-        let slots = 4 - archiving.count
-        guard slots > 0 else { return }
+        guard let journal, machine.mayArchive(journaling: true) else { return }
         let idle = Millis(config.archiveAfterIdleSeconds) * 1000
-        let candidates = coordinator.archiveCandidates(at: wallClockMillis(), idleMillis: idle, limit: slots + archiving.count + archiveRefused.count)
-        for code in candidates where !archiving.contains(code) && archiving.count < 4 {
-            guard let live = coordinator.rooms[code], archiveRefused[code] != live.seq, reopening[code] == nil else { continue }
-            archiving.insert(code)
+        let candidates = coordinator.archiveCandidates(at: wallClockMillis(), idleMillis: idle, limit: machine.archiveCandidateLimit)
+            .compactMap { code in coordinator.rooms[code].map { (code: code, seq: $0.seq) } }
+        for code in machine.startArchives(candidates, reopening: { reopening[$0] != nil }) {
+            guard let live = coordinator.rooms[code] else { continue }
             spawnDetachedThread { [weak self] in
                 var failure: String?
                 do { _ = try journal.writeArchive(live) } catch { failure = "\(error)" }
@@ -32,14 +29,12 @@ extension RoundtableServer {
     /// The file is durable (or failed): drop the room from memory unless it changed meanwhile.
     func archiveWritten(_ written: Room, error: String?) {
         let code = written.code
-        archiving.remove(code)
+        machine.archiveWritten(code, seq: written.seq, failed: error != nil)
         if let error {
-            archiveRefused[code] = written.seq
             stats.withLock { $0.archiveFailures += 1 }
             logger.error("could not archive an idle room; it stays in memory", metadata: ["room": "\(code)", "error": "\(error)"])
             return
         }
-        archiveRefused[code] = nil
         guard !storageFailing, let effects = coordinator.archive(written, at: wallClockMillis()) else {
             // Someone came back while the file was written: the room stays live and the file is stale.
             try? journal?.discardArchive(code, seq: written.seq)

@@ -88,7 +88,7 @@ extension RoundtableServer {
         let c = Connection(id: id, wsi: wsi, address: address)
         connections[id] = c
         stats.withLock { $0.connectionsOpened += 1 }
-        switch machine.connectionOpened(id, address: address, now: monotonicSeconds(), stopping: stopping) {
+        switch machine.connectionOpened(id, address: address, now: monotonicSeconds()) {
         case .accept: break
         case .refuse(let code, let reason, let limit):
             if limit { stats.withLock { $0.connectionsRefused += 1 } }

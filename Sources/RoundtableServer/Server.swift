@@ -44,8 +44,6 @@ public final class RoundtableServer: @unchecked Sendable {
 
     // service thread
     var coordinator: Coordinator
-    var stopping = false
-    var stopDeadline = 0.0
     var connections: [ConnectionID: Connection] = [:]
     /// Admission, rate limits, keep-alive and join deadlines: decided by the machine, run by this driver.
     var machine: NodeMachine
@@ -59,9 +57,6 @@ public final class RoundtableServer: @unchecked Sendable {
     var ready: Bool { machine.isReady }
     var storageFailing: Bool { machine.storageFailing }
     var lastHousekeeping = 0.0
-    /// Rooms whose archive file is being written, and rooms too large to archive (by their seq then).
-    var archiving: Set<String> = []
-    var archiveRefused: [String: UInt64] = [:]
     /// Requests waiting for an archived room to be read back, by room code.
     var reopening: [String: [(connection: ConnectionID, ref: Value?, command: Command)]] = [:]
     /// See Server+Ticks.swift: whether the ticker should wake the loop every 50 ms.
@@ -171,7 +166,7 @@ public final class RoundtableServer: @unchecked Sendable {
         while !stopped.withLock({ $0 }) {
             if lws_service(ctx, 0) < 0 { break }
             afterServicePass()
-            if stopping && (connections.isEmpty || monotonicSeconds() > stopDeadline) {
+            if machine.stopComplete(now: monotonicSeconds()) {
                 stopped.withLock { $0 = true }
             }
         }
@@ -243,9 +238,7 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     private func beginStop() {
-        guard !stopping else { return }
-        stopping = true
-        stopDeadline = monotonicSeconds() + 3
+        guard machine.stop(now: monotonicSeconds()) else { return }
         logger.info("stopping", metadata: ["connections": "\(connections.count)"])
         for c in connections.values { scheduleClose(c, code: 1001, reason: "server shutting down") }
         if connections.isEmpty { stopped.withLock { $0 = true } }
