@@ -2,6 +2,7 @@
 # Housekeeping checks (issue #17), cheap enough to run on every test run:
 #   1. RoundtableCore imports nothing: the pure domain reaches no module, not even Foundation or Glibc.
 #   2. The Swift build printed no warning for our own sources (Sources/, Tests/).
+#   3. swift-format (the toolchain's, configured by .swift-format) finds nothing in Sources/ and Tests/.
 # Usage: check_house.sh [BUILD_LOG]. BUILD_LOG is the output of `swift build --build-tests`, which
 # Scripts/test.sh tees to a file. CI builds from scratch, so that log holds every file's warnings; after a
 # local incremental build it holds only the files recompiled, so a clean local run is weaker than CI's.
@@ -35,6 +36,14 @@ if [ $# -ge 1 ]; then
     else
         echo "ok: no compiler warnings in Sources/ or Tests/ ($log)"
     fi
+fi
+
+# --- 3. Formatting: `swift format -i -r -p Sources Tests` fixes what this reports.
+if swift format lint -r --strict -p Sources Tests; then
+    echo "ok: swift format lint finds nothing in Sources/ or Tests/"
+else
+    echo "FAIL: swift format lint (fix with: swift format -i -r -p Sources Tests)"
+    status=1
 fi
 
 exit $status

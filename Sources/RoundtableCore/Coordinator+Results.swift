@@ -31,7 +31,7 @@ extension Coordinator {
                     effects.append(.send(Notice(type: "poll.turnout", body: body), ref: nil, to: facilitators + others))
                 }
             }
-            let fresh = rooms[code] ?? room  // turnout filled the pseudonym cache
+            let fresh = rooms[code] ?? room // turnout filled the pseudonym cache
             for id in rt.dirtyPolls.sorted() {
                 guard let p = fresh.polls[id], p.state != .draft else { continue }
                 let base = resultsValue(p)

@@ -30,7 +30,9 @@ extension Coordinator {
         runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects.append(
-            .reply(.ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]), ref: ref, to: c))
+            .reply(
+                .ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]),
+                ref: ref, to: c))
         effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
@@ -119,7 +121,7 @@ extension Coordinator {
         // Every tab of the member leaves with it: their token no longer works.
         for other in runtime[room.code]?.connections[m.id] ?? [] { bindings[other] = nil }
         runtime[room.code]?.connections[m.id] = nil
-        runtime[room.code]?.offlineSince[m.id] = at  // an interview partner who left is reported after the grace period
+        runtime[room.code]?.offlineSince[m.id] = at // an interview partner who left is reported after the grace period
         runtime[room.code]?.joinedSeq[m.id] = nil
         effects.append(.reply(.ack(["room": .string(room.code)]), ref: ref, to: c))
         return effects
@@ -128,7 +130,9 @@ extension Coordinator {
     mutating func updateMember(_ u: Command.MemberUpdate, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
         -> [Effect]
     {
-        let (code, m) = try { () throws(DomainError) -> (String, Member) in let w = try caller(c); return (w.room.code, w.member) }()
+        let (code, m) = try { () throws(DomainError) -> (String, Member) in
+            let w = try caller(c); return (w.room.code, w.member)
+        }()
         let name = try u.name.map { s throws(DomainError) in try Self.text(s, "name", limit: limits.maxNameLength, required: true) } ?? m.name
         let org = try u.organization.map { s throws(DomainError) in try Self.text(s, "organization", limit: limits.maxNameLength) } ?? m.organization
         let expertise = try u.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise

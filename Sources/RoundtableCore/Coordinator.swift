@@ -133,7 +133,7 @@ public struct Coordinator {
         // In place: a copy of the room here would copy every dictionary the op touches (O(room) per vote).
         guard let (events, seq) = rooms.inPlace(code, { room in (room.apply(op, at: at), room.seq) }) else { return [] }
         var effects: [Effect] = []
-        effects.reserveCapacity(events.count + 2)  // the entry, the events, and usually one reply
+        effects.reserveCapacity(events.count + 2) // the entry, the events, and usually one reply
         effects.append(.journal(JournalEntry(room: code, seq: seq, at: at, roomOp: op)))
         if events.isEmpty { effects += quietPresenceNotices(op, in: code) }
         switch op {
@@ -309,7 +309,6 @@ extension String {
         return String(scalars[start...end])
     }
 }
-
 
 extension Coordinator {
     /// After state was reloaded from disk: keep the live connections of `old`, dropping any event the disk does not have.

@@ -72,7 +72,7 @@ public struct Configuration: Sendable {
 
     mutating func apply(_ top: Value.Object) throws(Invalid) {
         for (section, value) in top {
-            if section.hasPrefix("_") { continue }  // comments
+            if section.hasPrefix("_") { continue } // comments
             guard let o = value.objectValue else { throw Invalid(section, "must be an object") }
             for (key, v) in o where !key.hasPrefix("_") {
                 try set("\(section).\(key)", v)
@@ -101,7 +101,9 @@ public struct Configuration: Sendable {
     public func validate() throws(Invalid) {
         try validateBounds()
         if !["always", "everysec", "none"].contains(fsync) { throw Invalid("storage.fsync", "must be always, everysec or none") }
-        if let u = publicUrl, !(u.hasPrefix("https://") || u.hasPrefix("http://")) || u.count < 9 || u.contains(where: { $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" }) {
+        if let u = publicUrl,
+            !(u.hasPrefix("https://") || u.hasPrefix("http://")) || u.count < 9 || u.contains(where: { $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" })
+        {
             throw Invalid("server.publicUrl", "must be an http:// or https:// address such as https://meet.example.org")
         }
         if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
@@ -137,4 +139,3 @@ extension Configuration {
         return HMACSHA1TurnMinter(secret: s)
     }
 }
-

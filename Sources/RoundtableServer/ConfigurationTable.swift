@@ -50,8 +50,9 @@ extension Configuration {
         text("server.dataDir", \.dataDir, "folder for the journal, snapshots, keys and archive"),
         text("server.webRoot", \.webRoot, "folder with the web client's static files"),
         optionalText("server.metricsToken", \.metricsToken, "bearer token for GET /metrics; null: direct loopback peers only"),
-        optionalText("server.publicUrl", \.publicUrl, "the address people open behind a proxy; join links and QR codes use it",
-                     normalize: { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
+        optionalText(
+            "server.publicUrl", \.publicUrl, "the address people open behind a proxy; join links and QR codes use it",
+            normalize: { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
         optionalText("tls.certificate", \.tlsCertificate, "PEM certificate (with tls.privateKey: serve wss:// and https://)"),
         optionalText("tls.privateKey", \.tlsPrivateKey, "PEM private key"),
         text("storage.fsync", \.fsync, "when an acknowledged change is on disk", choices: ["always", "everysec", "none"]),
@@ -70,8 +71,9 @@ extension Configuration {
         strings("transport.allowedOrigins", \.allowedOrigins, "browser origins allowed to connect; []: any"),
         optionalText("rooms.createToken", \.roomCreateToken, "room.create must carry it; null: rooms are created from loopback only"),
         int("rooms.archiveAfterIdleSeconds", \.archiveAfterIdleSeconds, 0...Double.infinity, "idle rooms move to DATA/archive; 0: never"),
-        optionalText("cluster.nodePrefix", \.limits.roomCodePrefix, "leading characters of this node's room codes (docs/SCALING.md)",
-                     normalize: { Crockford.normalize($0) }, nullAs: ""),
+        optionalText(
+            "cluster.nodePrefix", \.limits.roomCodePrefix, "leading characters of this node's room codes (docs/SCALING.md)",
+            normalize: { Crockford.normalize($0) }, nullAs: ""),
         strings("calls.stunUrls", \.calls.stunUrls, "STUN servers handed to partners (stun: or stuns:)"),
         strings("calls.turnUrls", \.calls.turnUrls, "TURN servers handed to partners (turn: or turns:); need calls.turnSecret"),
         optionalText("calls.turnSecret", \.turnSecret, "coturn's static-auth-secret; prefer the environment variable"),
@@ -132,37 +134,50 @@ extension Configuration {
     private typealias Path<T> = any WritableKeyPath<Configuration, T> & Sendable
 
     private static func text(_ name: String, _ p: Path<String>, _ about: String, choices: [String] = []) -> Setting {
-        Setting(name: name, kind: .string, bounds: nil, choices: choices, about: about,
-                read: { .string($0[keyPath: p]) }, write: { $0[keyPath: p] = $1.stringValue ?? "" })
+        Setting(
+            name: name, kind: .string, bounds: nil, choices: choices, about: about,
+            read: { .string($0[keyPath: p]) }, write: { $0[keyPath: p] = $1.stringValue ?? "" })
     }
-    private static func optionalText(_ name: String, _ p: Path<String?>, _ about: String,
-                                     normalize: @escaping @Sendable (String) -> String = { $0 }) -> Setting {
-        Setting(name: name, kind: .optionalString, bounds: nil, choices: [], about: about,
-                read: { $0[keyPath: p].map(Value.string) ?? .null }, write: { $0[keyPath: p] = $1.stringValue.map(normalize) })
+    private static func optionalText(
+        _ name: String, _ p: Path<String?>, _ about: String,
+        normalize: @escaping @Sendable (String) -> String = { $0 }
+    ) -> Setting {
+        Setting(
+            name: name, kind: .optionalString, bounds: nil, choices: [], about: about,
+            read: { $0[keyPath: p].map(Value.string) ?? .null }, write: { $0[keyPath: p] = $1.stringValue.map(normalize) })
     }
     /// A string setting stored non-optional, where null means `nullAs`.
-    private static func optionalText(_ name: String, _ p: Path<String>, _ about: String,
-                                     normalize: @escaping @Sendable (String) -> String, nullAs: String) -> Setting {
-        Setting(name: name, kind: .optionalString, bounds: nil, choices: [], about: about,
-                read: { $0[keyPath: p] == nullAs ? .null : .string($0[keyPath: p]) },
-                write: { $0[keyPath: p] = normalize($1.stringValue ?? nullAs) })
+    private static func optionalText(
+        _ name: String, _ p: Path<String>, _ about: String,
+        normalize: @escaping @Sendable (String) -> String, nullAs: String
+    ) -> Setting {
+        Setting(
+            name: name, kind: .optionalString, bounds: nil, choices: [], about: about,
+            read: { $0[keyPath: p] == nullAs ? .null : .string($0[keyPath: p]) },
+            write: { $0[keyPath: p] = normalize($1.stringValue ?? nullAs) })
     }
     private static func int(_ name: String, _ p: Path<Int>, _ bounds: ClosedRange<Double>, _ about: String) -> Setting {
-        Setting(name: name, kind: .integer, bounds: bounds, choices: [], about: about,
-                read: { .int(Int64($0[keyPath: p])) }, write: { $0[keyPath: p] = Int(clamping: $1.intValue ?? 0) })
+        Setting(
+            name: name, kind: .integer, bounds: bounds, choices: [], about: about,
+            read: { .int(Int64($0[keyPath: p])) }, write: { $0[keyPath: p] = Int(clamping: $1.intValue ?? 0) })
     }
     private static func int64(_ name: String, _ p: Path<Int64>, _ bounds: ClosedRange<Double>, _ about: String) -> Setting {
-        Setting(name: name, kind: .integer, bounds: bounds, choices: [], about: about,
-                read: { .int($0[keyPath: p]) }, write: { $0[keyPath: p] = $1.intValue ?? 0 })
+        Setting(
+            name: name, kind: .integer, bounds: bounds, choices: [], about: about,
+            read: { .int($0[keyPath: p]) }, write: { $0[keyPath: p] = $1.intValue ?? 0 })
     }
     private static func number(_ name: String, _ p: Path<Double>, _ bounds: ClosedRange<Double>, _ about: String) -> Setting {
-        Setting(name: name, kind: .number, bounds: bounds, choices: [], about: about,
-                read: { v in let d = v[keyPath: p]; return d == d.rounded() && abs(d) < 9e15 ? .int(Int64(d)) : .double(d) },
-                write: { $0[keyPath: p] = $1.doubleValue ?? 0 })
+        Setting(
+            name: name, kind: .number, bounds: bounds, choices: [], about: about,
+            read: { v in
+                let d = v[keyPath: p]; return d == d.rounded() && abs(d) < 9e15 ? .int(Int64(d)) : .double(d)
+            },
+            write: { $0[keyPath: p] = $1.doubleValue ?? 0 })
     }
     private static func strings(_ name: String, _ p: Path<[String]>, _ about: String) -> Setting {
-        Setting(name: name, kind: .strings, bounds: nil, choices: [], about: about,
-                read: { .array($0[keyPath: p].map(Value.string)) }, write: { $0[keyPath: p] = $1.arrayValue?.compactMap(\.stringValue) ?? [] })
+        Setting(
+            name: name, kind: .strings, bounds: nil, choices: [], about: about,
+            read: { .array($0[keyPath: p].map(Value.string)) }, write: { $0[keyPath: p] = $1.arrayValue?.compactMap(\.stringValue) ?? [] })
     }
 }
 

@@ -82,7 +82,7 @@ extension RoundtableServer {
                 return
             }
             if !effects.isEmpty {
-                hasTimedRooms = true  // the room may come back with interviews or timers running
+                hasTimedRooms = true // the room may come back with interviews or timers running
                 run(effects)
                 stats.withLock { $0.roomsReopened += 1 }
                 logger.info("archived room reopened", metadata: ["room": "\(code)"])

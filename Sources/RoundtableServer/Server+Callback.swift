@@ -101,7 +101,7 @@ extension RoundtableServer {
         machine.heard(c.id, now: monotonicSeconds())
         if c.closing != nil {
             c.drainLeft = max(0, c.drainLeft - len)
-            return 0  // drain quietly until the close goes out
+            return 0 // drain quietly until the close goes out
         }
         if c.incoming.isEmpty { c.incomingIsBinary = lws_frame_is_binary(wsi) != 0 }
         if c.incoming.count + len > config.maxFrameBytes {

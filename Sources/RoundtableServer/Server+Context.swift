@@ -82,7 +82,7 @@ extension RoundtableServer {
     private func fdLimitPerThread() -> UInt32 {
         var rl = rlimit()
         let wanted = config.maxConnections + 64
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < 10_000_000 else {  // also excludes RLIM_INFINITY
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &rl) == 0, rl.rlim_cur < 10_000_000 else { // also excludes RLIM_INFINITY
             return UInt32(wanted)
         }
         return UInt32(max(wanted, Int(rl.rlim_cur)))
@@ -98,11 +98,13 @@ extension RoundtableServer {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &tid, nil,
+            { arg in
+                let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         return tid
     }

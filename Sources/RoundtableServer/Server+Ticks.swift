@@ -1,8 +1,9 @@
+import RoundtableCore
+import RoundtableStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import RoundtableCore
-import RoundtableStore
 
 /// When the service loop runs `Coordinator.tick`.
 ///

@@ -205,7 +205,7 @@ public final class RoundtableServer: @unchecked Sendable {
                 c.turnMinter = config.turnMinter
                 coordinator = c
                 machine.recovered()
-                hasTimedRooms = true  // until the next tick has looked
+                hasTimedRooms = true // until the next tick has looked
                 stats.withLock { $0.recoverySeconds = monotonicSeconds() - $0.startedAt }
                 logger.info("recovered", metadata: ["rooms": "\(c.rooms.count)"])
             case .recoveryFailed(let why):

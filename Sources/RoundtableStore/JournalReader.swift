@@ -84,30 +84,37 @@ public enum JournalReader {
             if let last = lastLSN, seg.firstLSN <= last {
                 let problem = "segment starts at LSN \(seg.firstLSN) but the previous one already reached \(last)"
                 if recovering { throw .corruptJournal(file: seg.path, offset: 0, reason: problem) }
-                infos.append(SegmentInfo(path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
-                                         bytes: FileSystem.fileSize(seg.path) ?? 0, state: .damaged(offset: 0, reason: problem)))
+                infos.append(
+                    SegmentInfo(
+                        path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
+                        bytes: FileSystem.fileSize(seg.path) ?? 0, state: .damaged(offset: 0, reason: problem)))
                 continue
             }
             // Names are first LSNs and segments are contiguous, so the next name bounds this one's records.
             if recovering && !isLast && segments[index + 1].firstLSN <= after + 1 {
-                infos.append(SegmentInfo(path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
-                                         bytes: FileSystem.fileSize(seg.path) ?? 0, state: .skipped))
+                infos.append(
+                    SegmentInfo(
+                        path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
+                        bytes: FileSystem.fileSize(seg.path) ?? 0, state: .skipped))
                 lastLSN = segments[index + 1].firstLSN - 1
                 continue
             }
 
             let bytes = try FileSystem.readAll(seg.path)
-            var info = SegmentInfo(path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
-                                   bytes: bytes.count, state: .clean)
+            var info = SegmentInfo(
+                path: seg.path, firstLSN: seg.firstLSN, lastLSN: nil, records: 0,
+                bytes: bytes.count, state: .clean)
             if let problem = Segment.headerProblem(bytes, expectedFirstLSN: seg.firstLSN) {
                 // A crash between creating a segment and writing its header leaves a short or zero-filled file.
                 let unwritten = bytes.count < Segment.headerSize || bytes.allSatisfy { $0 == 0 }
                 if isLast && unwritten {
                     info.state = .removedEmpty(reason: problem)
                     if recovering {
-                        logger.warning("journal: removing last segment with no complete header", metadata: [
-                            "file": "\(seg.path)", "bytes": "\(bytes.count)",
-                        ])
+                        logger.warning(
+                            "journal: removing last segment with no complete header",
+                            metadata: [
+                                "file": "\(seg.path)", "bytes": "\(bytes.count)",
+                            ])
                         try removeSegment(seg.path, journal: journal)
                     }
                     infos.append(info)
@@ -158,10 +165,12 @@ public enum JournalReader {
                 } else {
                     info.state = .tornTail(offset: damage.offset, reason: reason)
                     if recovering {
-                        logger.warning("journal: cutting damaged tail of last segment", metadata: [
-                            "file": "\(seg.path)", "offset": "\(damage.offset)",
-                            "droppedBytes": "\(bytes.count - damage.offset)", "reason": "\(reason)",
-                        ])
+                        logger.warning(
+                            "journal: cutting damaged tail of last segment",
+                            metadata: [
+                                "file": "\(seg.path)", "offset": "\(damage.offset)",
+                                "droppedBytes": "\(bytes.count - damage.offset)", "reason": "\(reason)",
+                            ])
                         if info.records == 0 {
                             try removeSegment(seg.path, journal: journal)
                         } else {

@@ -1,4 +1,5 @@
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -58,8 +59,9 @@ public final class JournalWriter: Sendable {
         logger: Logger,
         onDurable: @escaping DurableHandler
     ) throws(StoreError) {
-        try self.init(directory: directory, nextLSN: nextLSN, options: options, logger: logger,
-                      fileOps: PosixFileOps(), onDurable: onDurable)
+        try self.init(
+            directory: directory, nextLSN: nextLSN, options: options, logger: logger,
+            fileOps: PosixFileOps(), onDurable: onDurable)
     }
 
     init(
@@ -85,12 +87,14 @@ public final class JournalWriter: Sendable {
         #else
         var thread: pthread_t?
         #endif
-        let rc = pthread_create(&thread, nil, { arg in
-            // Balances passRetained above: the thread owns the core for its whole life.
-            let core = Unmanaged<WriterCore>.fromOpaque(arg!).takeRetainedValue()
-            core.run()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                // Balances passRetained above: the thread owns the core for its whole life.
+                let core = Unmanaged<WriterCore>.fromOpaque(arg!).takeRetainedValue()
+                core.run()
+                return nil
+            }, context)
         if rc != 0 {
             Unmanaged<WriterCore>.fromOpaque(context).release()
             throw StoreError.io(operation: "start journal writer thread", path: journal, errno: rc)
@@ -140,10 +144,11 @@ public final class JournalWriter: Sendable {
             if s.closing { return (ticket, false) }
             let start = s.buffer.count
             s.buffer.append(contentsOf: bytes)
-            s.chunks.append(Chunk(
-                ticket: ticket, firstLSN: records.first?.lsn ?? 0, count: UInt64(records.count),
-                range: start..<s.buffer.count, invalid: problem
-            ))
+            s.chunks.append(
+                Chunk(
+                    ticket: ticket, firstLSN: records.first?.lsn ?? 0, count: UInt64(records.count),
+                    range: start..<s.buffer.count, invalid: problem
+                ))
             return (ticket, true)
         }
         if accepted {

@@ -1,4 +1,5 @@
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -70,9 +71,11 @@ public enum SnapshotStore {
             case let .success(payload):
                 return ((lsn, payload), rejected)
             case let .failure(error):
-                logger.error("snapshot: skipping invalid snapshot, trying an older one", metadata: [
-                    "file": "\(path)", "error": "\(error)",
-                ])
+                logger.error(
+                    "snapshot: skipping invalid snapshot, trying an older one",
+                    metadata: [
+                        "file": "\(path)", "error": "\(error)",
+                    ])
                 if case let .corruptSnapshot(_, reason) = error {
                     rejected.append("\(path): \(reason)")
                 } else {
@@ -143,10 +146,12 @@ public enum SnapshotStore {
         }
         if !result.deletedSegments.isEmpty { try FileSystem.syncDirectory(journal) }
         if !result.deletedSnapshots.isEmpty || !result.deletedSegments.isEmpty {
-            logger.info("store: pruned old files", metadata: [
-                "snapshots": "\(result.deletedSnapshots.count)", "segments": "\(result.deletedSegments.count)",
-                "oldestKeptSnapshot": "\(oldestKept)",
-            ])
+            logger.info(
+                "store: pruned old files",
+                metadata: [
+                    "snapshots": "\(result.deletedSnapshots.count)", "segments": "\(result.deletedSegments.count)",
+                    "oldestKeptSnapshot": "\(oldestKept)",
+                ])
         }
         return result
     }

@@ -31,7 +31,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .io(op, path, code):
             return "\(op) failed for \(path): \(Self.errnoText(code)) (errno \(code))"
         case let .corruptJournal(file, offset, reason):
-            return "journal \(file) is damaged at byte offset \(offset): \(reason); refusing to start (restore the file or start with repair to drop everything from that offset on)"
+            return
+                "journal \(file) is damaged at byte offset \(offset): \(reason); refusing to start (restore the file or start with repair to drop everything from that offset on)"
         case let .journalGap(file, expected, found):
             return "journal \(file) is missing records: expected LSN \(expected) but found \(found)"
         case let .outOfSequence(expected, got):

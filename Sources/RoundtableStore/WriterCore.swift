@@ -134,9 +134,11 @@ final class WriterCore {
             if policy != .none { try ops.sync(fd, path: segmentPath) }
         } catch {
             needsTruncate = true
-            logger.warning("journal: could not cut back failed write; will retry before the next write", metadata: [
-                "file": "\(segmentPath)", "offset": "\(offset)", "error": "\(error)",
-            ])
+            logger.warning(
+                "journal: could not cut back failed write; will retry before the next write",
+                metadata: [
+                    "file": "\(segmentPath)", "offset": "\(offset)", "error": "\(error)",
+                ])
         }
     }
 
@@ -183,9 +185,11 @@ final class WriterCore {
         } catch {
             // The records were already reported (that is what everysec means); all we can do is say so loudly
             // and keep trying, since a later fsync that succeeds covers them if the kernel still has them.
-            logger.error("journal: background fsync failed; recent acknowledged records may not survive a power cut", metadata: [
-                "file": "\(segmentPath)", "error": "\(error)",
-            ])
+            logger.error(
+                "journal: background fsync failed; recent acknowledged records may not survive a power cut",
+                metadata: [
+                    "file": "\(segmentPath)", "error": "\(error)",
+                ])
         }
     }
 
@@ -210,9 +214,11 @@ final class WriterCore {
             }
         case let .failure(error):
             if failedTickets == 0 {
-                logger.error("journal: batch failed; rejecting batches until a write succeeds", metadata: [
-                    "error": "\(error)", "file": "\(segmentPath)", "nextLSN": "\(nextLSN)",
-                ])
+                logger.error(
+                    "journal: batch failed; rejecting batches until a write succeeds",
+                    metadata: [
+                        "error": "\(error)", "file": "\(segmentPath)", "nextLSN": "\(nextLSN)",
+                    ])
             }
             failedTickets += 1
         }

@@ -345,7 +345,7 @@ private struct Parser {
         // size, and without duplicates the parsed array becomes the object's storage as it is.
         if pairs.count <= 16 {
             if !hasDuplicateKey(pairs) { return Value.Object(distinctPairs: pairs) }
-            return Value.Object(pairs.map { ($0.key, $0.value) })  // last wins, first position
+            return Value.Object(pairs.map { ($0.key, $0.value) }) // last wins, first position
         }
         // That check is quadratic, so large (possibly hostile) objects dedupe through a dictionary.
         var slot = [String: Int](minimumCapacity: pairs.count)

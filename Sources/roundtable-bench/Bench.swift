@@ -61,7 +61,7 @@ struct BenchCore: ParsableCommand {
             _ = c.handle(.join(.init(code: code, name: "m\(i)", organization: "org\(i % 40)")), ref: nil, from: conn, at: now)
             if (i + 1) % 1000 == 0 {
                 let t = benchClock()
-                joinMillisAt.append((i + 1, (t - lastMark) * 1000 / 1000))  // mean ms per join over the last 1,000
+                joinMillisAt.append((i + 1, (t - lastMark) * 1000 / 1000)) // mean ms per join over the last 1,000
                 lastMark = t
             }
         }
@@ -220,9 +220,10 @@ struct BenchStore: ParsableCommand {
             effectsBatch.removeAll(keepingCapacity: true)
         }
         p2.close()
-        let journalBytes = (try? FileManager.default.subpathsOfDirectory(atPath: journalDir + "/journal"))?.reduce(0) { sum, f in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: journalDir + "/journal/" + f)[.size] as? Int) ?? 0)
-        } ?? 0
+        let journalBytes =
+            (try? FileManager.default.subpathsOfDirectory(atPath: journalDir + "/journal"))?.reduce(0) { sum, f in
+                sum + ((try? FileManager.default.attributesOfItem(atPath: journalDir + "/journal/" + f)[.size] as? Int) ?? 0)
+            } ?? 0
         try? FileManager.default.removeItem(atPath: journalDir + "-copy")
         try FileManager.default.createDirectory(atPath: journalDir + "-copy", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: journalDir + "/journal", toPath: journalDir + "-copy/journal")
@@ -257,7 +258,9 @@ struct BenchPairing: ParsableCommand {
     @Option(help: "Rounds per room (history grows round by round, so repeats become forced).") var rounds = 8
 
     func run() throws {
-        print("| members | strategy | instances | exact median ms | exact p90 ms | exact max ms | heuristic median ms | heuristic optimal | mean gap (repeats, wishes) | worst gap |")
+        print(
+            "| members | strategy | instances | exact median ms | exact p90 ms | exact max ms | heuristic median ms | heuristic optimal | mean gap (repeats, wishes) | worst gap |"
+        )
         print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
             for strategy in PairingStrategy.allCases {
@@ -320,7 +323,9 @@ struct BenchPairing: ParsableCommand {
                 heuristicMs.sort()
                 func ms(_ v: Double) -> String { String(format: "%.2f", v) }
                 let k = Double(instances)
-                print("| \(n) | \(strategy.rawValue) | \(instances) | \(ms(exactMs[exactMs.count / 2])) | \(ms(exactMs[exactMs.count * 9 / 10])) | \(ms(exactMs.last!)) | \(ms(heuristicMs[heuristicMs.count / 2])) | \(String(format: "%.1f", 100 * Double(optimal) / k)) % | (\(String(format: "%.2f", Double(gapRepeats) / k)), \(String(format: "%.2f", Double(gapWishes) / k))) | \(worst) |")
+                print(
+                    "| \(n) | \(strategy.rawValue) | \(instances) | \(ms(exactMs[exactMs.count / 2])) | \(ms(exactMs[exactMs.count * 9 / 10])) | \(ms(exactMs.last!)) | \(ms(heuristicMs[heuristicMs.count / 2])) | \(String(format: "%.1f", 100 * Double(optimal) / k)) % | (\(String(format: "%.2f", Double(gapRepeats) / k)), \(String(format: "%.2f", Double(gapWishes) / k))) | \(worst) |"
+                )
             }
         }
     }

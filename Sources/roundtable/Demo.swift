@@ -33,14 +33,14 @@ struct Demo: ParsableCommand {
         guard created["type"] == "ack", let code = created["room"]?.stringValue, let key = created["facilitatorKey"]?.stringValue else {
             throw DemoClient.Failure("room.create was refused: \(created["message"]?.stringValue ?? "no reason given")")
         }
-        _ = try fay.receive()  // room.state
+        _ = try fay.receive() // room.state
 
         print("\nMember Ann joins with the room code and submits her organization's need:")
         let ann = try DemoClient(host: node.host, port: node.port, path: "/ws/\(code)")
         let joined = try show(
             ann.request(["type": "room.join", "room": .string(code), "name": "Ann", "organization": "Food Bank"], ref: "a1"), as: "Ann")
         guard joined["type"] == "ack" else { throw DemoClient.Failure("room.join was refused: \(joined["message"]?.stringValue ?? "")") }
-        _ = try ann.receive()  // room.state
+        _ = try ann.receive() // room.state
         _ = try show(ann.request(["type": "need.submit", "text": "Volunteer scheduling across sites", "tags": ["volunteers"]], ref: "a2"), as: "Ann")
 
         print("\nWhat Fay's connection received meanwhile:")

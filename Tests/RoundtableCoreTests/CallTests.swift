@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// A readable stand-in for the server's HMAC minter: shows which username was signed.
@@ -92,7 +93,7 @@ struct CallSignalingTests {
         var h = Harness()
         _ = h.callRoom(2, calls: calls)
         #expect(h.signal(2, to: 3, offer(String(repeating: "a", count: 1024)))["type"] == "ack", "exactly the limit passes")
-        let big = h.signal(2, to: 3, offer(String(repeating: "é", count: 513)))  // 1026 bytes
+        let big = h.signal(2, to: 3, offer(String(repeating: "é", count: 513))) // 1026 bytes
         #expect(big["code"] == "signal_too_large")
         let cand = CallSignal(kind: .candidate, candidate: String(repeating: "c", count: 1000), sdpMid: String(repeating: "m", count: 25))
         #expect(h.signal(2, to: 3, cand)["code"] == "signal_too_large", "every string counts")
@@ -112,7 +113,7 @@ struct CallSignalingTests {
         #expect(codes.suffix(2).allSatisfy { $0 == "rate_limited" })
         #expect(h.ivGot(3, "call.signal").count == 8)
         #expect(h.signal(3, to: 2)["type"] == "ack", "the partner has their own bucket")
-        h.now += 1_000  // one second: five more
+        h.now += 1_000 // one second: five more
         codes = (0..<6).map { _ in h.signal(2, to: 3)["code"]?.stringValue ?? "ok" }
         #expect(codes == ["ok", "ok", "ok", "ok", "ok", "rate_limited"])
     }
@@ -176,7 +177,7 @@ struct CallEndingTests {
         _ = h.signal(a, to: b)
         _ = h.signal(c, to: d)
         #expect(h.send(ConnectionID(a), .rematch)["type"] == "ack")
-        #expect(h.send(ConnectionID(c), .rematch)["type"] == "ack")  // a and c are paired now
+        #expect(h.send(ConnectionID(c), .rematch)["type"] == "ack") // a and c are paired now
         #expect(h.partner(of: a, code) == c)
         for m in [a, b, c, d] { #expect(ended(h, m).map { $0["reason"] } == ["pairs-changed"], "member \(m)") }
         #expect(h.signal(a, to: b)["code"] == "not_partner", "the old partner is out of reach")
@@ -185,7 +186,7 @@ struct CallEndingTests {
 
     @Test func removingOrLosingAMemberEndsTheirCall() {
         var h = Harness()
-        let code = h.callRoom(3)  // one trio
+        let code = h.callRoom(3) // one trio
         let trio = h.pairs(code)[0].members
         _ = h.signal(trio[0], to: trio[1])
         #expect(h.send(1, .removeMember(trio[2]))["type"] == "ack")
@@ -232,7 +233,7 @@ struct CallIceTests {
         h.coordinator.turnMinter = EchoMinter()
         let code = h.callRoom(2, calls: settings())
         #expect(h.send(1, .callIce)["code"] == "not_partner", "the facilitator is not paired")
-        h.join(9, code, "Late")  // waits for a partner
+        h.join(9, code, "Late") // waits for a partner
         #expect(h.send(9, .callIce)["code"] == "not_partner")
     }
 

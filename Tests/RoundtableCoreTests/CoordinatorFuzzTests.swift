@@ -1,5 +1,7 @@
 import Testing
+
 @testable import RoundtableCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -108,7 +110,7 @@ struct CoordinatorFuzzer {
         case 0: return ""
         case 1: return "   \t\n "
         case 2: return String(repeating: "x", count: rng.int(10...60))
-        case 3: return "e\u{301}\u{301}\u{301}"  // one grapheme, several scalars
+        case 3: return "e\u{301}\u{301}\u{301}" // one grapheme, several scalars
         case 4: return "👩‍👩‍👧‍👦 " + String(repeating: "é", count: rng.int(0...45))
         case 5: return "\u{0}\u{1F}\"\\"
         case 6: return " Grant Writing "
@@ -184,7 +186,11 @@ struct CoordinatorFuzzer {
             if rng.chance(70) { s.interviews = iv }
         case .groups:
             var g = GroupsPlan()
-            if rng.chance(50) { g.fromNeeds = rng.int(0...4) } else { g.groups = (0..<rng.int(0...3)).map { _ in .init(name: rng.chance(80) ? "G" : text(), capacity: rng.chance(50) ? nil : rng.int(0...3)) } }
+            if rng.chance(50) {
+                g.fromNeeds = rng.int(0...4)
+            } else {
+                g.groups = (0..<rng.int(0...3)).map { _ in .init(name: rng.chance(80) ? "G" : text(), capacity: rng.chance(50) ? nil : rng.int(0...3)) }
+            }
             g.mode = rng.chance(50) ? .assigned : .selfSelect
             if rng.chance(30) { g.assign = rng.pick(["balanced", "by-need", "bogus"]) }
             if rng.chance(90) { s.groups = g }
@@ -199,8 +205,10 @@ struct CoordinatorFuzzer {
     mutating func command() -> Command {
         switch rng.int(0...48) {
         case 0, 1:
-            return .createRoom(.init(title: rng.chance(85) ? "Launch" : text(), name: rng.chance(85) ? "Fay" : text(),
-                                     organization: text(), settings: RoomSettings()))
+            return .createRoom(
+                .init(
+                    title: rng.chance(85) ? "Launch" : text(), name: rng.chance(85) ? "Fay" : text(),
+                    organization: text(), settings: RoomSettings()))
         case 2...5:
             var j = Command.Join(code: code(), name: rng.chance(90) ? "M\(rng.int(1...99))" : text(), organization: text())
             j.role = rng.pick([.member, .member, .observer, .facilitator])
@@ -212,8 +220,10 @@ struct CoordinatorFuzzer {
             return .join(j)
         case 6: return .leave
         case 7:
-            return .updateMember(.init(name: rng.chance(50) ? text() : nil, organization: rng.chance(50) ? text() : nil,
-                                       expertise: rng.chance(50) ? tags() : nil, bio: rng.chance(50) ? text() : nil))
+            return .updateMember(
+                .init(
+                    name: rng.chance(50) ? text() : nil, organization: rng.chance(50) ? text() : nil,
+                    expertise: rng.chance(50) ? tags() : nil, bio: rng.chance(50) ? text() : nil))
         case 8: return .removeMember(smallID())
         case 9: return .rotateKey
         case 10, 11: return .submitNeed(text: rng.chance(85) ? "need \(rng.int(1...30))" : text(), tags: tags())
@@ -244,8 +254,9 @@ struct CoordinatorFuzzer {
         case 31: return .rematch
         case 32:
             let specs = (0..<rng.pick([0, 1, 2, 3, 9])).map { _ in
-                Coordinator.GroupSpec(name: rng.chance(85) ? "G\(rng.int(1...9))" : text(), description: text(),
-                                      capacity: rng.chance(40) ? nil : rng.int(-1...3))
+                Coordinator.GroupSpec(
+                    name: rng.chance(85) ? "G\(rng.int(1...9))" : text(), description: text(),
+                    capacity: rng.chance(40) ? nil : rng.int(-1...3))
             }
             return .createGroups(rng.chance(50) ? .assigned : .selfSelect, specs)
         case 33:
@@ -277,7 +288,7 @@ struct CoordinatorFuzzer {
     mutating func step() {
         steps += 1
         now += Millis(rng.int(0...1_500))
-        if rng.chance(2) { now += Millis(rng.int(60_000...900_000)) }  // long pauses expire timers and rounds
+        if rng.chance(2) { now += Millis(rng.int(60_000...900_000)) } // long pauses expire timers and rounds
         let before = bindingsSnapshot()
         let effects: [Effect]
         let roll = rng.int(0...99)
@@ -454,7 +465,6 @@ struct CoordinatorFuzzer {
         }
     }
 }
-
 
 /// Where two values first differ, as a path plus both sides (shortened).
 func firstDifference(_ a: Value, _ b: Value, path: String = "") -> String {

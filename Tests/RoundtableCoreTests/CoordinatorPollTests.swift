@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// The coordinator's needs and polls: permissions, error codes, merges and removals following through to
@@ -102,7 +103,7 @@ import Testing
         limits.maxOptionsPerPoll = 2
         var h = Harness.polls(limits: limits)
         let code = h.pollRoom(members: 1)
-        let overNeeds = h.poll(.overNeeds(.ranking), open: false)  // a draft needs no needs yet
+        let overNeeds = h.poll(.overNeeds(.ranking), open: false) // a draft needs no needs yet
         #expect(h.send(1, .openPoll(overNeeds))["code"] == "no_needs")
         let a = h.need(2, "A"), b = h.need(2, "B"), c = h.need(2, "C")
         #expect(h.send(2, .submitNeed(text: "D", tags: []))["code"] == "limit_reached")
@@ -123,7 +124,13 @@ import Testing
         #expect(h.send(1, .createPoll(.labelled(.single, 3), openNow: false))["code"] == "too_large")
         #expect(h.send(1, .createPoll(.labelled(.single, 1), openNow: false))["code"] == "invalid_field")
         #expect(h.send(1, .createPoll(.labelled(.single, 2) { $0.method = .borda }, openNow: false))["code"] == "invalid_field")
-        #expect(h.send(1, .createPoll(.labelled(.rating, 2) { $0.scaleMin = 5; $0.scaleMax = 1 }, openNow: false))["code"] == "invalid_field")
+        #expect(
+            h.send(
+                1,
+                .createPoll(
+                    .labelled(.rating, 2) {
+                        $0.scaleMin = 5; $0.scaleMax = 1
+                    }, openNow: false))["code"] == "invalid_field")
         #expect(h.send(1, .createPoll(.labelled(.points, 2) { $0.budget = 0 }, openNow: false))["code"] == "invalid_field")
         #expect(h.send(1, .createPoll(.labelled(.multi, 2) { $0.maxChoices = 0 }, openNow: false))["code"] == "invalid_field")
         #expect(h.send(1, .createPoll(.overNeeds(.open), openNow: false))["code"] == "invalid_field")
@@ -177,9 +184,15 @@ import Testing
         #expect(n == [1, 2, 3, 4])
         let named: (inout PollDefinition) -> Void = { $0.anonymous = false }
         let single = h.poll(.overNeeds(.single, named))
-        let multi = h.poll(.overNeeds(.multi) { $0.anonymous = false; $0.maxChoices = 3 })
+        let multi = h.poll(
+            .overNeeds(.multi) {
+                $0.anonymous = false; $0.maxChoices = 3
+            })
         let ranking = h.poll(.overNeeds(.ranking, named))
-        let rating = h.poll(.overNeeds(.rating) { $0.anonymous = false; $0.scaleMin = 1; $0.scaleMax = 5 })
+        let rating = h.poll(
+            .overNeeds(.rating) {
+                $0.anonymous = false; $0.scaleMin = 1; $0.scaleMax = 5
+            })
         let points = h.poll(.overNeeds(.points, named))
         let draft = h.poll(.overNeeds(.ranking), open: false)
         for (c, o) in [(2, 1), (3, 2), (4, 3), (5, 4)] { h.vote(ConnectionID(c), single, Cast.single(o)) }
@@ -213,7 +226,7 @@ import Testing
         }
         #expect(scores(single) == [1: 3, 4: 1])
         #expect(scores(multi) == [1: 2, 4: 1])
-        #expect(scores(ranking) == [1: 2, 4: 1])  // N = 2 now: [1,4] → 1, 0; [4,1] → 0, 1; [1] → 1, 0
+        #expect(scores(ranking) == [1: 2, 4: 1]) // N = 2 now: [1,4] → 1, 0; [4,1] → 0, 1; [1] → 1, 0
         #expect(scores(points) == [1: 65, 4: 50])
         #expect(h.pollOf(code, ranking).tally.results().options.first { $0.option == 1 }?.support == 3)
         // Each remapped ballot is a valid ballot of the merged poll, and the tally equals a recount.
@@ -256,7 +269,7 @@ import Testing
         #expect(h.pollOf(code, ranking).ballots == ["m2": .ranking([1]), "m4": .ranking([2, 1])])
         #expect(h.pollOf(code, points).ballots == ["m3": .points([2: 10])], "only zero points were left: dropped")
         let borda = h.pollOf(code, ranking).tally.results()
-        #expect(borda.options.map(\.option) == [1, 2] && borda.options.map(\.score) == [1, 1])  // N = 2
+        #expect(borda.options.map(\.option) == [1, 2] && borda.options.map(\.score) == [1, 1]) // N = 2
         #expect(borda.options.map(\.support) == [2, 1])
         // The voter whose ballot was dropped can vote again; the removed need is refused.
         #expect(h.send(3, .retractVote(poll: ranking))["code"] == "no_ballot")
@@ -280,7 +293,7 @@ import Testing
         _ = code
         let poll = h.poll(.labelled(.single))
         let t0 = h.now + 1_000
-        h.tick(at: t0)  // the opening flush
+        h.tick(at: t0) // the opening flush
         h.inbox = [:]
         h.now = t0
         h.vote(2, poll, Cast.single(1))
@@ -380,7 +393,7 @@ import Testing
             h.vote(c, anon, Cast.ranking([Int(c) - 1]))
             h.vote(c, named, Cast.ranking([Int(c) - 1]))
         }
-        h.vote(3, anon, Cast.ranking([1, 2]))  // a replacement, under the same pseudonym
+        h.vote(3, anon, Cast.ranking([1, 2])) // a replacement, under the same pseudonym
         let p = h.pollOf(code, anon)
         let keys = Array(p.ballots.keys)
         #expect(keys.count == 3 && p.tally.ballots == 3)
@@ -397,12 +410,14 @@ import Testing
         // Neither the journal nor a snapshot holds the key; no event pairs a member with a ballot.
         #expect(!h.journal.contains { "\($0.op)".contains(key) })
         #expect(!"\(h.room(code).snapshotValue)".contains(key))
-        #expect(h.journal.filter { $0.op["op"] == "voteCast" && $0.op["poll"] == Value(anon) }.allSatisfy {
-            $0.op["voter"]?.stringValue?.hasPrefix("a") == true
-        })
+        #expect(
+            h.journal.filter { $0.op["op"] == "voteCast" && $0.op["poll"] == Value(anon) }.allSatisfy {
+                $0.op["voter"]?.stringValue?.hasPrefix("a") == true
+            })
         // The member sees their own ballot back while the poll is open.
-        #expect(h.coordinator.stateNotice(code, for: 3).body["polls"]?.arrayValue?.first { $0["id"] == Value(anon) }?["yourBallot"]
-            == ["ranking": [1, 2]])
+        #expect(
+            h.coordinator.stateNotice(code, for: 3).body["polls"]?.arrayValue?.first { $0["id"] == Value(anon) }?["yourBallot"]
+                == ["ranking": [1, 2]])
 
         #expect(h.send(1, .closePoll(anon))["type"] == "ack")
         #expect(h.pollOf(code, anon).voterKey == nil, "nothing can link ballots to members after close")
@@ -445,11 +460,17 @@ import Testing
         let polls: [Int] = [
             h.poll(.labelled(.single) { $0.anonymous = false }),
             h.poll(.labelled(.multi, 4) { $0.maxChoices = 2 }),
-            h.poll(.labelled(.rating, 3) { $0.scaleMin = 0; $0.scaleMax = 10; $0.visibility = .afterClose }),
+            h.poll(
+                .labelled(.rating, 3) {
+                    $0.scaleMin = 0; $0.scaleMax = 10; $0.visibility = .afterClose
+                }),
             h.poll(.labelled(.ranking, 4) { $0.method = .schulze }),
             h.poll(.overNeeds(.ranking) { $0.method = .borda }),
             h.poll(.overNeeds(.points) { $0.budget = 50 }),
-            h.poll(.overNeeds(.rating) { $0.visibility = .facilitator; $0.anonymous = false }),
+            h.poll(
+                .overNeeds(.rating) {
+                    $0.visibility = .facilitator; $0.anonymous = false
+                }),
             h.poll(.overNeeds(.single) { $0.anonymous = false }),
             h.poll(.labelled(.open)),
             h.poll(.labelled(.open) { $0.anonymous = false }),

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 @Suite struct CoordinatorRoomTests {
@@ -40,7 +41,7 @@ import Testing
         #expect(h.send(2, .join(.init(code: code, name: "x", facilitatorKey: "forged")))["code"] == "bad_credentials")
         #expect(h.send(2, .join(.init(code: code, name: "x", role: .facilitator)))["code"] == "bad_credentials")
         #expect(h.send(2, .join(.init(code: code, name: String(repeating: "n", count: 81))))["code"] == "too_large")
-        #expect(h.join(2, code.lowercased(), "Ok")["type"] == "ack")  // codes are case-insensitive
+        #expect(h.join(2, code.lowercased(), "Ok")["type"] == "ack") // codes are case-insensitive
         #expect(h.join(2, code, "Again")["code"] == "already_joined")
     }
 
@@ -80,9 +81,9 @@ import Testing
         let token = h.join(2, code, "Ann")["token"]!.stringValue!
         _ = h.drain(1)
         #expect(h.send(3, .join(.init(code: code, token: token)))["member"] == 2)
-        #expect(h.drain(1).isEmpty)  // already online: no presence event
+        #expect(h.drain(1).isEmpty) // already online: no presence event
         h.disconnect(2)
-        #expect(h.drain(1).isEmpty)  // still online in the other tab
+        #expect(h.drain(1).isEmpty) // still online in the other tab
         h.disconnect(3)
         let off = h.drain(1)
         #expect(off.map(\.type) == ["member.presence"])
@@ -101,7 +102,7 @@ import Testing
         let ack = h.send(4, .join(.init(code: code, token: token, since: since)))
         #expect(ack["resumed"] == "events")
         let replay = h.drain(4).compactMap(\.seq)
-        #expect(replay == [since + 1, since + 2])  // Bob joined, then Ann back online
+        #expect(replay == [since + 1, since + 2]) // Bob joined, then Ann back online
 
         // Too far behind for the buffer: a fresh room.state instead.
         h.disconnect(4)
@@ -116,7 +117,7 @@ import Testing
         var h = Harness()
         let (code, _, _) = h.createRoom()
         h.join(2, code, "Ann")
-        h.send(2, .leave)  // Ann's profile and departure are history
+        h.send(2, .leave) // Ann's profile and departure are history
         let joined = h.join(3, code, "Bob")
         let token = joined["token"]!.stringValue!
         let joinSeq = h.coordinator.rooms[code]!.seq
@@ -202,12 +203,12 @@ import Testing
         _ = h.drain(1)
         _ = h.drain(2)
         let seqBefore = h.coordinator.rooms[code]!.seq
-        h.join(4, code, "C")  // 4 members now: above the threshold
+        h.join(4, code, "C") // 4 members now: above the threshold
         h.join(5, code, "D")
-        #expect(h.coordinator.rooms[code]!.seq == seqBefore)  // no room events for quiet joins
-        #expect(h.drain(2).isEmpty)  // members hear nothing per join...
+        #expect(h.coordinator.rooms[code]!.seq == seqBefore) // no room events for quiet joins
+        #expect(h.drain(2).isEmpty) // members hear nothing per join...
         let fac = h.drain(1)
-        #expect(fac.map(\.type) == ["member.joined", "member.joined"])  // ...facilitators do, as notices
+        #expect(fac.map(\.type) == ["member.joined", "member.joined"]) // ...facilitators do, as notices
         #expect(fac.allSatisfy { $0.seq == nil })
         h.run(h.coordinator.tick(at: h.now + 1_000))
         let counts = h.drain(2).filter { $0.type == "room.presence" }
@@ -235,7 +236,7 @@ import Testing
         var h = Harness(limits: limits)
         let (code, _, _) = h.createRoom()
         h.join(2, code, "A")
-        h.join(3, code, "B")  // 3 members: counts from here on
+        h.join(3, code, "B") // 3 members: counts from here on
         // A poll is open: its turnout ("of N") moves with presence, so it must keep the same pace.
         #expect(h.send(1, .createPoll(.labelled(.single), openNow: true))["type"] == "ack")
         let t0 = h.now
@@ -278,7 +279,7 @@ import Testing
         let ann = h.send(2, .join(.init(code: code, name: "Ann", passcode: "tulip")))
         #expect(ann["type"] == "ack")
         h.disconnect(2)
-        #expect(h.send(3, .join(.init(code: code, token: ann["token"]!.stringValue!)))["type"] == "ack")  // token suffices
+        #expect(h.send(3, .join(.init(code: code, token: ann["token"]!.stringValue!)))["type"] == "ack") // token suffices
         #expect(h.send(3, .setPasscode(nil))["code"] == "not_facilitator")
         #expect(h.send(1, .setPasscode(nil))["passcodeRequired"] == false)
         #expect(h.send(4, .join(.init(code: code, name: "Bob")))["type"] == "ack")

@@ -77,7 +77,9 @@ import Testing
             _ = h.send(3, .submitNeed(text: "Keeping volunteers\nengaged", tags: ["volunteers"]))
             _ = h.send(4, .submitNeed(text: "=cmd|' /C calc'!A0", tags: []))
             anonymousPoll = Int(h.send(1, .createPoll(.init(question: "Rank the needs", kind: .ranking, overNeeds: true), openNow: true))["poll"]!.intValue!)
-            namedPoll = Int(h.send(1, .createPoll(.init(question: "Lunch?", kind: .single, labels: ["Pizza", "Salad | soup"], anonymous: false), openNow: true))["poll"]!.intValue!)
+            namedPoll = Int(
+                h.send(1, .createPoll(.init(question: "Lunch?", kind: .single, labels: ["Pizza", "Salad | soup"], anonymous: false), openNow: true))["poll"]!
+                    .intValue!)
             openPoll = Int(h.send(1, .createPoll(.init(question: "Anything else?", kind: .open), openNow: true))["poll"]!.intValue!)
             for (c, order) in [(2, [1, 2, 3]), (3, [2, 1]), (4, [1, 3, 2])] as [(ConnectionID, [Int])] {
                 h.send(c, .castVote(poll: anonymousPoll, ballot: ["ranking": .array(order.map { Value($0) })]))
@@ -166,7 +168,7 @@ import Testing
                 tables += 1
             }
         }
-        #expect(tables >= 5)  // needs, three polls, expertise
+        #expect(tables >= 5) // needs, three polls, expertise
         #expect(md.contains("| Rank | Need | Score | Interval | Support | Polls | Who could help |"))
         #expect(md.contains("Salad \\| soup"))
         #expect(md.contains("Keeping volunteers engaged"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// Groups: assigned and self-select, capacities, strategies, groups from needs, saved groupings,
@@ -38,7 +39,7 @@ import Testing
 
     @Test func selfSelectJoinMoveLeaveAndCapacityExactly() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D", "E"])  // 2...6
+        let code = h.ivRoom(["A", "B", "C", "D", "E"]) // 2...6
         _ = h.send(1, .createGroups(.selfSelect, [.init(name: "Small", capacity: 3), .init(name: "Open")]))
         h.inbox = [:]
         for c: ConnectionID in [2, 3, 4] {
@@ -84,7 +85,7 @@ import Testing
 
     @Test func explicitAssignmentRespectsCapacityExactly() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D", "E"])  // 2...6
+        let code = h.ivRoom(["A", "B", "C", "D", "E"]) // 2...6
         _ = h.send(1, .createGroups(.assigned, [.init(name: "Three", capacity: 3), .init(name: "Any")]))
         h.inbox = [:]
         let ack = h.send(1, .assignGroups(explicit: [2: 1, 3: 1, 4: 1, 5: 2], strategy: nil))
@@ -112,9 +113,9 @@ import Testing
         for seed: UInt64 in [1, 2, 3, 42, 1234] {
             var h = Harness()
             h.coordinator = Coordinator(entropy: SeededEntropy(seed: seed), hasher: TestHasher())
-            let code = h.ivRoom((0..<10).map { "Org \($0 % 3)" })  // 2...11
+            let code = h.ivRoom((0..<10).map { "Org \($0 % 3)" }) // 2...11
             #expect(h.send(12, .join(.init(code: code, name: "Olga", role: .observer)))["type"] == "ack")
-            h.disconnect(11)  // offline members are still placed
+            h.disconnect(11) // offline members are still placed
             _ = h.send(1, .createGroups(.assigned, [.init(name: "A"), .init(name: "B"), .init(name: "C")]))
             let ack = h.send(1, .assignGroups(explicit: nil, strategy: "balanced"))
             #expect(ack["assigned"] == 10)
@@ -173,7 +174,7 @@ import Testing
     /// Member 9 submitted need 5 and did not vote; member 8 did neither.
     static func needsRoom() -> (Harness, String) {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D", "E", "F", "G", "H"])  // 2...9
+        let code = h.ivRoom(["A", "B", "C", "D", "E", "F", "G", "H"]) // 2...9
         for t in ["Grant writing", "Volunteer retention", "Data systems", "Board training"] {
             #expect(h.send(2, .submitNeed(text: t, tags: []))["type"] == "ack")
         }
@@ -224,9 +225,9 @@ import Testing
 
     @Test func byNeedFallsBackToASubmittedNeedAndOverflowsToOtherGroups() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D"])  // 2...5
-        for c: ConnectionID in [2, 3, 4] { _ = h.send(c, .submitNeed(text: "Need from \(c)", tags: [])) }  // needs 1, 2, 3
-        _ = h.send(5, .submitNeed(text: "Another", tags: []))  // need 4
+        let code = h.ivRoom(["A", "B", "C", "D"]) // 2...5
+        for c: ConnectionID in [2, 3, 4] { _ = h.send(c, .submitNeed(text: "Need from \(c)", tags: [])) } // needs 1, 2, 3
+        _ = h.send(5, .submitNeed(text: "Another", tags: [])) // need 4
         // No poll: the ranking lists needs by id, so the groups are for needs 1 and 2, one seat each.
         _ = h.send(1, .groupsFromNeeds(count: 2, capacity: 1))
         #expect(h.ivRoomState(code).grouping.groups.map(\.need) == [1, 2])
@@ -264,7 +265,7 @@ import Testing
 
     @Test func reapplyingASavedGroupingRestoresItAndPlacesNewcomers() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D", "E"])  // 2...6
+        let code = h.ivRoom(["A", "B", "C", "D", "E"]) // 2...6
         _ = h.send(1, .createGroups(.assigned, [.init(name: "Red", capacity: 3), .init(name: "Blue", capacity: 3)]))
         _ = h.send(1, .assignGroups(explicit: [2: 1, 3: 1, 4: 2, 5: 2, 6: 2], strategy: nil))
         _ = h.send(1, .saveGrouping("morning"))
@@ -281,7 +282,7 @@ import Testing
 
     @Test func reapplyingASavedGroupingDropsDepartedMembers() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D"])  // 2...5
+        let code = h.ivRoom(["A", "B", "C", "D"]) // 2...5
         _ = h.send(1, .createGroups(.assigned, [.init(name: "Red"), .init(name: "Blue")]))
         _ = h.send(1, .assignGroups(explicit: [2: 1, 3: 1, 4: 2, 5: 2], strategy: nil))
         _ = h.send(1, .saveGrouping("morning"))
@@ -301,7 +302,7 @@ import Testing
 
     @Test func announcementsGoToTheRoomOrOnlyToAGroup() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C"])  // 2...4
+        let code = h.ivRoom(["A", "B", "C"]) // 2...4
         _ = h.send(1, .createGroups(.assigned, [.init(name: "Red"), .init(name: "Blue")]))
         _ = h.send(1, .assignGroups(explicit: [2: 1, 3: 1, 4: 2], strategy: nil))
         h.inbox = [:]
@@ -429,12 +430,12 @@ import Testing
         _ = h.send(1, .groupsFromNeeds(count: 3, capacity: 3))
         for c: ConnectionID in [2, 3, 4] { _ = h.send(c, .joinGroup(1)) }
         _ = h.send(5, .joinGroup(2))
-        _ = h.send(2, .joinGroup(3))  // a move, not a removal (removals: see the test below)
+        _ = h.send(2, .joinGroup(3)) // a move, not a removal (removals: see the test below)
         _ = h.send(1, .saveGrouping("chosen"))
         _ = h.send(1, .announce(text: "Halfway", group: nil))
         _ = h.send(1, .startTimer(seconds: 30, label: "Short", group: 1))
         _ = h.send(1, .startTimer(seconds: 900, label: "Long", group: nil))
-        h.ivTick(h.now + 31_000)  // the short one ends
+        h.ivTick(h.now + 31_000) // the short one ends
         return (h, code)
     }
 
@@ -465,14 +466,14 @@ import Testing
     /// replay must take the member out again.
     @Test func removalsFromGroupsSurviveReplay() throws {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C"])  // 2...4
+        let code = h.ivRoom(["A", "B", "C"]) // 2...4
         _ = h.send(1, .createGroups(.selfSelect, [.init(name: "Red", capacity: 1), .init(name: "Blue")]))
         _ = h.send(2, .joinGroup(1))
         _ = h.send(3, .joinGroup(2))
         #expect(h.send(2, .leaveGroup)["type"] == "ack")
         _ = h.send(1, .createGroups(.assigned, [.init(name: "Tiny", capacity: 1)]))
         _ = h.send(1, .assignGroups(explicit: [4: 1], strategy: nil))
-        _ = h.send(1, .assignGroups(explicit: nil, strategy: "balanced"))  // two of three stay unplaced
+        _ = h.send(1, .assignGroups(explicit: nil, strategy: "balanced")) // two of three stay unplaced
         let live = h.ivRoomState(code).grouping
         #expect(live.groups.flatMap(\.members).count == 1)
         let moves = h.journal.compactMap { $0.op["op"] == "gr.members" ? $0.op["moves"]?.arrayValue : nil }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// Helpers for interview and group tests, on top of `Harness`.
@@ -75,12 +76,12 @@ extension Value.Object {
 
     @Test func roundOnePairsEveryPresentMemberExactlyOnceWithOneTrio() {
         var h = Harness()
-        let code = h.ivRoom(Self.orgs7)  // members 2...8
-        #expect(h.send(9, .join(.init(code: code, name: "Olga", role: .observer)))["type"] == "ack")  // observer 9
-        h.join(10, code, "Gone", org: "Clinic")  // member 10, then offline
+        let code = h.ivRoom(Self.orgs7) // members 2...8
+        #expect(h.send(9, .join(.init(code: code, name: "Olga", role: .observer)))["type"] == "ack") // observer 9
+        h.join(10, code, "Gone", org: "Clinic") // member 10, then offline
         h.disconnect(10)
         let key = h.secretsKey(code)
-        #expect(h.send(11, .join(.init(code: code, name: "Co", facilitatorKey: key)))["role"] == "facilitator")  // 11
+        #expect(h.send(11, .join(.init(code: code, name: "Co", facilitatorKey: key)))["role"] == "facilitator") // 11
         h.inbox = [:]
 
         let ack = h.ivStart(ivSettings())
@@ -315,13 +316,13 @@ extension Value.Object {
 
     @Test func lateJoinersOutsideTheGroupOrNotMembersDoNotWait() {
         var h = Harness()
-        let code = h.ivRoom(["A", "B", "C", "D", "E", "F"])  // 2...7
+        let code = h.ivRoom(["A", "B", "C", "D", "E", "F"]) // 2...7
         #expect(h.send(1, .createGroups(.assigned, [.init(name: "Red"), .init(name: "Blue")]))["type"] == "ack")
         #expect(h.send(1, .assignGroups(explicit: [2: 1, 3: 1, 4: 1, 5: 1, 6: 2, 7: 2], strategy: nil))["type"] == "ack")
         _ = h.ivStart(ivSettings(group: 1))
         let iv = h.ivRoomState(code).interviews
         #expect(iv.pairs.flatMap(\.members).sorted() == [2, 3, 4, 5], "only group 1 takes part")
-        h.join(8, code, "Late")  // in no group
+        h.join(8, code, "Late") // in no group
         #expect(h.send(9, .join(.init(code: code, name: "Olga", role: .observer)))["type"] == "ack")
         #expect(h.ivRoomState(code).interviews.waiting.isEmpty)
     }
@@ -408,7 +409,7 @@ extension Value.Object {
     @Test func comingBackWithinTheGraceIsNotReported() {
         var h = Harness()
         let code = h.ivRoom(["A", "B"])
-        let token = h.send(4, .join(.init(code: code, name: "C")))["token"]!.stringValue!  // member 4
+        let token = h.send(4, .join(.init(code: code, name: "C")))["token"]!.stringValue! // member 4
         _ = h.ivStart(ivSettings(partner: 20))
         let partner = h.ivRoomState(code).interviews.pair(of: 4)!.members.first { $0 != 4 }!
         h.inbox = [:]
@@ -445,7 +446,7 @@ extension Value.Object {
         #expect(h.send(2, .rematch)["waiting"] == true)
         h.ivTick(h.now + 31_000)
         let iv = h.ivRoomState(code).interviews
-        #expect(iv.waiting.map(\.member) == [gone])  // only the absent partner, left alone, waits
+        #expect(iv.waiting.map(\.member) == [gone]) // only the absent partner, left alone, waits
         #expect(iv.pairs.contains { $0.members.count == 3 && $0.members.contains(2) }, "2 joined a trio")
         do {
             #expect(iv.pairs.filter { $0.members.contains(2) }.count == 1)
@@ -471,8 +472,8 @@ extension Value.Object {
     /// a partner who drops out again in a later round must still be reported.
     @Test func partnerLeftIsReportedAgainInALaterRound() {
         var h = Harness()
-        let code = h.ivRoom(["A"])  // member 2
-        let token = h.send(3, .join(.init(code: code, name: "B")))["token"]!.stringValue!  // member 3
+        let code = h.ivRoom(["A"]) // member 2
+        let token = h.send(3, .join(.init(code: code, name: "B")))["token"]!.stringValue! // member 3
         _ = h.ivStart(ivSettings(partner: 5))
         #expect(h.ivRoomState(code).interviews.pairs.map(\.id) == [1])
         h.disconnect(3)
@@ -576,8 +577,8 @@ extension Value.Object {
         _ = h.ivStart(ivSettings())
         let partner = h.ivRoomState(code).interviews.pair(of: 2)!.members.first { $0 != 2 }!
         let stranger = (3...5).first { $0 != partner }!
-        _ = h.send(2, .interviewNote(about: partner, text: "private", shared: false))  // 1
-        _ = h.send(2, .interviewNote(about: partner, text: "Knows evaluation", shared: true))  // 2
+        _ = h.send(2, .interviewNote(about: partner, text: "private", shared: false)) // 1
+        _ = h.send(2, .interviewNote(about: partner, text: "Knows evaluation", shared: true)) // 2
         h.inbox = [:]
 
         #expect(h.send(2, .acceptHighlight(2))["code"] == "not_allowed", "the author may not accept")
@@ -696,14 +697,14 @@ extension Value.Object {
     /// notes and an accepted highlight.
     static func busySession() -> (Harness, String) {
         var h = Harness()
-        let code = h.ivRoom(["A", "A", "B", "B", "C", "C"])  // 2...7
+        let code = h.ivRoom(["A", "A", "B", "B", "C", "C"]) // 2...7
         _ = h.ivStart(ivSettings(.crossOrganization, turn: 60, report: 30, lateJoin: 30, partner: 10))
-        h.ivTick(h.now + 60_000)  // second turn
+        h.ivTick(h.now + 60_000) // second turn
         h.join(8, code, "Late 1", org: "D")
         h.join(9, code, "Late 2", org: "D")
-        h.ivTick(h.now + 1_000)  // 8 and 9 pair up
+        h.ivTick(h.now + 1_000) // 8 and 9 pair up
         h.join(10, code, "Late 3", org: "E")
-        h.ivTick(h.now + 31_000)  // 10 joins a trio
+        h.ivTick(h.now + 31_000) // 10 joins a trio
         let partner = h.ivRoomState(code).interviews.pair(of: 2)!.members.first { $0 != 2 }!
         _ = h.send(2, .interviewNote(about: partner, text: "private", shared: false))
         _ = h.send(2, .interviewNote(about: partner, text: "Mentors new staff", shared: true))
@@ -712,7 +713,7 @@ extension Value.Object {
         let gone = h.ivRoomState(code).interviews.pair(of: 3)!.members.first { $0 != 3 }!
         h.disconnect(ConnectionID(gone))
         h.ivTick(h.now + 11_000)
-        _ = h.send(3, .rematch)  // nobody waits: 3 waits
+        _ = h.send(3, .rematch) // nobody waits: 3 waits
         h.join(11, code, "Late 4", org: "F")
         return (h, code)
     }

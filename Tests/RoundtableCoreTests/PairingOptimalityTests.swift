@@ -1,6 +1,6 @@
-import Testing
 // Public API only, like PairingTests.swift.
 import RoundtableCore
+import Testing
 
 /// The least (repeats, unmet wishes) over every arrangement of `ids`, by plain enumeration: the first
 /// member left joins one other member (a pair) or, while the trio is still allowed, two others (the
@@ -87,7 +87,7 @@ func arrangementCost(_ r: PairingResult, _ model: PairingModel) -> (repeats: Int
             let density = Double.random(in: 0...0.6, using: &rng)
             for a in ids {
                 for b in ids where a < b && Double.random(in: 0..<1, using: &rng) < density { history.insert(PairKey(a, b)) }
-                if Bool.random(using: &rng) { history.insert(PairKey(a, 5_000 + a)) }  // someone absent
+                if Bool.random(using: &rng) { history.insert(PairKey(a, 5_000 + a)) } // someone absent
             }
             for round in 0..<4 {
                 let label = "\(strategy) room \(roomIndex) n=\(n) round \(round)"

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 // Public API only, so the benchmark below also builds in release without `-enable-testing`.
 import RoundtableCore
+import Testing
 
 /// A seeded generator for the tests' own random rooms (independent of the seed given to `pair`).
 struct PairingRNG: RandomNumberGenerator {
@@ -241,9 +241,12 @@ enum PairingGen {
             let others = n - largest
             // Even: the largest organization's surplus, halved. Odd: its best use of the trio is two of
             // its members with one other (one pair within), or three of its own if there is no other.
-            let forced = largest <= others ? 0
-                : n % 2 == 0 ? (largest - others) / 2
-                : others == 0 ? (largest + 3) / 2 : (largest - others + 1) / 2
+            let forced =
+                largest <= others
+                ? 0
+                : n % 2 == 0
+                    ? (largest - others) / 2
+                    : others == 0 ? (largest + 3) / 2 : (largest - others + 1) / 2
             let r = Pairing.pair(candidates, strategy: .crossOrganization, history: [], seed: rng.next())
             #expect(r.sameOrganizationPairs == forced, "n=\(n) largest=\(largest)")
         }
@@ -399,7 +402,8 @@ enum PairingGen {
         #expect(Pairing.bestTrioHost(for: leftover, among: pairs, strategy: .crossOrganization, history: []) == 1)
         #expect(Pairing.bestTrioHost(for: leftover, among: pairs, strategy: .crossOrganization, history: [PairKey(9, 4)]) == 2)
         // A trio is not extended again, and the member's own pair is not a host.
-        #expect(Pairing.bestTrioHost(for: leftover, among: [[c(1, "B"), c(2, "B"), c(3, "B")], [leftover, c(4, "B")]], strategy: .random, history: []) == nil)
+        #expect(
+            Pairing.bestTrioHost(for: leftover, among: [[c(1, "B"), c(2, "B"), c(3, "B")], [leftover, c(4, "B")]], strategy: .random, history: []) == nil)
     }
 }
 
@@ -460,7 +464,9 @@ enum PairingGen {
                 let pairs = last.groups.reduce(0) { $0 + ($1.count == 3 ? 3 : 1) }
                 func share(_ k: Int) -> String { "\(k) (\(String(format: "%.1f", 100 * Double(k) / Double(pairs)))%)" }
                 func ms(_ t: Double) -> String { String(format: "%.1f", t) }
-                print("| \(n) | \(shape.rawValue) | \(strategy.rawValue) | \(ms(times[runs / 2])) | \(ms(times[0])) | \(ms(times[runs - 1])) | \(share(last.repeatedPairs)) | \(share(last.sameOrganizationPairs)) | \(share(last.expertiseMatches)) | \(last.unmetConstraints) |")
+                print(
+                    "| \(n) | \(shape.rawValue) | \(strategy.rawValue) | \(ms(times[runs / 2])) | \(ms(times[0])) | \(ms(times[runs - 1])) | \(share(last.repeatedPairs)) | \(share(last.sameOrganizationPairs)) | \(share(last.expertiseMatches)) | \(last.unmetConstraints) |"
+                )
                 #expect(last.groups.reduce(0) { $0 + $1.count } == n)
             }
             if shape == .dominant {

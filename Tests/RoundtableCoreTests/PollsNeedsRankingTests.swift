@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 @Suite struct PollsNeedsRankingTests {

@@ -1,5 +1,6 @@
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableCore
 
 /// Seeded, bounded property checks of the ranking methods.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// The worked examples of docs/RANKING.md, number for number.
@@ -27,9 +28,12 @@ import Testing
     }
 
     @Test func multiCountsEveryChoice() {
-        let r = tally(PollRules(kind: .multi, options: [1, 2, 3], maxChoices: 2), [
-            .multi([1, 2]), .multi([2]), .multi([3, 2]),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .multi, options: [1, 2, 3], maxChoices: 2),
+            [
+                .multi([1, 2]), .multi([2]), .multi([3, 2]),
+            ]
+        ).results()
         #expect(r.options.map(\.option) == [2, 1, 3])
         #expect(r.options.map(\.score) == [3, 1, 1])
         #expect(r.options.map(\.tied) == [false, true, true])
@@ -37,9 +41,12 @@ import Testing
     }
 
     @Test func pointsTotalsAndIntervals() {
-        let r = tally(PollRules(kind: .points, options: [1, 2, 3], budget: 10), [
-            .points([1: 6, 2: 4]), .points([1: 10]), .points([2: 5, 3: 5]),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .points, options: [1, 2, 3], budget: 10),
+            [
+                .points([1: 6, 2: 4]), .points([1: 10]), .points([2: 5, 3: 5]),
+            ]
+        ).results()
         #expect(r.options.map(\.option) == [1, 2, 3])
         #expect(r.options.map(\.score) == [16, 9, 5])
         #expect(r.options.map(\.support) == [2, 2, 1])
@@ -50,7 +57,8 @@ import Testing
     }
 
     @Test func shrunkMeanRating() {
-        let ballots: [Ballot] = [.rating([1: 5])]
+        let ballots: [Ballot] =
+            [.rating([1: 5])]
             + Array(repeating: .rating([2: 4, 3: 2]), count: 40)
         let r = tally(PollRules(kind: .rating, options: [1, 2, 3], ratingPriorWeight: 5), ballots).results()
         #expect(r.method == .meanRating)
@@ -67,9 +75,12 @@ import Testing
     }
 
     @Test func ratingWithoutPriorIsPlainMeanAndUnratedFallsToPriorMean() {
-        let r = tally(PollRules(kind: .rating, options: [1, 2, 3], ratingPriorWeight: 0), [
-            .rating([1: 5]), .rating([1: 3, 2: 2]),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .rating, options: [1, 2, 3], ratingPriorWeight: 0),
+            [
+                .rating([1: 5]), .rating([1: 3, 2: 2]),
+            ]
+        ).results()
         // An option nobody rated is taken to be average, here above the poorly rated option 2.
         #expect(r.options.map(\.option) == [1, 3, 2])
         #expect(r.result(for: 1)!.score == 4)
@@ -82,9 +93,12 @@ import Testing
     }
 
     @Test func bordaWithPartialRankings() {
-        let r = tally(PollRules(kind: .ranking, options: [1, 2, 3, 4]), [
-            .ranking([1, 2, 3, 4]), .ranking([2, 1]), .ranking([3]),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .ranking, options: [1, 2, 3, 4]),
+            [
+                .ranking([1, 2, 3, 4]), .ranking([2, 1]), .ranking([3]),
+            ]
+        ).results()
         #expect(r.method == .borda)
         #expect(r.options.map(\.option) == [1, 2, 3, 4])
         #expect(r.options.map(\.score) == [6, 6, 4.5, 1.5])
@@ -98,13 +112,15 @@ import Testing
 
     @Test func bordaRankingAllButOneEqualsRankingAll() {
         let rules = PollRules(kind: .ranking, options: [1, 2, 3])
-        #expect(tally(rules, [.ranking([3, 1])]).results().options.map(\.score)
-            == tally(rules, [.ranking([3, 1, 2])]).results().options.map(\.score))
+        #expect(
+            tally(rules, [.ranking([3, 1])]).results().options.map(\.score)
+                == tally(rules, [.ranking([3, 1, 2])]).results().options.map(\.score))
     }
 
     @Test func schulzeCycleResolvedByStrongestPaths() {
         let rules = PollRules(kind: .ranking, options: [1, 2, 3], method: .schulze)
-        let ballots: [Ballot] = Array(repeating: .ranking([1, 2, 3]), count: 4)
+        let ballots: [Ballot] =
+            Array(repeating: .ranking([1, 2, 3]), count: 4)
             + Array(repeating: .ranking([2, 3, 1]), count: 3)
             + Array(repeating: .ranking([3, 1, 2]), count: 2)
         let t = tally(rules, ballots)
@@ -147,25 +163,32 @@ import Testing
 
     @Test func tieBreakBySupportThenId() {
         // Points: 3 and 1 both total 6, but 3 had two supporters; 2 and 4 total 4 with one each.
-        let r = tally(PollRules(kind: .points, options: [4, 3, 2, 1], budget: 10), [
-            .points([3: 3, 2: 4]), .points([3: 3, 4: 4]), .points([1: 6]),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .points, options: [4, 3, 2, 1], budget: 10),
+            [
+                .points([3: 3, 2: 4]), .points([3: 3, 4: 4]), .points([1: 6]),
+            ]
+        ).results()
         #expect(r.options.map(\.option) == [3, 1, 2, 4])
         #expect(r.options.map(\.rank) == [1, 2, 3, 4])
         #expect(r.options.map(\.tied) == [true, true, true, true])
     }
 
     @Test func openAnswersAreCountedWithoutAuthors() {
-        let r = tally(PollRules(kind: .open), [
-            .open("Mentoring"), .open(" Mentoring\n"), .open("Funding"), .open("Admin help"), .open("Funding"),
-            .open("Mentoring"),
-        ]).results()
+        let r = tally(
+            PollRules(kind: .open),
+            [
+                .open("Mentoring"), .open(" Mentoring\n"), .open("Funding"), .open("Admin help"), .open("Funding"),
+                .open("Mentoring"),
+            ]
+        ).results()
         #expect(r.ballots == 6)
         #expect(r.options.isEmpty)
-        #expect(r.answers == [
-            AnswerCount(text: "Mentoring", count: 3), AnswerCount(text: "Funding", count: 2),
-            AnswerCount(text: "Admin help", count: 1),
-        ])
+        #expect(
+            r.answers == [
+                AnswerCount(text: "Mentoring", count: 3), AnswerCount(text: "Funding", count: 2),
+                AnswerCount(text: "Admin help", count: 1),
+            ])
     }
 
     @Test func intervalsAlwaysSurroundScore() {

@@ -1,5 +1,6 @@
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableCore
 
 /// Random valid polls and ballots for the property tests.
@@ -17,7 +18,8 @@ enum PollsGen {
         let opts = options(&rng)
         switch kind {
         case .multi: return PollRules(kind: .multi, options: opts, maxChoices: Int.random(in: 1...opts.count, using: &rng))
-        case .rating: return PollRules(kind: .rating, options: opts, scaleMin: Int.random(in: -2...1, using: &rng), scaleMax: Int.random(in: 3...7, using: &rng))
+        case .rating:
+            return PollRules(kind: .rating, options: opts, scaleMin: Int.random(in: -2...1, using: &rng), scaleMax: Int.random(in: 3...7, using: &rng))
         case .points: return PollRules(kind: .points, options: opts, budget: Int.random(in: 1...20, using: &rng))
         case .open: return PollRules(kind: .open, maxAnswerLength: 40)
         case .ranking: return PollRules(kind: .ranking, options: opts, method: Bool.random(using: &rng) ? .borda : .schulze)

@@ -1,5 +1,6 @@
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableCore
 
 @Suite struct PollsTallyTests {

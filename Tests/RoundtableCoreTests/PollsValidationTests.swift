@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 @Suite struct PollsValidationTests {
@@ -107,11 +108,12 @@ import Testing
     }
 
     @Test func reasonsAreStable() {
-        #expect(Reason.allCases.map(\.rawValue) == [
-            "wrong-kind", "unknown-option", "duplicate-option", "no-choices", "too-many-choices", "no-ratings",
-            "rating-out-of-scale", "empty-ranking", "negative-points", "over-budget", "no-points",
-            "empty-answer", "answer-too-long",
-        ])
+        #expect(
+            Reason.allCases.map(\.rawValue) == [
+                "wrong-kind", "unknown-option", "duplicate-option", "no-choices", "too-many-choices", "no-ratings",
+                "rating-out-of-scale", "empty-ranking", "negative-points", "over-budget", "no-points",
+                "empty-answer", "answer-too-long",
+            ])
     }
 
     @Test func ballotSideSpellingAgrees() {

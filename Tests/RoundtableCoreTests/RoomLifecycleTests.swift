@@ -189,7 +189,7 @@ import Testing
         h.disconnect(9)
         h.vote(2, live, Cast.single(1))
         h.vote(3, hidden, Cast.single(2))
-        h.flushAndDrain()  // results went out while Ann was away
+        h.flushAndDrain() // results went out while Ann was away
 
         let ack = h.send(10, .join(.init(code: code, token: annToken, since: since)))
         #expect(ack["resumed"] == "events")
@@ -215,7 +215,7 @@ import Testing
         #expect(h.vote(2, id, Cast.single(1))["type"] == "ack")
         let first = try #require(h.pollOf(code, id).ballots.keys.first)
         #expect(h.pollOf(code, id).pseudonyms[2] == first)
-        #expect(h.vote(2, id, Cast.single(2))["type"] == "ack")  // from the cache: replaces, does not add
+        #expect(h.vote(2, id, Cast.single(2))["type"] == "ack") // from the cache: replaces, does not add
         #expect(h.pollOf(code, id).ballots.count == 1 && h.pollOf(code, id).ballots[first] == .single(2))
         #expect(h.vote(3, id, Cast.single(1))["type"] == "ack")
         #expect(h.pollOf(code, id).ballots.count == 2)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RoundtableCore
 
 /// The run of show: agenda steps, `agenda.next` / `agenda.goto` starting each kind with its settings,
@@ -23,10 +24,16 @@ import Testing
     var agenda: [AgendaStep] {
         [
             step(.welcome, "Hello") { $0.text = "Glad you are here" },
-            step(.poll, "Warm-up") { $0.definition = PollDefinition(question: "Coffee or tea?", kind: .single, labels: ["Coffee", "Tea"], visibility: .facilitator) },
+            step(.poll, "Warm-up") {
+                $0.definition = PollDefinition(question: "Coffee or tea?", kind: .single, labels: ["Coffee", "Tea"], visibility: .facilitator)
+            },
             step(.pollOverNeeds) { $0.definition = PollDefinition(question: "Rank the needs", kind: .ranking) },
             step(.interviews) { $0.interviews = ivSettings(turn: 60, report: 0) },
-            step(.groups) { $0.groups = { var g = GroupsPlan(); g.fromNeeds = 2; return g }() },
+            step(.groups) {
+                $0.groups = {
+                    var g = GroupsPlan(); g.fromNeeds = 2; return g
+                }()
+            },
             step(.pause, "Stretch") { $0.seconds = 90 },
             step(.announcement) { $0.text = "Back at 11:00" },
             step(.closing),
@@ -39,7 +46,10 @@ import Testing
         #expect(set["type"] == "ack" && set["steps"] == [1, 2, 3, 4, 5, 6, 7, 8])
         // Members learn titles only: the prepared question stays private until it opens.
         let changed = h.ivGot(2, "agenda.changed").first?["agenda"]
-        #expect(changed?["steps"]?.arrayValue?.map { $0["title"] } == ["Hello", "Warm-up", "Prioritize the needs", "Appreciative interviews", "Working groups", "Stretch", "Announcement", "Closing: the ranked needs"])
+        #expect(
+            changed?["steps"]?.arrayValue?.map { $0["title"] } == [
+                "Hello", "Warm-up", "Prioritize the needs", "Appreciative interviews", "Working groups", "Stretch", "Announcement", "Closing: the ranked needs",
+            ])
         #expect(changed?["steps"]?.arrayValue?[1]["definition"] == nil)
         #expect(h.ivState(code, for: 1, "agenda")["steps"]?.arrayValue?[1]["definition"]?["question"] == "Coffee or tea?")
         #expect(h.ivState(code, for: 2, "agenda")["steps"]?.arrayValue?[1]["definition"] == nil)
@@ -116,7 +126,16 @@ import Testing
         #expect(h.send(1, .setAgenda([step(.poll) { $0.poll = 9 }]))["code"] == "poll_not_found")
         #expect(h.send(1, .setAgenda([step(.announcement)]))["code"] == "invalid_field")
         #expect(h.send(1, .setAgenda(Array(repeating: step(.welcome), count: 51)))["code"] == "too_large")
-        #expect(h.send(1, .setAgenda([step(.groups) { $0.groups = { var g = GroupsPlan(); g.assign = "bogus"; g.groups = [.init(name: "A")]; return g }() }]))["code"] == "invalid_field")
+        #expect(
+            h.send(
+                1,
+                .setAgenda([
+                    step(.groups) {
+                        $0.groups = {
+                            var g = GroupsPlan(); g.assign = "bogus"; g.groups = [.init(name: "A")]; return g
+                        }()
+                    }
+                ]))["code"] == "invalid_field")
         var bad = ivSettings(turn: 5)
         bad.group = nil
         #expect(h.send(1, .setAgenda([step(.interviews) { $0.interviews = bad }]))["message"] == "steps[0].interviews.turnSeconds: must be 10...7200")

@@ -27,7 +27,9 @@ import Testing
             for (key, value) in try #require(body.objectValue) where !key.hasPrefix("_") {
                 let name = "\(section).\(key)"
                 listed.append(name)
-                #expect(defaults.value(of: name) == value, "Config/roundtable.json: \(name) is \(value), the default is \(String(describing: defaults.value(of: name)))")
+                #expect(
+                    defaults.value(of: name) == value,
+                    "Config/roundtable.json: \(name) is \(value), the default is \(String(describing: defaults.value(of: name)))")
             }
         }
         #expect(Set(listed) == Set(Configuration.settingNames))

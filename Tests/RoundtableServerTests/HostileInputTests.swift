@@ -19,7 +19,10 @@ import Glibc
         let server = try TestServer.start()
         defer { server.stop() }
         let c = try server.client()
-        for text in ["{\"type\":", "not json", "{\"type\":\"room.create\",}", "{'type':'x'}", "[1,2]", "\"room.create\"", "42", "null", "true", "", " ", "{} {}", "\u{FEFF}{}"] {
+        for text in [
+            "{\"type\":", "not json", "{\"type\":\"room.create\",}", "{'type':'x'}", "[1,2]", "\"room.create\"", "42", "null", "true", "", " ", "{} {}",
+            "\u{FEFF}{}",
+        ] {
             try c.sendText(text)
             let e = try c.next()
             #expect(e.type == "error", "\(text)")
@@ -39,7 +42,7 @@ import Glibc
         #expect(unknown["code"] == "unknown_type")
         #expect(unknown["ref"] == 7)
         #expect(try c.errorCode(["type": "", "ref": 8]) == "unknown_type")
-        #expect(try c.errorCode(["ref": 9]) == "invalid_field")  // no type
+        #expect(try c.errorCode(["ref": 9]) == "invalid_field") // no type
         #expect(try c.errorCode(["type": 5, "ref": 10]) == "invalid_field")
         #expect(try c.errorCode(["type": ["room.create"], "ref": 11]) == "invalid_field")
         // A ref that is not a short string or an integer is not echoed.
@@ -212,7 +215,9 @@ import Glibc
     }
 
     @Test func messagesOverMaxFrameBytesClose1009() throws {
-        let server = try TestServer.start { $0.maxFrameBytes = 4096; $0.sendQueueBytes = 65_536 }
+        let server = try TestServer.start {
+            $0.maxFrameBytes = 4096; $0.sendQueueBytes = 65_536
+        }
         defer { server.stop() }
         let bystander = try server.createRoom()
 
@@ -358,10 +363,10 @@ import Glibc
         defer { server.stop() }
         let bystander = try server.createRoom()
         let cases: [[UInt8]] = [
-            [0xC3, 0x28],  // bad continuation byte
-            [0xED, 0xA0, 0x80],  // UTF-16 surrogate
-            [0xC0, 0xAF],  // overlong "/"
-            [0xF4, 0x90, 0x80, 0x80],  // above U+10FFFF
+            [0xC3, 0x28], // bad continuation byte
+            [0xED, 0xA0, 0x80], // UTF-16 surrogate
+            [0xC0, 0xAF], // overlong "/"
+            [0xF4, 0x90, 0x80, 0x80], // above U+10FFFF
             Array("{\"type\":\"room.create\",\"title\":\"".utf8) + [0xFF] + Array("\",\"name\":\"F\"}".utf8),
         ]
         for bytes in cases {
@@ -475,7 +480,7 @@ import Glibc
         #expect(try c.reply(to: 1)["type"] == "ack")
         try c.ws.sendFrame(opcode: WSTestClient.Opcode.ping, payload: [1, 2, 3], masked: false)
         var answer = try c.ws.receive()
-        while case .text = answer { answer = try c.ws.receive() }  // room.state came first
+        while case .text = answer { answer = try c.ws.receive() } // room.state came first
         #expect(answer == .pong([1, 2, 3]))
         try server.assertServing("unmasked")
     }
@@ -512,7 +517,9 @@ import Glibc
         #expect(c.isClosedByPeer)
 
         // A 16-bit length of 65535 (over a 4 KiB limit) is caught the same way.
-        let small = try TestServer.start { $0.maxFrameBytes = 4_096; $0.sendQueueBytes = 65_536 }
+        let small = try TestServer.start {
+            $0.maxFrameBytes = 4_096; $0.sendQueueBytes = 65_536
+        }
         defer { small.stop() }
         let d = try small.raw()
         try d.sendRaw([0x81, 0x80 | 126, 0xFF, 0xFF] + key)
@@ -614,7 +621,7 @@ import Glibc
         var burst: [UInt8] = []
         for i in 0..<20 {
             let payload = Array(JSON.string(["type": "nope", "ref": .int(Int64(i))]).utf8)
-            burst += [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload  // masked with the all-zero key
+            burst += [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload // masked with the all-zero key
         }
         try flood.ws.sendRaw(burst)
         var codes: [String] = []
@@ -637,7 +644,9 @@ import Glibc
     }
 
     @Test func connectionsPerAddressOverTheLimitClose1008() throws {
-        let server = try TestServer.start { $0.maxConnectionsPerAddress = 200; $0.joinTimeoutSeconds = 60 }
+        let server = try TestServer.start {
+            $0.maxConnectionsPerAddress = 200; $0.joinTimeoutSeconds = 60
+        }
         defer { server.stop() }
         var clients: [WSTestClient] = []
         for _ in 0..<200 { clients.append(try server.raw()) }
@@ -674,7 +683,8 @@ import Glibc
         defer { server.stop() }
         let room = try server.createRoom()
         let request = Array(
-            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                .utf8)
         let slow = try (0..<10).map { _ in try TestTCPSocket(host: "127.0.0.1", port: server.port, deadline: TestDeadline(seconds: 5)) }
         let start = ContinuousClock.now
         var worst = Duration.zero
@@ -775,7 +785,7 @@ import Glibc
         let room = try server.createRoom()
         let stubborn = try server.raw()
         stubborn.autoReplyToClose = false
-        let silent = try server.raw()  // never reads at all
+        let silent = try server.raw() // never reads at all
         let t0 = ContinuousClock.now
         server.stop()
         let took = ContinuousClock.now - t0

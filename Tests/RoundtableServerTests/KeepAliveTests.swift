@@ -19,7 +19,7 @@ import Testing
         let server = try Self.start()
         defer { server.stop() }
         let dead = try server.raw(timeout: 4)
-        dead.autoPong = false  // a peer that is gone: it never answers
+        dead.autoPong = false // a peer that is gone: it never answers
         let start = ContinuousClock.now
         var pinged = false
         var closed = false
@@ -47,7 +47,7 @@ import Testing
     @Test func peerThatAnswersPingsStays() throws {
         let server = try Self.start()
         defer { server.stop() }
-        let live = try server.raw(timeout: 4)  // answers pings (autoPong) and sends nothing else
+        let live = try server.raw(timeout: 4) // answers pings (autoPong) and sends nothing else
         let start = ContinuousClock.now
         var pings = 0
         while ContinuousClock.now - start < .milliseconds(2_000) {

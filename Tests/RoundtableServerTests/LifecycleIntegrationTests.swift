@@ -57,7 +57,9 @@ import Testing
     }
 
     @Test func idleRoomsAreArchivedAndTheirFacilitatorReopensThem() throws {
-        let server = try TestServer.start { $0.archiveAfterIdleSeconds = 1; $0.fsync = "always" }
+        let server = try TestServer.start {
+            $0.archiveAfterIdleSeconds = 1; $0.fsync = "always"
+        }
         defer { server.stop() }
         let room = try server.createRoom(title: "Quiet circle")
         let ann = try server.join(room.code, name: "Ann", organization: "Food Bank")

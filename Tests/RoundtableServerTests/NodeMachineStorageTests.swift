@@ -114,7 +114,9 @@ import Testing
     }
 
     @Test func aSnapshotWaitsUntilWhatItCopiedIsDurable() {
-        var m = Self.machine { $0.snapshotEveryEvents = 2; $0.snapshotEverySeconds = 300 }
+        var m = Self.machine {
+            $0.snapshotEveryEvents = 2; $0.snapshotEverySeconds = 300
+        }
         let snap = NodeMachine.Snapshot(rooms: [:], archived: [:], lsn: 2)
         let r8 = m.snapshotDue(now: 1, journaling: true)
         #expect(!r8, "nothing journaled yet")

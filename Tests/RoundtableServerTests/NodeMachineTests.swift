@@ -40,7 +40,7 @@ import Testing
             for action in m.scanDeadlines(now: t, isBound: { _ in true }) {
                 #expect(action == .ping(1))
                 pings += 1
-                m.heard(1, now: t + 0.05)  // the pong
+                m.heard(1, now: t + 0.05) // the pong
             }
         }
         #expect(pings == 9)
@@ -48,14 +48,18 @@ import Testing
     }
 
     @Test func zeroTurnsKeepAliveOff() {
-        var m = Self.machine { $0.pingIntervalSeconds = 0; $0.pingTimeoutSeconds = 0 }
+        var m = Self.machine {
+            $0.pingIntervalSeconds = 0; $0.pingTimeoutSeconds = 0
+        }
         _ = m.connectionOpened(1, address: "a", now: 0)
         m.bindingChanged(1, joined: true, now: 0)
         #expect(m.scanDeadlines(now: 1e6, isBound: { _ in true }) == [])
     }
 
     @Test func joinDeadlineFromOpeningAndAgainFromLeaving() {
-        var m = Self.machine { $0.pingIntervalSeconds = 0; $0.pingTimeoutSeconds = 0; $0.joinTimeoutSeconds = 1.5 }
+        var m = Self.machine {
+            $0.pingIntervalSeconds = 0; $0.pingTimeoutSeconds = 0; $0.joinTimeoutSeconds = 1.5
+        }
         _ = m.connectionOpened(1, address: "a", now: 0)
         _ = m.connectionOpened(2, address: "a", now: 0)
         m.bindingChanged(2, joined: true, now: 1)
@@ -81,7 +85,9 @@ import Testing
     }
 
     @Test func admissionLimitsAndShutdown() {
-        var m = Self.machine { $0.maxConnections = 3; $0.maxConnectionsPerAddress = 2 }
+        var m = Self.machine {
+            $0.maxConnections = 3; $0.maxConnectionsPerAddress = 2
+        }
         #expect(m.connectionOpened(1, address: "a", now: 0) == .accept)
         #expect(m.connectionOpened(2, address: "a", now: 0) == .accept)
         #expect(m.connectionOpened(3, address: "a", now: 0) == .refuse(code: 1008, reason: "too many connections from this address", limit: true))
@@ -131,7 +137,9 @@ import Testing
     }
 
     @Test func rateLimitRefusesThenClosesRepeatOffenders() {
-        var m = Self.machine { $0.messagesPerSecond = 2; $0.messageBurst = 3; $0.rateLimitStrikes = 2 }
+        var m = Self.machine {
+            $0.messagesPerSecond = 2; $0.messageBurst = 3; $0.rateLimitStrikes = 2
+        }
         _ = m.connectionOpened(1, address: "a", now: 0)
         for _ in 0..<3 { #expect(m.messageReceived(1, now: 0) == .process) }
         let limited = NodeMachine.MessageAction.rateLimited(DomainError("rate_limited", "more than 2 messages per second; slow down"))

@@ -26,7 +26,7 @@ import Testing
         #expect(facState["you"]?["role"] == "facilitator")
         #expect(facState["members"]?.arrayValue?.count == 1)
         let seqAfterCreate = try facState.int("seq")
-        #expect(seqAfterCreate == 2)  // room.created + member.joined
+        #expect(seqAfterCreate == 2) // room.created + member.joined
 
         let ann = try server.client()
         let joined = try ann.ack(["type": "room.join", "room": .string(code), "name": "Ann", "organization": "NGO"])
@@ -201,7 +201,7 @@ import Testing
             let e = try tab.waitFor { $0.type == "member.updated" && $0["member"]?["id"] == .int(Int64(tab1.id)) }
             #expect(e["member"]?["name"] == "Ann B.")
         }
-        _ = try room.fac.nextEvent()  // Ann's update
+        _ = try room.fac.nextEvent() // Ann's update
 
         // Closing one tab leaves her online.
         tab1.client.close()
@@ -352,7 +352,7 @@ import Testing
         #expect(newKey != room.facilitatorKey)
         let event = try ann.client.nextEvent()
         #expect(event.type == "room.keyRotated")
-        #expect(event["facilitatorKey"] == nil)  // the key itself never goes to members
+        #expect(event["facilitatorKey"] == nil) // the key itself never goes to members
 
         let old = try server.client()
         #expect(
@@ -440,8 +440,8 @@ import Testing
             let room = try first.createRoom(title: "Durable")
             let ann = try first.join(room.code, name: "Ann")
             _ = try ann.client.ack(["type": "member.update", "bio": "remember me", "expertise": ["soil"]])
-            lastSeen = try room.fac.nextEvent().seq!  // member.joined
-            lastSeen = try room.fac.nextEvent().seq!  // member.updated
+            lastSeen = try room.fac.nextEvent().seq! // member.joined
+            lastSeen = try room.fac.nextEvent().seq! // member.updated
             code = room.code
             facToken = room.token
             annToken = ann.token

@@ -1,6 +1,6 @@
-import Testing
 import RoundtableCore
 import RoundtableServer
+import Testing
 
 // TURN REST API credentials as coturn checks them. The expected password was computed independently:
 //   printf '%s' "1800003600:00112233aabbccdd" | openssl dgst -sha1 -hmac "s3cret-for-tests" -binary | base64

@@ -99,7 +99,7 @@ func onDisk(_ path: String) -> String {
         logger.logLevel = .critical
         let node = try Node.open(config: TestServer.defaultConfig(dataDir: f.dir), logger: logger)
         try node.server.start()
-        node.server.wait()  // recovery failing stops the server by itself
+        node.server.wait() // recovery failing stops the server by itself
         #expect(node.close(), "nothing to snapshot: the failed recovery loaded no state")
         node.persistence.directory.unlock()
         let why = try #require(node.server.recoveryFailure)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,73 +21,73 @@ private final class PythonTestServers {
     private let process: Process
 
     private static let script = #"""
-    import os, signal, sys, threading
-    # The test runner hands children SIGTERM ignored and blocked; stop() relies on it.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    try:
-        import websockets
-        from websockets.sync.server import serve
-    except Exception as exc:
-        print("IMPORT-FAILED", repr(exc), flush=True)
-        sys.exit(3)
-    import logging
-    from http import HTTPStatus
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import os, signal, sys, threading
+        # The test runner hands children SIGTERM ignored and blocked; stop() relies on it.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        try:
+            import websockets
+            from websockets.sync.server import serve
+        except Exception as exc:
+            print("IMPORT-FAILED", repr(exc), flush=True)
+            sys.exit(3)
+        import logging
+        from http import HTTPStatus
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    # Protocol errors provoked on purpose would otherwise be logged to a pipe nobody reads.
-    logging.getLogger("websockets").addHandler(logging.NullHandler())
-    logging.getLogger("websockets").propagate = False
+        # Protocol errors provoked on purpose would otherwise be logged to a pipe nobody reads.
+        logging.getLogger("websockets").addHandler(logging.NullHandler())
+        logging.getLogger("websockets").propagate = False
 
-    # Never outlive a crashed test run.
-    threading.Timer(30, lambda: os._exit(0)).start()
+        # Never outlive a crashed test run.
+        threading.Timer(30, lambda: os._exit(0)).start()
 
-    def echo(ws):
-        for msg in ws:
-            if msg == "ping-me":
-                pong = ws.ping(b"are-you-there")
-                ws.send("pong-ok" if pong.wait(5) else "pong-missing")
-            elif len(msg) > 65536:
-                # Fragment big echoes so the client's reassembly is exercised for real.
-                ws.send([msg[i:i + 50000] for i in range(0, len(msg), 50000)])
-            else:
-                ws.send(msg)
+        def echo(ws):
+            for msg in ws:
+                if msg == "ping-me":
+                    pong = ws.ping(b"are-you-there")
+                    ws.send("pong-ok" if pong.wait(5) else "pong-missing")
+                elif len(msg) > 65536:
+                    # Fragment big echoes so the client's reassembly is exercised for real.
+                    ws.send([msg[i:i + 50000] for i in range(0, len(msg), 50000)])
+                else:
+                    ws.send(msg)
 
-    def process_request(connection, request):
-        if request.path == "/nope":
-            return connection.respond(HTTPStatus.NOT_FOUND, "nope\n")
-        return None
+        def process_request(connection, request):
+            if request.path == "/nope":
+                return connection.respond(HTTPStatus.NOT_FOUND, "nope\n")
+            return None
 
-    class Plain(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def log_message(self, *args):
-            pass
-        def do_GET(self):
-            if self.path == "/chunked":
-                self.send_response(200)
-                self.send_header("Transfer-Encoding", "chunked")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                for part in (b"hello, ", b"chunked ", b"world"):
-                    self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
-                self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
-            elif self.path == "/eof":
-                self.send_response(200)
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(b"until the end")
-            else:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            self.close_connection = True
+        class Plain(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *args):
+                pass
+            def do_GET(self):
+                if self.path == "/chunked":
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for part in (b"hello, ", b"chunked ", b"world"):
+                        self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+                    self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+                elif self.path == "/eof":
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(b"until the end")
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                self.close_connection = True
 
-    with serve(echo, "127.0.0.1", 0, process_request=process_request, max_size=2**20) as server:
-        http = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
-        threading.Thread(target=http.serve_forever, daemon=True).start()
-        print(server.socket.getsockname()[1], http.server_address[1], flush=True)
-        server.serve_forever()
-    """#
+        with serve(echo, "127.0.0.1", 0, process_request=process_request, max_size=2**20) as server:
+            http = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+            threading.Thread(target=http.serve_forever, daemon=True).start()
+            print(server.socket.getsockname()[1], http.server_address[1], flush=True)
+            server.serve_forever()
+        """#
 
     init() throws {
         let process = Process()
@@ -111,15 +112,17 @@ private final class PythonTestServers {
         process.waitUntilExit()
         let errText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         if line.hasPrefix("IMPORT-FAILED") {
-            throw PythonServerError(description: """
-                python3 cannot import the `websockets` package (\(line)); these tests need it as an \
-                independent reference server: pip install websockets
-                """)
+            throw PythonServerError(
+                description: """
+                    python3 cannot import the `websockets` package (\(line)); these tests need it as an \
+                    independent reference server: pip install websockets
+                    """)
         }
-        throw PythonServerError(description: """
-            python3 websockets test server did not start (exit \(process.terminationStatus)); \
-            stdout: \(line) stderr: \(errText)
-            """)
+        throw PythonServerError(
+            description: """
+                python3 websockets test server did not start (exit \(process.terminationStatus)); \
+                stdout: \(line) stderr: \(errText)
+                """)
     }
 
     /// Bounded read of the port line: a wedged interpreter must fail the test, not hang it.

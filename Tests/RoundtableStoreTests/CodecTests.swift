@@ -1,5 +1,6 @@
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableStore
 
 @Suite struct CodecTests {

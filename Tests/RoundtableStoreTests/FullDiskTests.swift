@@ -1,7 +1,9 @@
 import Foundation
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,8 +47,11 @@ struct FullDiskTests {
         var written: [JournalRecord] = []
         var failedBatch: [JournalRecord]?
         for ticket in 1...200 {
-            let batch = [JournalRecord(lsn: lsn, room: "full", seq: lsn, at: 0,
-                                       payload: (0..<2000).map { _ in UInt8.random(in: 0...255, using: &rng) })]
+            let batch = [
+                JournalRecord(
+                    lsn: lsn, room: "full", seq: lsn, at: 0,
+                    payload: (0..<2000).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            ]
             writer.append(batch)
             #expect(durable.wait(for: ticket))
             if durable.all[ticket - 1].result.error != nil {

@@ -1,5 +1,6 @@
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableStore
 
 @Suite struct RecoveryTests {
@@ -128,7 +129,7 @@ import RoundtableTestSupport
         let path = try writeSegment(dir, randomRecords(3, using: &rng))
         try writeSegment(dir, randomRecords(3, from: 4, using: &rng))
         var bytes = try readBytes(path)
-        bytes[8] = 9  // first LSN in the header no longer matches the file name
+        bytes[8] = 9 // first LSN in the header no longer matches the file name
         try writeBytes(path, bytes)
         #expect(throws: StoreError.self) { _ = try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger) }
     }
@@ -144,7 +145,7 @@ import RoundtableTestSupport
         #expect(scan.records == records && scan.nextLSN == 5)
         #expect(try dir.segments().count == 1)
 
-        try writeBytes(headerOnly, [0x52, 0x54])  // crash while writing the header
+        try writeBytes(headerOnly, [0x52, 0x54]) // crash while writing the header
         scan = try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger)
         #expect(scan.records == records)
         #expect(try dir.segments().count == 1)

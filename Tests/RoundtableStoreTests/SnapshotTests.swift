@@ -1,7 +1,9 @@
 import Foundation
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +26,7 @@ import Glibc
         var rng = SplitMix64(seed: 40)
         let records = randomRecords(20, using: &rng)
         let dir = TempDir("bothbad")
-        try writeSegment(dir, Array(records[10...]))  // segments up to LSN 10 were pruned after the snapshots
+        try writeSegment(dir, Array(records[10...])) // segments up to LSN 10 were pruned after the snapshots
         try SnapshotStore.write(directory: dir.path, lsn: 10, payload: payload(500, seed: 2))
         try SnapshotStore.write(directory: dir.path, lsn: 15, payload: payload(500, seed: 3))
         // Intact, recovery starts from LSN 15.
@@ -108,8 +110,9 @@ import Glibc
         let result = try SnapshotStore.prune(directory: dir.path, keep: 2, logger: log.logger)
         #expect(result.deletedSnapshots == [snapshotPath(dir, 10)])
         // Segments start at 1, 8, 15, 22, 29; only 1-7 and 8-14 lie wholly at or below the older kept snapshot (20).
-        #expect(result.deletedSegments.map { URL(fileURLWithPath: $0).lastPathComponent }
-            == [Segment.fileName(firstLSN: 1), Segment.fileName(firstLSN: 8)])
+        #expect(
+            result.deletedSegments.map { URL(fileURLWithPath: $0).lastPathComponent }
+                == [Segment.fileName(firstLSN: 1), Segment.fileName(firstLSN: 8)])
         #expect(try SnapshotStore.list(directory: dir.path).map(\.lsn) == [20, 30])
 
         // The newest snapshot goes bad: the older one and the journal after it still rebuild everything.

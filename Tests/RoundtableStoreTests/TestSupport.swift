@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import RoundtableTestSupport
+
 @testable import RoundtableStore
+
 #if canImport(Glibc)
 import Glibc
 #endif

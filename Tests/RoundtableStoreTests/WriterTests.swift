@@ -1,7 +1,9 @@
 import Foundation
-import Testing
 import RoundtableTestSupport
+import Testing
+
 @testable import RoundtableStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,7 +107,7 @@ struct FaultyOps: JournalFileOps {
         writer.close()
         let syncsAfterClose = ops.syncs.withLock { $0 }
         switch policy {
-        case .always: #expect(syncsBeforeClose >= 2)  // new segment + at least one group
+        case .always: #expect(syncsBeforeClose >= 2) // new segment + at least one group
         case .everysec:
             #expect(syncsBeforeClose <= 2, "everysec synced more than once a second")
             #expect(syncsAfterClose > syncsBeforeClose, "close must fsync what everysec left dirty")
@@ -122,7 +124,7 @@ struct FaultyOps: JournalFileOps {
         defer { writer.close() }
         writer.append([JournalRecord(lsn: 1, room: "r", seq: 1, at: 0, payload: [1])])
         #expect(durable.wait(for: 1))
-        let start = ops.syncs.withLock { $0 }  // segment creation
+        let start = ops.syncs.withLock { $0 } // segment creation
         let deadline = Date().addingTimeInterval(3)
         while ops.syncs.withLock({ $0 }) == start && Date() < deadline { usleep(10_000) }
         #expect(ops.syncs.withLock { $0 } > start, "no background fsync within 3 s")
@@ -172,7 +174,7 @@ struct FaultyOps: JournalFileOps {
 
         ops.fault.withLock { $0 = .failWrite(afterBytes: 30, errno: ENOSPC) }
         writer.append(Array(records[3..<6]))
-        writer.append(Array(records[6..<8]))  // sent before the server learns of the failure
+        writer.append(Array(records[6..<8])) // sent before the server learns of the failure
         #expect(durable.wait(for: 3))
         var reports = durable.all
         guard case let .failure(error) = reports[1].result else { Issue.record("write failure reported as success"); return }
@@ -224,7 +226,7 @@ struct FaultyOps: JournalFileOps {
         let writer = try makeWriter(dir, durable: durable)
         let a = JournalRecord(lsn: 1, room: "r", seq: 1, at: 0, payload: [])
         let c = JournalRecord(lsn: 3, room: "r", seq: 2, at: 0, payload: [])
-        writer.append([a, c])  // not consecutive
+        writer.append([a, c]) // not consecutive
         writer.append([JournalRecord(lsn: 0, room: "r", seq: 1, at: 0, payload: [])])
         writer.append([])
         writer.append([JournalRecord(lsn: 1, room: "r", seq: 1, at: 0, payload: [UInt8](repeating: 1, count: RecordCodec.maxBodySize))])
@@ -233,7 +235,7 @@ struct FaultyOps: JournalFileOps {
         writer.close()
         let results = durable.all.map(\.result)
         guard case .failure(.invalidBatch) = results[0], case .failure(.invalidBatch) = results[1],
-              case .success = results[2], case .failure(.invalidBatch) = results[3], case .success = results[4]
+            case .success = results[2], case .failure(.invalidBatch) = results[3], case .success = results[4]
         else { Issue.record("\(results)"); return }
         #expect(try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger).records == [a])
     }
@@ -256,7 +258,7 @@ struct FaultyOps: JournalFileOps {
         let records = randomRecords(3, using: &rng)
         try writeSegment(dir, records)
         let durable = DurableLog()
-        let writer = try makeWriter(dir, nextLSN: 1, durable: durable)  // wrong: did not use the scan's nextLSN
+        let writer = try makeWriter(dir, nextLSN: 1, durable: durable) // wrong: did not use the scan's nextLSN
         writer.append(records)
         #expect(durable.wait(for: 1))
         writer.close()

@@ -1,6 +1,7 @@
-import Testing
 import RoundtableCore
 import RoundtableWire
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -94,8 +95,10 @@ enum WireFuzz {
         #"{"type":"timer.stop","timer":@N}"#,
     ]
 
-    static func fill(_ t: String, room: String = "E7Z98H5K", key: String = "k", token: String = "t", n: () -> Int = { 1 },
-                     since: Int = 0) -> [UInt8] {
+    static func fill(
+        _ t: String, room: String = "E7Z98H5K", key: String = "k", token: String = "t", n: () -> Int = { 1 },
+        since: Int = 0
+    ) -> [UInt8] {
         var s = t.replacingAll("@ROOM", room).replacingAll("@KEY", key).replacingAll("@TOKEN", token)
             .replacingAll("@SINCE", String(since))
         while let r = s.firstRange(of: "@N") { s.replaceSubrange(r, with: String(n())) }
@@ -147,7 +150,9 @@ enum WireFuzz {
         case 7 where depth < 10: return .array((0..<rng.int(0...3)).map { _ in randomValue(&rng, depth: depth + 1) })
         case 8 where depth < 10:
             var o = Value.Object()
-            for _ in 0..<rng.int(0...4) { o[rng.pick(["1", "2", "0", "-1", "x", "type", "ref", "name", "polls", "question", "kind"])] = randomValue(&rng, depth: depth + 1) }
+            for _ in 0..<rng.int(0...4) {
+                o[rng.pick(["1", "2", "0", "-1", "x", "type", "ref", "name", "polls", "question", "kind"])] = randomValue(&rng, depth: depth + 1)
+            }
             return .object(o)
         default: return .int(Int64(rng.int(-2...12)))
         }
@@ -160,7 +165,9 @@ enum WireFuzz {
             switch rng.int(0...5) {
             case 0: o[key] = nil
             case 1: o[key] = randomValue(&rng, depth: depth)
-            case 2: o[rng.pick(["ref", "type", "room", "poll", "since", "polls", "activity", "options", "group", "seconds", "role"])] = randomValue(&rng, depth: depth)
+            case 2:
+                o[rng.pick(["ref", "type", "room", "poll", "since", "polls", "activity", "options", "group", "seconds", "role"])] = randomValue(
+                    &rng, depth: depth)
             default: o[key] = mutateValue(o[key]!, &rng, depth: depth + 1)
             }
             return .object(o)
@@ -200,7 +207,9 @@ enum WireFuzz {
             if !decoderCodes.contains(rejected.error.code) { Issue.record("unexpected code \(rejected.error.code): \(context())") }
             if rejected.error.code == "bad_json" && rejected.ref != nil { Issue.record("bad_json echoed a ref: \(context())") }
             // unknown_type is excluded here: see DecoderFuzzRegressions.unknownTypeEchoIsBounded.
-            if rejected.error.code != "unknown_type" && rejected.error.message.utf8.count > 600 { Issue.record("error message of \(rejected.error.message.utf8.count) bytes: \(context())") }
+            if rejected.error.code != "unknown_type" && rejected.error.message.utf8.count > 600 {
+                Issue.record("error message of \(rejected.error.message.utf8.count) bytes: \(context())")
+            }
             return nil
         }
     }
@@ -291,7 +300,11 @@ extension Result where Failure == RejectedFrame {
             ("60k escapes", #"{"type":"need.submit","text":""# + rep("\\u00e9", 10_000) + "\"}", nil),
             ("1000 tags (allowed)", #"{"type":"need.submit","text":"x","tags":["# + Array(repeating: "\"t\"", count: 1000).joined(separator: ",") + "]}", nil),
             ("1001 tags", #"{"type":"need.submit","text":"x","tags":["# + Array(repeating: "\"t\"", count: 1001).joined(separator: ",") + "]}", "too_large"),
-            ("201 polls", #"{"type":"poll.import","polls":["# + Array(repeating: #"{"question":"q","kind":"open"}"#, count: 201).joined(separator: ",") + "]}", "too_large"),
+            (
+                "201 polls",
+                #"{"type":"poll.import","polls":["# + Array(repeating: #"{"question":"q","kind":"open"}"#, count: 201).joined(separator: ",") + "]}",
+                "too_large"
+            ),
             ("9000 distinct keys", "{\"type\":\"vote.cast\",\"poll\":1," + keys10k + "}", nil),
             ("9000 duplicate keys", "{" + rep("\"type\":\"x\",", 9_000) + "\"type\":\"room.leave\"}", nil),
             ("ratings with 5000 keys", #"{"type":"vote.cast","poll":1,"ratings":{"# + (0..<5_000).map { "\"\($0)\":1" }.joined(separator: ",") + "}}", nil),
@@ -425,7 +438,7 @@ extension Result where Failure == RejectedFrame {
             if requestFrom != nil && replies != 1 { record("\(replies) replies at step \(step)") }
             for (code, room) in coordinator.rooms where UInt64(events[code]?.count ?? 0) != room.seq {
                 record("room \(code): seq \(room.seq), \(events[code]?.count ?? 0) events emitted (step \(step))")
-                events[code] = Set(1...max(1, room.seq))  // report once
+                events[code] = Set(1...max(1, room.seq)) // report once
             }
         }
         var fresh = Coordinator(limits: limits, entropy: SeededEntropy(seed: 0), hasher: Hasher64())

@@ -260,15 +260,15 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
             (bytes(#""\uD800\uD800""#), .invalidSurrogate, 1),
             (bytes(#""\uD800\n""#), .invalidSurrogate, 1),
             (bytes(#""x\uD800abc""#), .invalidSurrogate, 2),
-            ([0x22, 0xC3, 0x28, 0x22], .invalidUTF8, 1),  // bad continuation
-            ([0x22, 0xC0, 0xAF, 0x22], .invalidUTF8, 1),  // overlong '/'
-            ([0x22, 0xE0, 0x80, 0xAF, 0x22], .invalidUTF8, 1),  // overlong 3-byte
-            ([0x22, 0xED, 0xA0, 0x80, 0x22], .invalidUTF8, 1),  // UTF-8-encoded surrogate
-            ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], .invalidUTF8, 1),  // above U+10FFFF
+            ([0x22, 0xC3, 0x28, 0x22], .invalidUTF8, 1), // bad continuation
+            ([0x22, 0xC0, 0xAF, 0x22], .invalidUTF8, 1), // overlong '/'
+            ([0x22, 0xE0, 0x80, 0xAF, 0x22], .invalidUTF8, 1), // overlong 3-byte
+            ([0x22, 0xED, 0xA0, 0x80, 0x22], .invalidUTF8, 1), // UTF-8-encoded surrogate
+            ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], .invalidUTF8, 1), // above U+10FFFF
             ([0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], .invalidUTF8, 1),
-            ([0x22, 0x80, 0x22], .invalidUTF8, 1),  // stray continuation
-            ([0x22, 0x61, 0xE2, 0x82], .invalidUTF8, 2),  // truncated at end of input
-            (bytes(#""0123456789abcdef"#) + [0xFF, 0x22], .invalidUTF8, 17),  // after a SWAR-scanned run
+            ([0x22, 0x80, 0x22], .invalidUTF8, 1), // stray continuation
+            ([0x22, 0x61, 0xE2, 0x82], .invalidUTF8, 2), // truncated at end of input
+            (bytes(#""0123456789abcdef"#) + [0xFF, 0x22], .invalidUTF8, 17), // after a SWAR-scanned run
             (bytes(nestedArrays(33)), .tooDeep, 32),
         ]
         var covered: Set<String> = []
@@ -364,7 +364,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try JSON.parse("-9223372036854775808") == .int(.min))
         #expect(try JSON.parse("999999999999999999") == .int(999_999_999_999_999_999))
         #expect(try JSON.parse("9223372036854775808") == .double(9_223_372_036_854_775_808))
-        #expect(try JSON.parse("-9223372036854775809") == .double(-0x1p63))  // rounds to -2^63, yet stays a double
+        #expect(try JSON.parse("-9223372036854775809") == .double(-0x1p63)) // rounds to -2^63, yet stays a double
         #expect(try JSON.parse("18446744073709551616") == .double(18_446_744_073_709_551_616))
         #expect(try JSON.parse("100000000000000000000000") == .double(1e23))
         #expect(try JSON.parse(String(repeating: "9", count: 300)) == .double(Double(String(repeating: "9", count: 300))!))

@@ -35,9 +35,12 @@ public struct RoomReport: Sendable {
         o.appendUnchecked("generatedAt", .string(ExportText.isoTimestamp(generatedAt)))
         o.appendUnchecked("room", roomValue)
         o.appendUnchecked("members", .array(room.currentMembers.map(memberValue)))
-        o.appendUnchecked("expertise", .array(expertiseDirectory.map { e in
-            ["tag": .string(e.tag), "members": .array(e.members.map { Value($0.id) })]
-        }))
+        o.appendUnchecked(
+            "expertise",
+            .array(
+                expertiseDirectory.map { e in
+                    ["tag": .string(e.tag), "members": .array(e.members.map { Value($0.id) })]
+                }))
         o.appendUnchecked("needs", .array(ranking.map(rankedNeedValue)))
         o.appendUnchecked("otherNeeds", .array(otherNeedsValue))
         o.appendUnchecked("polls", .array(room.polls.keys.sorted().compactMap { room.polls[$0].map(pollValue) }))
@@ -114,12 +117,13 @@ public struct RoomReport: Sendable {
         o["responses"] = responsesValue(p)
         if !p.definition.anonymous {
             // Named polls only: the facilitator asked for names when creating the poll (see the type's doc).
-            o["votes"] = .array(namedVotes(p).map { v in
-                var b = v.ballot.value
-                b["member"] = Value(v.member.id)
-                b["name"] = .string(v.member.name)
-                return .object(b)
-            })
+            o["votes"] = .array(
+                namedVotes(p).map { v in
+                    var b = v.ballot.value
+                    b["member"] = Value(v.member.id)
+                    b["name"] = .string(v.member.name)
+                    return .object(b)
+                })
         }
         return .object(o)
     }
@@ -129,13 +133,14 @@ public struct RoomReport: Sendable {
         var o: Value.Object = [
             "method": .string(r.method.rawValue), "ballots": Value(r.ballots), "final": .bool(p.state == .closed),
         ]
-        o["options"] = .array(r.options.map { x in
-            [
-                "rank": Value(x.rank), "option": Value(x.option), "label": .string(room.optionLabel(p, x.option)),
-                "score": .double(x.score), "low": .double(x.low), "high": .double(x.high), "support": Value(x.support),
-                "tied": .bool(x.tied),
-            ]
-        })
+        o["options"] = .array(
+            r.options.map { x in
+                [
+                    "rank": Value(x.rank), "option": Value(x.option), "label": .string(room.optionLabel(p, x.option)),
+                    "score": .double(x.score), "low": .double(x.low), "high": .double(x.high), "support": Value(x.support),
+                    "tied": .bool(x.tied),
+                ]
+            })
         if p.definition.kind == .open {
             o["answers"] = .array(r.answers.map { ["text": .string($0.text), "count": Value($0.count)] })
         }
@@ -171,12 +176,14 @@ public struct RoomReport: Sendable {
         // Pairings and accepted highlights only: interview notes stay with their author and partner.
         return [
             "active": .bool(s.active), "rounds": Value(s.round), "strategy": .string(s.settings.strategy.rawValue),
-            "pairs": .array(s.pairs.map { p in
-                ["id": Value(p.id), "members": .array(p.members.map { Value($0) }), "names": .array(p.members.map(name))]
-            }),
-            "history": .array(history.map { k in
-                ["members": [Value(k.a), Value(k.b)], "names": [name(k.a), name(k.b)]]
-            }),
+            "pairs": .array(
+                s.pairs.map { p in
+                    ["id": Value(p.id), "members": .array(p.members.map { Value($0) }), "names": .array(p.members.map(name))]
+                }),
+            "history": .array(
+                history.map { k in
+                    ["members": [Value(k.a), Value(k.b)], "names": [name(k.a), name(k.b)]]
+                }),
         ]
     }
 
@@ -184,16 +191,17 @@ public struct RoomReport: Sendable {
         let g = room.grouping
         return [
             "mode": .string(g.mode.rawValue),
-            "groups": .array(g.groups.map { gr in
-                var o: Value.Object = [
-                    "id": Value(gr.id), "name": .string(gr.name), "description": .string(gr.description),
-                    "members": .array(gr.members.map { Value($0) }),
-                    "names": .array(gr.members.map { .string(room.members[$0]?.name ?? "") }),
-                ]
-                if let c = gr.capacity { o["capacity"] = Value(c) }
-                if let n = gr.need { o["need"] = Value(n) }
-                return .object(o)
-            }),
+            "groups": .array(
+                g.groups.map { gr in
+                    var o: Value.Object = [
+                        "id": Value(gr.id), "name": .string(gr.name), "description": .string(gr.description),
+                        "members": .array(gr.members.map { Value($0) }),
+                        "names": .array(gr.members.map { .string(room.members[$0]?.name ?? "") }),
+                    ]
+                    if let c = gr.capacity { o["capacity"] = Value(c) }
+                    if let n = gr.need { o["need"] = Value(n) }
+                    return .object(o)
+                }),
             "saved": Value(g.saved.keys.sorted()),
         ]
     }
@@ -269,7 +277,8 @@ public struct RoomReport: Sendable {
             if p.state == .draft {
                 out += "Not opened yet.\n\n"
             } else if p.definition.kind == .open {
-                out += r.answers.isEmpty
+                out +=
+                    r.answers.isEmpty
                     ? "No answers.\n\n"
                     : ExportText.markdownTable(["Answer", "Count"], r.answers.map { [$0.text, String($0.count)] }, alignRight: [1]) + "\n"
             } else {
@@ -288,24 +297,27 @@ public struct RoomReport: Sendable {
         if directory.isEmpty {
             out += "Nobody has listed expertise yet.\n\n"
         } else {
-            out += ExportText.markdownTable(
-                ["Expertise", "Members"],
-                directory.map { e in [e.tag, e.members.map { memberLabel($0) }.joined(separator: ", ")] }) + "\n"
+            out +=
+                ExportText.markdownTable(
+                    ["Expertise", "Members"],
+                    directory.map { e in [e.tag, e.members.map { memberLabel($0) }.joined(separator: ", ")] }) + "\n"
         }
         let highlighted = room.currentMembers.filter { !$0.highlights.isEmpty }
         if !highlighted.isEmpty {
             out += "### Highlights\n\n"
-            out += ExportText.markdownTable(
-                ["Member", "Highlights"], highlighted.map { [memberLabel($0), $0.highlights.joined(separator: "; ")] }) + "\n"
+            out +=
+                ExportText.markdownTable(
+                    ["Member", "Highlights"], highlighted.map { [memberLabel($0), $0.highlights.joined(separator: "; ")] }) + "\n"
         }
 
         if !room.grouping.groups.isEmpty {
             out += "## Groups\n\n"
-            out += ExportText.markdownTable(
-                ["Group", "Members"],
-                room.grouping.groups.map { g in
-                    [g.name, g.members.compactMap { room.members[$0].map(memberLabel) }.joined(separator: ", ")]
-                }) + "\n"
+            out +=
+                ExportText.markdownTable(
+                    ["Group", "Members"],
+                    room.grouping.groups.map { g in
+                        [g.name, g.members.compactMap { room.members[$0].map(memberLabel) }.joined(separator: ", ")]
+                    }) + "\n"
         }
         if room.interviews.round > 0 {
             out += "## Interviews\n\n\(room.interviews.round) round\(room.interviews.round == 1 ? "" : "s"), "

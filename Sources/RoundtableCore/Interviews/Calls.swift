@@ -195,7 +195,9 @@ extension Coordinator {
             let to = record.members.sorted().flatMap { runtime[code]?.connections[$0] ?? [] }
             if !to.isEmpty {
                 effects.append(
-                    .send(Notice(type: "call.ended", body: ["round": Value(record.round), "pair": Value(record.pair), "reason": .string(reason)]), ref: nil, to: to))
+                    .send(
+                        Notice(type: "call.ended", body: ["round": Value(record.round), "pair": Value(record.pair), "reason": .string(reason)]), ref: nil,
+                        to: to))
             }
         }
         return effects

@@ -81,7 +81,7 @@ extension Coordinator {
         let pairs = result.groups.enumerated().map { i, members in
             InterviewPair(id: i + 1, members: members, firstAsker: members[0], link: link(s, code, number, i + 1))
         }
-        runtime[code]?.partnerLeftSent.removeAll()  // pair ids restart every round
+        runtime[code]?.partnerLeftSent.removeAll() // pair ids restart every round
         var effects = commit(
             .interview(.round(number: number, pairs: pairs, endsAt: at + s.turnMs, unmet: result.unmetConstraints)), in: code, at: at)
         for m in result.unpaired { effects += commit(.interview(.waiting(m, since: at)), in: code, at: at) }
@@ -247,7 +247,9 @@ extension Coordinator {
                 let to = p.members.filter { $0 != gone }.flatMap { rt.connections[$0] ?? [] }
                 if !to.isEmpty {
                     effects.append(
-                        .send(Notice(type: "interview.partner-left", body: ["round": Value(room.interviews.round), "pair": Value(p.id), "member": Value(gone)]), ref: nil, to: to))
+                        .send(
+                            Notice(type: "interview.partner-left", body: ["round": Value(room.interviews.round), "pair": Value(p.id), "member": Value(gone)]),
+                            ref: nil, to: to))
                 }
             }
         }
@@ -255,4 +257,3 @@ extension Coordinator {
         return effects
     }
 }
-

@@ -109,7 +109,7 @@ extension Room {
         case .ended:
             interviews.active = false
             interviews.phase = .done
-            interviews.phaseEndsAt = at  // clients showing a countdown see it over, not a stale deadline
+            interviews.phaseEndsAt = at // clients showing a countdown see it over, not a stale deadline
             interviews.pairs = []
             interviews.waiting = []
             return [event("interviews.ended", at, ["rounds": Value(interviews.round)])]

@@ -196,7 +196,7 @@ public enum Pairing {
         for (i, other) in waiting.enumerated() where other.id != member.id {
             let c = cost(member, other, strategy: strategy, history: history)
             if best == nil || c < best!.cost { best = (i, c) }
-            if c == 0 { break }  // nothing beats a fresh pair that meets the wish
+            if c == 0 { break } // nothing beats a fresh pair that meets the wish
         }
         return best?.index
     }

@@ -68,8 +68,9 @@ struct PairingEngine {
         case .crossOrganization:
             // A member without an organization is an organization of one: never "same" as anyone.
             let orgs = room.organizationCount
-            leftover = classGreedy(everyone, classOf: { room.organization[$0] >= 0 ? room.organization[$0] : orgs + $0 },
-                                   classCount: orgs + room.count, &paired)
+            leftover = classGreedy(
+                everyone, classOf: { room.organization[$0] >= 0 ? room.organization[$0] : orgs + $0 },
+                classCount: orgs + room.count, &paired)
         case .needExpertise:
             matchGreedy(&paired)
             let rest = everyone.filter { !paired[$0] }
@@ -205,8 +206,8 @@ struct PairingEngine {
     private mutating func augmentingPaths() -> Bool {
         let n = room.count
         var mark = [Int](repeating: -1, count: groupCount)
-        var cameFrom = [Int](repeating: -1, count: n)  // outer member -> its good partner on the path
-        var parent = [Int](repeating: -1, count: n)    // outer member -> previous outer member
+        var cameFrom = [Int](repeating: -1, count: n) // outer member -> its good partner on the path
+        var parent = [Int](repeating: -1, count: n) // outer member -> previous outer member
         var queue: [Int] = []
         var applied = false
         let searchLimit = 8 * n + 10_000

@@ -142,7 +142,7 @@ enum PollText {
     /// The answer without surrounding whitespace: "Mentoring " and "Mentoring" are the same answer.
     static func normalized(_ text: String) -> String {
         guard let first = text.firstIndex(where: { !$0.isWhitespace }),
-              let last = text.lastIndex(where: { !$0.isWhitespace })
+            let last = text.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
         return String(text[first...last])
     }

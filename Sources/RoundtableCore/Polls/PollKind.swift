@@ -53,8 +53,8 @@ public enum RankingMethod: String, Sendable, Hashable, CaseIterable {
     public func applies(to kind: PollKind) -> Bool {
         switch (self, kind) {
         case (.count, .single), (.count, .multi), (.count, .open),
-             (.points, .points), (.meanRating, .rating),
-             (.borda, .ranking), (.schulze, .ranking):
+            (.points, .points), (.meanRating, .rating),
+            (.borda, .ranking), (.schulze, .ranking):
             true
         default:
             false

@@ -61,7 +61,7 @@ extension Coordinator {
         case .interviews:
             var probe = s.interviews ?? InterviewSettings()
             let group = probe.group
-            probe.group = nil  // the group may come from an earlier step; checked when the step starts
+            probe.group = nil // the group may come from an earlier step; checked when the step starts
             var checked = try checkedInterviewSettings(probe, in: room, field: field + "interviews.")
             checked.group = group
             s.interviews = checked

@@ -138,7 +138,7 @@ public struct AgendaStep: Sendable, Hashable {
     /// The step as facilitators see it (and as the journal keeps it): everything.
     public var fullValue: Value {
         guard case .object(var o) = publicValue else { return .null }
-        if !text.isEmpty { o["text"] = .string(text) }  // (public kinds already have it: same value)
+        if !text.isEmpty { o["text"] = .string(text) } // (public kinds already have it: same value)
         if let poll { o["poll"] = Value(poll) }
         if let definition { o["definition"] = definition.value }
         if let interviews { o["interviews"] = interviews.value }

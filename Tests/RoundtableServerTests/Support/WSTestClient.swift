@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -137,7 +138,7 @@ final class WSTestClient {
             throw WSTestError.badHandshake("Upgrade header is \(head.headers["upgrade"] ?? "missing")")
         }
         guard let connection = head.headers["connection"],
-              connection.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "upgrade" })
+            connection.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "upgrade" })
         else {
             socket.close()
             throw WSTestError.badHandshake("Connection header is \(head.headers["connection"] ?? "missing")")
