@@ -84,7 +84,8 @@ public enum ExportText {
         return sign + String(n / scale) + "." + fraction
     }
 
-    /// ISO 8601 in UTC with milliseconds: `2026-11-29T08:18:29.569Z`.
+    /// ISO 8601 (RFC 3339) in UTC with milliseconds: `2026-11-29T08:18:29.569Z`. The one date formatter: reports and
+    /// every event's `at` on the wire.
     public static func isoTimestamp(_ ms: Millis) -> String {
         let t = civil(ms)
         return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.milli, 3))Z"
