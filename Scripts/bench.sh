@@ -6,6 +6,9 @@
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
 #   BENCH_ONLY="idle votes fanout churn launch peers" restricts scenarios; BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
+#   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
+#   most one message queued per connection, so nobody can)
 #   RT_SOURCE=tree (default: a copy of the working tree) or a git ref (RT_SOURCE=HEAD) to build from.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +20,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-"idle votes fanout churn launch peers"}
+PEERS=${BENCH_PEERS:-"floor lws gorilla node"}
+WINDOWS=${BENCH_WINDOWS:-"16 1"}
 PAIRS=${BENCH_PAIRS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
 FANOUT_SIZES=${BENCH_FANOUT:-$([ "$QUICK" = 1 ] && echo "250 500" || echo "250 500 1000")}
 IDLE_N=${BENCH_IDLE_N:-$([ "$QUICK" = 1 ] && echo 5000 || echo 19000)}
@@ -56,6 +61,7 @@ fi
 # ---------- builds ----------
 say "building the load generator and the Go peer"
 gcc -O2 -Wall -o "$WORK/rtbench" "$ROOT/Scripts/bench/rtbench.c" -lm
+gcc -O2 -Wall -o "$WORK/lws_floor" "$ROOT/Scripts/bench/peers/lws_floor.c" -lwebsockets
 (cd "$WORK" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$WORK/gocache" \
     go build -o "$WORK/gorilla_broadcast" "$ROOT/Scripts/bench/peers/gorilla_broadcast.go")
 
@@ -104,9 +110,10 @@ start_rt() { # start_rt FSYNC [extra env...]
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-start_peer() { # start_peer lws|gorilla|node
+start_peer() { # start_peer floor|lws|gorilla|node
     SPORT=$(free_port)
     case $1 in
+        floor) taskset -c "$SERVER_CPU" "$WORK/lws_floor" "$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         lws) taskset -c "$SERVER_CPU" libwebsockets-test-server --port="$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         gorilla) taskset -c "$SERVER_CPU" "$WORK/gorilla_broadcast" -addr "127.0.0.1:$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         node) NODE_PATH=/usr/share/nodejs taskset -c "$SERVER_CPU" node "$ROOT/Scripts/bench/peers/ws_broadcast.js" "$SPORT" >"$WORK/peer.log" 2>&1 & ;;
@@ -179,7 +186,7 @@ if [[ " $ONLY " == *" fanout "* ]]; then
             --msgs 60 --window 4 --duration 60 --concurrency 100 --setup-timeout 400 \
             --out "$RAW/fanout-rt-$n.json" --label roundtable
         stop_server
-        for s in lws gorilla node; do
+        for s in $PEERS; do
             start_peer $s
             # shellcheck disable=SC2046
             gen bcast $(peer_args $s) --port "$SPORT" --server-pid "$SPID" --members "$n" --msgs 60 --window 4 \
@@ -212,15 +219,17 @@ fi
 
 if [[ " $ONLY " == *" peers "* ]]; then
     for i in $(seq 1 "$PAIRS"); do
-        for s in lws gorilla node; do
-            for who in rt "$s"; do   # project and peer alternately; each pair is (rt run, peer run)
-                say "broadcast pair $i/$PAIRS: $who ($BCAST_N members, $BCAST_MSGS messages)"
-                start_server "$who"
-                # shellcheck disable=SC2046
-                gen bcast $(peer_args "$who") --port "$SPORT" --server-pid "$SPID" --members "$BCAST_N" \
-                    --msgs "$BCAST_MSGS" --window 16 --payload 64 --duration 40 \
-                    --out "$RAW/bcast-$who-vs-$s-$i.json" --label "$who"
-                stop_server
+        for w in $WINDOWS; do
+            for s in $PEERS; do
+                for who in rt "$s"; do   # project and peer alternately; each pair is (rt run, peer run)
+                    say "broadcast pair $i/$PAIRS, window $w: $who ($BCAST_N members, $BCAST_MSGS messages)"
+                    start_server "$who"
+                    # shellcheck disable=SC2046
+                    gen bcast $(peer_args "$who") --port "$SPORT" --server-pid "$SPID" --members "$BCAST_N" \
+                        --msgs "$BCAST_MSGS" --window "$w" --payload 64 --duration 40 \
+                        --out "$RAW/bcast-w$w-$who-vs-$s-$i.json" --label "$who"
+                    stop_server
+                done
             done
         done
     done
