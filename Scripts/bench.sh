@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
-#   BENCH_ONLY="idle votes fanout churn launch peers" restricts scenarios; BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
 #   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
 #   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
 #   most one message queued per connection, so nobody can)
@@ -19,7 +19,7 @@ SCRATCH=$ROOT/.build-bench
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-"idle votes fanout churn launch peers"}
+ONLY=${BENCH_ONLY:-"idle votes cost fanout churn launch peers"}
 PEERS=${BENCH_PEERS:-"floor lws gorilla node"}
 WINDOWS=${BENCH_WINDOWS:-"16 1"}
 PAIRS=${BENCH_PAIRS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
@@ -175,6 +175,26 @@ if [[ " $ONLY " == *" votes "* ]]; then
     start_rt none
     gen votes --port "$SPORT" --server-pid "$SPID" --members "$VM" --rate 150000 --warmup 2 --duration 8 \
         --inflight 64 --out "$RAW/votes-none-150000.json" --label "fsync=none saturation"
+    stop_server
+fi
+
+if [[ " $ONLY " == *" cost "* ]]; then
+    # CPU per vote as a cost (issue 20, part 3): at offered rates below saturation the server's CPU per acked
+    # vote must come out the same at two rates (at saturation it is only 1 / rate). Then the saturation
+    # attempts, and the CPU of a server holding 2,000 idle members (a loop that spins shows up there).
+    for spec in ${BENCH_COST:-"none:5000 none:20000 always:5000 always:20000 always:50000 none:300000"}; do
+        fs=${spec%%:*}; rate=${spec##*:}
+        say "cost: fsync $fs, offered $rate votes/s"
+        start_rt "$fs"
+        gen votes --port "$SPORT" --server-pid "$SPID" --members "${BENCH_VOTERS:-200}" --rate "$rate" --warmup 2 \
+            --duration 10 --inflight $([ "$rate" -gt 100000 ] && echo 64 || echo 32) \
+            --out "$RAW/cost-$fs-$rate.json" --label "fsync=$fs offered $rate/s"
+        stop_server
+    done
+    say "cost: 2000 idle members for 20 s"
+    start_rt none
+    gen idle --port "$SPORT" --server-pid "$SPID" --members 2000 --room-size 100 --hold 20 \
+        --out "$RAW/cost-idle-2000.json" --label "roundtable idle"
     stop_server
 fi
 

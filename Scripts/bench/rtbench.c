@@ -812,7 +812,10 @@ static void scen_idle(void) {
     long rss0 = proc_rss_kib(o_spid);
     setup_rooms_and_members();
     logf_("holding %.0fs", o_hold);
+    /* CPU while nothing happens but keep-alive: a loop that spins or polls too often shows up here */
+    double cpu_hold0 = proc_cpu_s(o_spid), t_hold0 = now_ns() / 1e9;
     run_for(o_hold, "idle");
+    double cpu_hold = proc_cpu_s(o_spid) - cpu_hold0, hold_s = now_ns() / 1e9 - t_hold0;
     long rss1 = proc_rss_kib(o_spid);
     long n = c_open;
     jbegin();
@@ -823,7 +826,10 @@ static void scen_idle(void) {
     jnum("room_size", o_room_size);
     jnum("client_cpu_s", self_cpu_s());
     jnum("server_cpu_s", proc_cpu_s(o_spid));
+    jnum("server_cpu_s_hold", cpu_hold);
+    jnum("server_cores_hold", hold_s > 0 ? cpu_hold / hold_s : -1);
     jend();
+    logf_("idle: server used %.3f s of CPU over the %.1f s hold (%.4f cores)", cpu_hold, hold_s, hold_s > 0 ? cpu_hold / hold_s : -1.0);
     logf_("idle: %ld connections, server RSS %ld -> %ld KiB = %.2f KiB/conn", n, rss0, rss1,
           n > 0 ? (double)(rss1 - rss0) / n : -1.0);
 }

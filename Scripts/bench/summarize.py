@@ -72,6 +72,13 @@ S["votes"] = {k: {x: v.get(x) for x in ("label", "members", "offered_rate", "ack
                                            "votes_shed_client_window_full", "votes_unacked_at_end", "first_error")}
               for k, v in runs.items() if k.startswith("votes-")}
 
+# cost: CPU per vote at fixed offered rates (issue 20, part 3) and the idle server's CPU
+S["cost"] = {k: {x: v.get(x) for x in ("label", "offered_rate", "acked_per_s", "ack_ms_p50", "ack_ms_p99",
+                                          "server_cpu_us_per_vote", "server_core_utilisation", "client_core_utilisation",
+                                          "client_bound", "vote_errors", "votes_unacked_at_end", "connections_open",
+                                          "server_cpu_s_hold", "server_cores_hold")}
+             for k, v in runs.items() if k.startswith("cost-")}
+
 # fan-out: roundtable rounds + broadcast flood per size, peers' flood at the same sizes
 fan = {}
 for k, v in runs.items():
@@ -189,6 +196,19 @@ for k, v in sorted(S["votes"].items()):
     L.append(f"| {k} | {fmt(v['offered_rate'])} | {fmt(v['acked_per_s'])} | {fmt(v['ack_ms_p50'], 2)} | {fmt(v['ack_ms_p99'], 2)} | "
              f"{fmt(v['ack_ms_p999'], 2)} | {fmt(v['server_cpu_s_per_100k_votes'], 2)} | {fmt(v['server_core_utilisation'], 2)} | "
              f"{fmt(v['client_core_utilisation'], 2)}{' (client-bound)' if v['client_bound'] else ''} |")
+if S["cost"]:
+    L += ["", "## CPU per vote at fixed offered rates (cost, not 1/rate)", "",
+          "| run | offered/s | acked/s | p50 ms | p99 ms | µs server CPU per vote | server core | client core |", "|---|---|---|---|---|---|---|---|"]
+    for k, v in sorted(S["cost"].items()):
+        if k.startswith("cost-idle"):
+            continue
+        L.append(f"| {k} | {fmt(v['offered_rate'])} | {fmt(v['acked_per_s'])} | {fmt(v['ack_ms_p50'], 2)} | {fmt(v['ack_ms_p99'], 2)} | "
+                 f"{fmt(v['server_cpu_us_per_vote'], 2)} | {fmt(v['server_core_utilisation'], 2)} | "
+                 f"{fmt(v['client_core_utilisation'], 2)}{' (client-bound)' if v['client_bound'] else ''} |")
+    for k, v in sorted(S["cost"].items()):
+        if k.startswith("cost-idle"):
+            L.append(f"- {k}: {v['connections_open']} members connected, server CPU over the hold {fmt(v['server_cpu_s_hold'], 3)} s "
+                     f"({fmt(v['server_cores_hold'], 4)} cores)")
 L += ["", "## Fan-out", "", "| size | server | setup s | vote→last p50 / p99 ms | vote→first p50 | flood deliveries/s | µs CPU/delivery | send→last p50 ms | B/msg |",
       "|---|---|---|---|---|---|---|---|---|"]
 for n, d in S["fanout"].items():
