@@ -7,7 +7,6 @@ import { RoundtableClient, defaultURL, normalizeCode } from './client.js';
 import { h, fill, clear, announce, flash, renderBars, countdown, copyText, parseTags, fmt } from './ui.js';
 import { pollCard, renderResults, resultsBox, optionLabel } from './polls.js';
 import { buildConsole } from './console.js';
-import { buildShow } from './show.js';
 import { wallView } from './wall.js';
 import { memberPanels } from './panels.js';
 import { callPanel } from './call.js';
@@ -514,8 +513,6 @@ function facilitatorView() {
   const closed = closedPanel({ facilitator: true });
   const now = nowPanel();
   const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
-  const show = buildShow(rt, { act, field, joinLink: roomLink });
-  cons.el.prepend(show.el);
   const interview = interviewPanel();
   const polls = pollsPanel();
   const needs = needsPanel({ canSubmit: true });
@@ -557,7 +554,7 @@ function facilitatorView() {
   const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tablist, cons.el, participant);
   fill(main, root);
   select('console');
-  return compose([closed, now, show, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
+  return compose([closed, now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
 }
 
 // ------------------------------------------------------------------ start
