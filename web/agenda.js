@@ -6,7 +6,7 @@
  * the server refuses to change them (`step_locked`), so their controls are not offered here.
  * @module agenda
  */
-import { h, fill } from './ui.js';
+import { h, fill, flash, announce } from './ui.js';
 
 export const KIND_NAMES = {
   welcome: 'Welcome', 'needs-intake': 'Needs intake', poll: 'Poll', 'poll-over-needs': 'Poll over the needs', interviews: 'Interviews',
@@ -202,7 +202,9 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
       const at = step.id ? all.findIndex((x) => x.id === step.id) : -1;
       if (at >= 0) all[at] = s; else all.push(s);
       // Errors stay in the form that caused them, in plain language, until the next try.
-      const r = await act(rt.request('agenda.set', { steps: all }), step.id ? 'Step saved' : 'Step added').then((ack) => ack, (x) => { err.hidden = false; err.textContent = plain(x); return null; });
+      // Not through act: its toast would repeat the server's words; the form says it plainly instead.
+      const ok = step.id ? 'Step saved' : 'Step added';
+      const r = await rt.request('agenda.set', { steps: all }).then((ack) => { flash(ok, 'ok'); announce(ok); return ack; }, (x) => { err.hidden = false; err.textContent = plain(x); return null; });
       if (!r) return;
       editing = null;
       draw(true);
@@ -253,7 +255,7 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
     // Do not move the open editor under the user's fingers; the server refuses what became locked meanwhile.
     if (!force && editing && editing.el.contains(document.activeElement)) return;
     sig = next;
-    lockNote.textContent = lock.size ? 'Steps that have run and the running one stay as they were; edit, move or remove the steps after them.' : 'Nothing has run yet: change anything.';
+    lockNote.textContent = lock.size ? 'Done and running steps stay as they are: change the steps after them.' : 'Nothing has run yet: change anything.';
     const firstFree = Math.max(-1, ...all.map((s, k) => (lock.has(s.id) ? k : -1))) + 1;
     const mine = (k) => k >= 0 && k < all.length && !lock.has(all[k].id);
     const swap = (k, j) => { const n = [...all]; [n[k], n[j]] = [n[j], n[k]]; return n; };
@@ -266,8 +268,8 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
         state ? h('span', { class: `badge step-${state}` }, state === 'running' ? 'Running' : 'Done') : null,
         h('span', { class: 'row-actions when-open' },
           isLocked ? null : h('button', { type: 'button', class: 'small', id: `agenda-edit-${s.id}`, 'aria-label': `Edit step ${n}`, on: { click: () => { editing = { id: s.id, el: editor(s, k) }; draw(true); } } }, 'Edit'),
-          h('button', { type: 'button', class: 'small icon', id: `agenda-up-${s.id}`, 'aria-label': `Move step ${n} up`, disabled: !(mine(k) && mine(k - 1)), on: { click: () => send(swap(k, k - 1), 'Step moved up') } }, '↑'),
-          h('button', { type: 'button', class: 'small icon', id: `agenda-down-${s.id}`, 'aria-label': `Move step ${n} down`, disabled: !(mine(k) && mine(k + 1)), on: { click: () => send(swap(k, k + 1), 'Step moved down') } }, '↓'),
+          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-up-${s.id}`, 'aria-label': `Move step ${n} up`, disabled: !mine(k - 1), on: { click: () => send(swap(k, k - 1), 'Step moved up') } }, '↑'),
+          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-down-${s.id}`, 'aria-label': `Move step ${n} down`, disabled: !mine(k + 1), on: { click: () => send(swap(k, k + 1), 'Step moved down') } }, '↓'),
           h('button', { type: 'button', class: 'small', id: `agenda-dup-${s.id}`, 'aria-label': `Duplicate step ${n}`, on: { click: () => {
             // The copy goes right after its original, or after the history when the original is part of it.
             const { id, ...copy } = s;

@@ -30,9 +30,9 @@ export function buildConsole(rt, helpers) {
     groups: groupsSection(rt, helpers), timers: timersSection(rt, helpers), people: peopleSection(rt),
     exports: exportsSection(rt, helpers), closing: closingSection(rt, helpers),
   };
-  const columns = (left, right) => h('div', { class: 'layout' }, h('div', { class: 'col' }, left), h('div', { class: 'col' }, right));
+  const columns = (left, right, cls = '') => h('div', { class: `layout ${cls}` }, h('div', { class: 'col' }, left), h('div', { class: 'col' }, right));
   const sections = [
-    { id: 'show', label: 'Run of show', panel: columns(agenda.el, s.timers.el) },
+    { id: 'show', label: 'Run of show', panel: columns(agenda.el, [s.timers.el, show.join], 'wide-left') },
     { id: 'polls', label: 'Needs & polls', panel: columns(s.polls.el, s.needs.el) },
     { id: 'people', label: 'People & groups', panel: columns(s.people.el, s.groups.el) },
     { id: 'interviews', label: 'Interviews', panel: h('div', { class: 'layout single' }, s.interviews.el) },

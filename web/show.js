@@ -70,17 +70,20 @@ export function buildShow(rt, { act, joinLink }) {
   const qrBox = h('div', { class: 'show-qr', id: 'console-qr' });
   const linkOut = h('code', { id: 'console-join-link' });
 
+  // Compact, since it stays above the console's tabs: at 1366x768 the tab content must still show.
   const el = h('section', { class: 'card show-card', id: 'run-of-show', 'aria-labelledby': 'show-h' },
-    h('div', { class: 'show-head' }, h('h2', { id: 'show-h' }, 'Run of show'), now),
+    h('div', { class: 'show-head' }, h('h2', { id: 'show-h' }, 'Run of show'), now, nextLine),
     h('div', { class: 'show-main' },
-      h('div', { class: 'show-primary' }, nextLine, nextBtn, errors, stepControls),
-      h('div', { class: 'show-wall' }, h('h3', {}, 'The wall shows'), wallButtons, announcement)),
-    h('details', { class: 'show-more', id: 'join-details' }, h('summary', {}, 'Join link and QR code'), h('div', { class: 'join-share' }, qrBox, h('p', {}, linkOut))));
+      h('div', { class: 'show-primary' }, nextBtn, errors, stepControls),
+      h('div', { class: 'show-wall' }, h('h3', {}, 'The wall shows'), wallButtons, announcement)));
+  const join = h('section', { class: 'card', id: 'join-share', 'aria-labelledby': 'join-h' },
+    h('h2', { id: 'join-h' }, 'Join link and QR code'), h('div', { class: 'join-share' }, qrBox, h('p', {}, linkOut)));
 
   let sig = '';
   let qrFor = '';
   return {
     el,
+    join,
     update() {
       const a = rt.state.agenda || { steps: [] };
       const list = a.steps || [];
@@ -99,7 +102,7 @@ export function buildShow(rt, { act, joinLink }) {
       sig = next;
       fill(now, cur ? [h('span', { class: 'label' }, `Now · step ${i + 1} of ${list.length}`), h('strong', { id: 'show-current' }, cur.title), h('span', { class: 'badge' }, KIND_NAMES[cur.kind] || cur.kind)]
         : h('span', { class: 'hint' }, list.length ? 'Not started yet.' : 'No agenda yet: import one or add steps under Run of show.'));
-      nextLine.textContent = nxt ? `Next: ${nxt.title}` : list.length ? 'This is the last step.' : '';
+      nextLine.textContent = nxt ? `· Next: ${nxt.title}` : list.length ? '· This is the last step.' : '';
       nextBtn.textContent = nxt ? (cur ? `Next: ${nxt.title}` : `Start: ${nxt.title}`) : 'Next';
       nextBtn.disabled = !nxt;
       // The running step's own controls come first.

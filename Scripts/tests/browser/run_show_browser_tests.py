@@ -247,6 +247,10 @@ def test_edit_agenda_during_session():
     for i in ids[:2]:
         assert not f.find_elements(By.CSS_SELECTOR, f"#agenda-edit-{i}") and not f.find_elements(By.CSS_SELECTOR, f"#agenda-remove-{i}"), f"step {i} is history"
     assert el(f, f"#agenda-up-{ids[2]}").get_attribute("disabled"), "the next step cannot move above the running one"
+    js(f, "window.scrollTo(0, 0)")
+    viewport_shot(f, "console-run-of-show-desktop")  # 1366x768: the running step, then the agenda without scrolling
+    top = js(f, "return document.querySelector('#agenda-steps li').getBoundingClientRect().top")
+    assert top < js(f, "return window.innerHeight") - 100, f"the agenda starts {top}px down, below the fold"
     # Edit a future step in place: the break gets 3 minutes.
     brk = ids[5]
     click(f, f"#agenda-edit-{brk}")
