@@ -66,28 +66,34 @@ export function stepFields(step, field, p) {
     const budget = num(`${p}-budget`, d.budget ?? 100, { min: 1 });
     const scaleMin = num(`${p}-scale-min`, d.scaleMin ?? 1);
     const scaleMax = num(`${p}-scale-max`, d.scaleMax ?? 5);
+    const method = select(`${p}-method`, { borda: 'Borda count', schulze: 'Schulze' }, d.kind === 'ranking' ? d.method : 'borda');
+    const maxChoices = num(`${p}-max`, d.maxChoices, { min: 1, placeholder: 'all' });
     const optsF = overNeeds ? null : field('Options', options);
     const budgetF = field('Points per person', budget);
     const scaleF = h('div', { class: 'row' }, field('Scale from', scaleMin), field('to', scaleMax));
+    const methodF = field('Ranking method', method);
+    const maxF = field('Most choices', maxChoices);
     const sync = () => {
       if (optsF) optsF.hidden = kind.value === 'open';
       budgetF.hidden = kind.value !== 'points';
       scaleF.hidden = kind.value !== 'rating';
+      methodF.hidden = kind.value !== 'ranking';
+      maxF.hidden = kind.value !== 'multi';
     };
     kind.addEventListener('change', sync);
     sync();
-    rows.push(field('Question', question), h('div', { class: 'row' }, field('Poll kind', kind), field('Results visible to', visibility)), optsF, budgetF, scaleF,
+    rows.push(field('Question', question), h('div', { class: 'row' }, field('Poll kind', kind), field('Results visible to', visibility)), optsF, budgetF, scaleF, methodF, maxF,
       h('label', { class: 'check' }, anonymous, h('span', {}, 'Anonymous')));
     readers.push((s) => {
-      // Settings this editor does not show (method, maxChoices…) are kept as they were.
+      // Settings this editor does not show are kept as they were; those of another poll kind are dropped.
       const def = { ...d, question: question.value.trim(), kind: kind.value, visibility: visibility.value, anonymous: anonymous.checked };
       for (const k of ['options', 'budget', 'scaleMin', 'scaleMax', 'method', 'maxChoices']) delete def[k];
       if (overNeeds) def.overNeeds = true;
       else if (kind.value !== 'open') def.options = lines(options.value);
       if (kind.value === 'points') def.budget = Number(budget.value);
       if (kind.value === 'rating') { def.scaleMin = Number(scaleMin.value); def.scaleMax = Number(scaleMax.value); }
-      if (kind.value === d.kind && d.method) def.method = d.method;
-      if (kind.value === 'multi' && d.maxChoices) def.maxChoices = d.maxChoices;
+      if (kind.value === 'ranking') def.method = method.value;
+      if (kind.value === 'multi' && maxChoices.value) def.maxChoices = Number(maxChoices.value);
       s.definition = def;
     });
   }

@@ -261,7 +261,17 @@ def test_edit_agenda_during_session():
     click(f, f"#step-edit-{brk}-save")
     wait(f, lambda d: js(d, f"return roundtable.state.agenda.steps.find(s => s.id === {brk}).seconds") == 180, "the break saved as 180 s")
     wait(f, lambda d: not d.find_elements(By.CSS_SELECTOR, f"#step-edit-{brk}"), "the editor closes")
-    # Move it down below Lunch, then back up.
+    # A poll step's kind-specific settings: the ranking over the needs counts by Schulze, and its question changes.
+    rank = ids[3]
+    click(f, f"#agenda-edit-{rank}")
+    wait(f, lambda d: visible(d, f"#step-edit-{rank}-method"), "the ranking method of a ranking poll step")
+    assert not visible(f, f"#step-edit-{rank}-budget"), "a points budget shown for a ranking"
+    Select(el(f, f"#step-edit-{rank}-method")).select_by_value("schulze")
+    type_into(f, f"#step-edit-{rank}-question", "Rank the needs, most urgent first (Schulze)")
+    click(f, f"#step-edit-{rank}-save")
+    wait(f, lambda d: js(d, f"return roundtable.state.agenda.steps.find(s => s.id === {rank}).definition.method") == "schulze", "the method saved")
+    assert js(f, f"return roundtable.state.agenda.steps.find(s => s.id === {rank}).definition.overNeeds") is True
+    # Move the break down below Lunch, then back up.
     click(f, f"#agenda-down-{brk}")
     wait(f, lambda d: step_titles()[5:7] == ["Lunch", "Stretch break"], "the break moved down")
     click(f, f"#agenda-up-{brk}")
