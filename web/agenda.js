@@ -232,7 +232,13 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
       const json = JSON.parse(await fl.text());
       const activity = json.activity || json;
       if (!Array.isArray(activity.agenda)) throw new Error('this file has no "agenda" list');
-      await run(rt.request('agenda.set', { activity }), `Agenda loaded: ${activity.agenda.length} steps`);
+      // During the session the file replaces only the plan: the history stays first, as it was.
+      const all = steps();
+      const lock = locked();
+      const keep = all.slice(0, Math.max(-1, ...all.map((s, k) => (lock.has(s.id) ? k : -1))) + 1);
+      const n = activity.agenda.length;
+      await run(rt.request('agenda.set', { activity: { ...activity, agenda: [...keep, ...activity.agenda] } }),
+        keep.length ? `Agenda loaded: ${n} steps after the ${keep.length} that ran` : `Agenda loaded: ${n} steps`);
     } catch (e) { fail(e); } finally { file.value = ''; }
   });
   const exportBtn = h('button', { type: 'button', id: 'agenda-export', class: 'small' }, 'Export agenda');

@@ -93,7 +93,7 @@ export function closingSection(rt, { act }) {
       const focused = confirmBox.contains(document.activeElement);
       confirmBox.hidden = true;
       openBtn.hidden = true;
-      fill(status, `Closed at ${new Date(closedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}. The results are final; the reports above keep them.`);
+      fill(status, `Closed at ${new Date(closedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}. The results are final; the reports under Reports and access keep them.`);
       status.classList.remove('hint');
       if (focused) {
         // Keep keyboard focus in the card it was in.

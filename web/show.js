@@ -75,7 +75,7 @@ export function buildShow(rt, { act, joinLink }) {
     h('div', { class: 'show-head' }, h('h2', { id: 'show-h' }, 'Run of show'), now, nextLine),
     h('div', { class: 'show-main' },
       h('div', { class: 'show-primary' }, nextBtn, errors, stepControls),
-      h('div', { class: 'show-wall' }, h('h3', {}, 'The wall shows'), wallButtons, announcement)));
+      h('div', { class: 'show-wall' }, h('h3', { class: 'when-open' }, 'The wall shows'), wallButtons, announcement)));
   const join = h('section', { class: 'card', id: 'join-share', 'aria-labelledby': 'join-h' },
     h('h2', { id: 'join-h' }, 'Join link and QR code'), h('div', { class: 'join-share' }, qrBox, h('p', {}, linkOut)));
 

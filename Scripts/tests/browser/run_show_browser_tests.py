@@ -293,6 +293,13 @@ def test_edit_agenda_during_session():
     wait(f, lambda d: step_titles()[-1] == "Thanks", "the new step added")
     click(f, f"#agenda-remove-{step_ids()[-1]}")
     wait(f, lambda d: step_ids() == ids, "the new step removed")
+    # Importing a file during the session replaces the plan only: the history stays, the file's steps follow it.
+    plan = js(f, "return roundtable.state.agenda.steps.slice(2).map(({id, ...s}) => s)")
+    (S.tmp / "plan.json").write_text(json.dumps({"activity": {"agenda": plan}}))
+    el(f, "#agenda-import").send_keys(str(S.tmp / "plan.json"))
+    wait(f, lambda d: step_ids()[:2] == ids[:2] and step_ids()[2] not in ids and step_titles()[2:] == [s["title"] for s in plan], "the plan replaced after the history")
+    ids = step_ids()
+    assert js(f, f"return roundtable.state.agenda.steps.find(s => s.id === {ids[5]}).seconds") == 180
     # Open the next step's editor, then start that step from the Next control: saving is refused.
     nxt = ids[2]
     click(f, f"#agenda-edit-{nxt}")
