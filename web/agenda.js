@@ -185,10 +185,11 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
   const list = h('ol', { class: 'agenda-steps', id: 'agenda-steps' });
   const seenRunning = new Set();
   let editing = null; // {id, el}: the open editor survives redraws while the agenda changes under it
+  let refocus = null; // the id of the arrow a keyboard user pressed: focus follows the moved step
   const steps = () => rt.state.agenda?.steps || [];
   // The server's list, and every step seen running since (agenda.step does not resend it).
   const locked = () => new Set([...(rt.state.agenda?.locked || []), ...seenRunning]);
-  const send = (next, ok) => run(rt.request('agenda.set', { steps: next }), ok);
+  const send = (next, ok) => run(rt.request('agenda.set', { steps: next }), ok).then((r) => { if (!r) refocus = null; return r; });
 
   function editor(step, index) {
     const p = `step-edit-${step.id ?? 'new'}`;
@@ -280,8 +281,8 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
         state ? h('span', { class: `badge step-${state}` }, state === 'running' ? 'Running' : 'Done') : null,
         h('span', { class: 'row-actions when-open' },
           isLocked ? null : h('button', { type: 'button', class: 'small', id: `agenda-edit-${s.id}`, 'aria-label': `Edit step ${n}`, on: { click: () => { editing = { id: s.id, el: editor(s, k) }; draw(true); } } }, 'Edit'),
-          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-up-${s.id}`, 'aria-label': `Move step ${n} up`, disabled: !mine(k - 1), on: { click: () => send(swap(k, k - 1), 'Step moved up') } }, '↑'),
-          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-down-${s.id}`, 'aria-label': `Move step ${n} down`, disabled: !mine(k + 1), on: { click: () => send(swap(k, k + 1), 'Step moved down') } }, '↓'),
+          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-up-${s.id}`, 'aria-label': `Move step ${n} up`, disabled: !mine(k - 1), on: { click: () => { refocus = `agenda-up-${s.id}`; send(swap(k, k - 1), 'Step moved up'); } } }, '↑'),
+          isLocked ? null : h('button', { type: 'button', class: 'small icon', id: `agenda-down-${s.id}`, 'aria-label': `Move step ${n} down`, disabled: !mine(k + 1), on: { click: () => { refocus = `agenda-down-${s.id}`; send(swap(k, k + 1), 'Step moved down'); } } }, '↓'),
           h('button', { type: 'button', class: 'small', id: `agenda-dup-${s.id}`, 'aria-label': `Duplicate step ${n}`, on: { click: () => {
             // The copy goes right after its original, or after the history when the original is part of it.
             const { id, ...copy } = s;
@@ -294,6 +295,12 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
       if (editing?.id === s.id) li.append(editing.el);
       return li;
     }));
+    if (refocus) {
+      const b = document.getElementById(refocus);
+      const li = b?.closest('li');
+      (b && !b.disabled ? b : li?.querySelector('.row-actions button:not([disabled])'))?.focus();
+      refocus = null;
+    }
     if (editing && editing.id !== 'new' && !all.some((s) => s.id === editing.id)) editing = null;
     fill(adder, editing?.id === 'new' ? editing.el : null);
   }

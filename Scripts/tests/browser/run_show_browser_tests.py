@@ -274,7 +274,9 @@ def test_edit_agenda_during_session():
     # Move the break down below Lunch, then back up.
     click(f, f"#agenda-down-{brk}")
     wait(f, lambda d: step_titles()[5:7] == ["Lunch", "Stretch break"], "the break moved down")
-    click(f, f"#agenda-up-{brk}")
+    wait(f, lambda d: js(d, "return document.activeElement.id") == f"agenda-down-{brk}", "focus follows the moved step")
+    f.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)  # the keyboard way: to its ↑ and press it
+    f.switch_to.active_element.send_keys(Keys.ENTER)
     wait(f, lambda d: step_titles()[5:7] == ["Stretch break", "Lunch"], "the break moved back up")
     # Duplicate the closing step, then remove the copy; add a new step with its settings, then remove it.
     click(f, f"#agenda-dup-{ids[-1]}")
