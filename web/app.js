@@ -7,7 +7,7 @@ import { RoundtableClient, defaultURL, normalizeCode } from './client.js';
 import { h, fill, clear, announce, flash, renderBars, countdown, copyText, parseTags, fmt } from './ui.js';
 import { pollCard, renderResults, resultsBox, optionLabel } from './polls.js';
 import { buildConsole } from './console.js';
-import { buildShow } from './show.js';
+import { buildTabs } from './tabs.js';
 import { wallView } from './wall.js';
 import { memberPanels } from './panels.js';
 import { callPanel } from './call.js';
@@ -507,57 +507,26 @@ function memberView() {
 }
 
 function facilitatorView() {
-  const tabs = [
-    { id: 'console', label: 'Console' },
-    { id: 'participant', label: 'Participant view' },
-  ];
   const closed = closedPanel({ facilitator: true });
   const now = nowPanel();
   const cons = buildConsole(rt, { act, field, pollCard, needsPanel, roomLink });
-  const show = buildShow(rt, { act, field, joinLink: roomLink });
-  cons.el.prepend(show.el);
   const interview = interviewPanel();
   const polls = pollsPanel();
   const needs = needsPanel({ canSubmit: true });
   const groups = groupsPanel();
   const highlights = highlightsPanel();
   const profile = profilePanel();
-  const participant = h('div', { class: 'layout', id: 'panel-participant', role: 'tabpanel', 'aria-labelledby': 'tab-participant', hidden: true },
+  const participant = h('div', { class: 'layout' },
     h('div', { class: 'col' }, interview.el, polls.el, groups.el),
     h('div', { class: 'col' }, needs.el, highlights.el, profile.el));
-  cons.el.id = 'panel-console';
-  cons.el.setAttribute('role', 'tabpanel');
-  cons.el.setAttribute('aria-labelledby', 'tab-console');
-  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Views' });
-  const panels = { console: cons.el, participant };
-  let current = 'console';
-  const select = (id, focus) => {
-    current = id;
-    for (const t of tabs) {
-      const b = tablist.querySelector(`#tab-${t.id}`);
-      b.setAttribute('aria-selected', String(t.id === id));
-      b.tabIndex = t.id === id ? 0 : -1;
-      panels[t.id].hidden = t.id !== id;
-    }
-    if (focus) tablist.querySelector(`#tab-${id}`).focus();
-  };
-  for (const t of tabs) {
-    tablist.append(h('button', {
-      type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, on: {
-        click: () => select(t.id),
-        keydown: (e) => {
-          if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-          const i = tabs.findIndex((x) => x.id === current);
-          select(tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length].id, true);
-        },
-      },
-    }, t.label));
-  }
-  tablist.append(h('a', { class: 'tab-link', href: `/r/${rt.state.room}?view=projector`, target: '_blank', rel: 'noopener', id: 'projector-link' }, 'Projector view ↗'));
-  const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tablist, cons.el, participant);
+  const projector = h('a', { class: 'tab-link', href: `/r/${rt.state.room}?view=projector`, target: '_blank', rel: 'noopener', id: 'projector-link' }, 'Projector view ↗');
+  const tabs = buildTabs([
+    { id: 'console', label: 'Console', panel: cons.el },
+    { id: 'participant', label: 'Participant view', panel: participant },
+  ], { label: 'Views', extra: projector });
+  const root = h('div', { class: 'facilitator-view' }, closed.el, now.el, tabs.list, cons.el, participant);
   fill(main, root);
-  select('console');
-  return compose([closed, now, show, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
+  return compose([closed, now, cons, interview, polls, needs, groups, highlights, profile, { update: () => roomHeader() }], root);
 }
 
 // ------------------------------------------------------------------ start

@@ -1,17 +1,13 @@
 /**
- * The facilitator's run of show, first in the console: the agenda with the running step and what is
- * next, one Next control, the running step's controls (turnout, reveal, close), what the wall shows,
- * the standing announcement, the join link with its QR code, and agenda import/export and editing.
+ * The facilitator's run of show, above the console's tabs: the running step and what is next, one Next
+ * control, the running step's controls (turnout, reveal, close), what the wall shows, the standing
+ * announcement, and the join link with its QR code. The agenda itself is edited in agenda.js.
  * @module show
  */
 import { h, fill } from './ui.js';
 import { turnoutText } from './polls.js';
 import { qrSVG } from './qr.js';
-
-const KIND_NAMES = {
-  welcome: 'Welcome', 'needs-intake': 'Needs intake', poll: 'Poll', 'poll-over-needs': 'Poll over the needs', interviews: 'Interviews',
-  groups: 'Groups', break: 'Break', announcement: 'Announcement', closing: 'Closing',
-};
+import { KIND_NAMES } from './agenda.js';
 const WALL_VIEWS = [
   ['join', 'Join screen'], ['poll', 'Poll'], ['results', 'Results'], ['needs', 'Ranked needs'], ['interviews', 'Interview countdown'],
   ['groups', 'Groups board'], ['timer', 'Timer'], ['announcement', 'Announcement'], ['closing', 'Closing'],
@@ -28,6 +24,8 @@ export function plainError(e) {
     poll_not_open: 'That poll has not been opened yet.',
   };
   if (known[e?.code]) return known[e.code];
+  // The server names the step and says why ("step 2 (Warm-up) is running now and cannot be edited; …").
+  if (e?.code === 'step_locked') return `${m.charAt(0).toUpperCase()}${m.slice(1)}.`;
   const field = m.match(/^(?:steps\[(\d+)\]\.)?([\w.[\]]+): (.*)$/);
   if (e?.code === 'invalid_field' && field) {
     const where = field[1] != null ? `Step ${Number(field[1]) + 1}: ` : '';
@@ -38,23 +36,31 @@ export function plainError(e) {
 }
 
 /**
- * @param {import('./client.js').RoundtableClient} rt
- * @param {{act: Function, field: Function, joinLink: (code: string) => string}} helpers
+ * A plain-language error next to the controls that caused it, visible until dismissed or the next success.
+ * `run(request, ok)` sends through `act` and fills the box on failure (resolving to undefined).
  */
-export function buildShow(rt, { act, field, joinLink }) {
+export function errorBox(act, id) {
+  const error = h('p', { class: 'field-error', id, role: 'alert', hidden: true });
+  const dismiss = h('button', { type: 'button', class: 'small link-button', 'aria-label': 'Dismiss the message' }, 'Dismiss');
+  const el = h('div', { class: 'error-box', hidden: true }, error, dismiss);
+  dismiss.addEventListener('click', () => { el.hidden = true; });
+  const fail = (e) => { error.hidden = false; error.textContent = plainError(e); el.hidden = false; };
+  const run = (promise, ok) => act(promise, ok).then((r) => { el.hidden = true; return r; }, (e) => { fail(e); });
+  return { el, run, fail };
+}
+
+/**
+ * @param {import('./client.js').RoundtableClient} rt
+ * @param {{act: Function, joinLink: (code: string) => string}} helpers
+ */
+export function buildShow(rt, { act, joinLink }) {
   const now = h('div', { class: 'show-now', id: 'show-now' });
   const nextLine = h('p', { class: 'show-next', id: 'show-next' });
   const nextBtn = h('button', { type: 'button', class: 'primary big-button when-open', id: 'agenda-next' }, 'Start');
-  const error = h('p', { class: 'field-error', id: 'show-error', role: 'alert', hidden: true });
-  const dismiss = h('button', { type: 'button', class: 'small link-button', 'aria-label': 'Dismiss the message' }, 'Dismiss');
-  const errorBox = h('div', { class: 'error-box', hidden: true }, error, dismiss);
-  dismiss.addEventListener('click', () => { errorBox.hidden = true; });
-  const fail = (e) => { error.hidden = false; error.textContent = plainError(e); errorBox.hidden = false; };
-  const run = (promise, ok) => act(promise, ok).then((r) => { errorBox.hidden = true; return r; }, (e) => { fail(e); });
+  const { el: errors, run } = errorBox(act, 'show-error');
   nextBtn.addEventListener('click', () => run(rt.request('agenda.next'), 'Next step started'));
 
   const stepControls = h('div', { class: 'show-controls', id: 'show-controls' });
-  const steps = h('ol', { class: 'agenda-steps', id: 'agenda-steps' });
   const wallButtons = h('div', { class: 'wall-buttons', role: 'group', 'aria-label': 'What the wall shows' },
     WALL_VIEWS.map(([v, label]) => h('button', {
       type: 'button', class: 'small when-open', id: `wall-${v}`, 'aria-pressed': 'false',
@@ -64,73 +70,20 @@ export function buildShow(rt, { act, field, joinLink }) {
   const qrBox = h('div', { class: 'show-qr', id: 'console-qr' });
   const linkOut = h('code', { id: 'console-join-link' });
 
-  // Import / export of the agenda as an activity file (Config/activities/*.json).
-  const file = h('input', { type: 'file', id: 'agenda-import', accept: '.json,application/json' });
-  file.addEventListener('change', async () => {
-    const f = file.files?.[0];
-    if (!f) return;
-    try {
-      const json = JSON.parse(await f.text());
-      const activity = json.activity || json;
-      if (!Array.isArray(activity.agenda)) throw new Error('this file has no "agenda" list');
-      await run(rt.request('agenda.set', { activity }), `Agenda loaded: ${activity.agenda.length} steps`);
-    } catch (e) { fail(e); } finally { file.value = ''; }
-  });
-  const exportBtn = h('button', { type: 'button', id: 'agenda-export', class: 'small' }, 'Export agenda');
-  exportBtn.addEventListener('click', () => {
-    const agenda = (rt.state.agenda?.steps || []).map(({ id, ...s }) => {
-      // A step that names a poll of this room carries that poll's definition, so the file works in any room.
-      if (s.poll != null && rt.state.polls[s.poll]) {
-        const { id: _, state, options, openedAt, closedAt, results, yourBallot, turnout, revealed, ...def } = rt.state.polls[s.poll];
-        s.definition = { ...def, ...(options && !def.overNeeds ? { options: options.map((o) => o.label) } : {}) };
-        delete s.poll;
-      }
-      return s;
-    });
-    const blob = new Blob([JSON.stringify({ activity: { title: rt.state.title, agenda } }, null, 2)], { type: 'application/json' });
-    const a = h('a', { href: URL.createObjectURL(blob), download: `agenda-${rt.state.room}.json`, class: 'offscreen' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-  });
-
-  // Adding a step: the kinds that need few settings, and a simple poll.
-  const kind = h('select', { id: 'step-kind' }, Object.entries(KIND_NAMES).map(([v, l]) => h('option', { value: v }, l)));
-  const title = h('input', { id: 'step-title', maxlength: 200, placeholder: 'Title (optional)' });
-  const text = h('input', { id: 'step-text', maxlength: 1000, placeholder: 'Words for the room, question, or announcement' });
-  const options = h('input', { id: 'step-options', placeholder: 'Options, separated by ;' });
-  const seconds = h('input', { id: 'step-minutes', type: 'number', min: 1, value: '5' });
-  const addForm = h('form', { id: 'step-add', class: 'step-add when-open' },
-    h('div', { class: 'row' }, field('Kind', kind), field('Title', title)),
-    field('Text or question', text), field('Poll options', options, 'For a poll; a poll over the needs takes the needs.'),
-    field('Minutes (break, interview turns)', seconds),
-    h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Add step')));
-  addForm.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const s = { kind: kind.value, title: title.value.trim(), text: text.value.trim() };
-    const mins = Math.max(1, Math.round(Number(seconds.value) * 60));
-    if (s.kind === 'poll') { s.definition = { question: s.text, kind: 'single', options: options.value.split(';').map((x) => x.trim()).filter(Boolean) }; s.text = ''; }
-    if (s.kind === 'poll-over-needs') { s.definition = { question: s.text || 'Rank the needs', kind: 'ranking' }; s.text = ''; }
-    if (s.kind === 'break') s.seconds = mins;
-    if (s.kind === 'interviews') s.interviews = { turnSeconds: Math.min(7200, mins), reportSeconds: 60 };
-    if (s.kind === 'groups') s.groups = { fromNeeds: 4 };
-    run(rt.request('agenda.set', { steps: [...(rt.state.agenda?.steps || []), s] }), 'Step added').then(() => { title.value = ''; text.value = ''; options.value = ''; });
-  });
-
+  // Compact, since it stays above the console's tabs: at 1366x768 the tab content must still show.
   const el = h('section', { class: 'card show-card', id: 'run-of-show', 'aria-labelledby': 'show-h' },
-    h('div', { class: 'show-head' }, h('h2', { id: 'show-h' }, 'Run of show'), now),
+    h('div', { class: 'show-head' }, h('h2', { id: 'show-h' }, 'Run of show'), now, nextLine),
     h('div', { class: 'show-main' },
-      h('div', { class: 'show-primary' }, nextLine, nextBtn, errorBox, stepControls),
-      h('div', { class: 'show-wall' }, h('h3', {}, 'The wall shows'), wallButtons, announcement)),
-    h('details', { class: 'show-more', id: 'agenda-details' }, h('summary', {}, 'Agenda'), steps,
-      h('div', { class: 'form-actions' }, h('label', { class: 'button small', for: 'agenda-import' }, 'Import agenda file'), file, exportBtn),
-      h('details', { class: 'builder' }, h('summary', {}, 'Add a step'), addForm)),
-    h('details', { class: 'show-more', id: 'join-details' }, h('summary', {}, 'Join link and QR code'), h('div', { class: 'join-share' }, qrBox, h('p', {}, linkOut))));
+      h('div', { class: 'show-primary' }, nextBtn, errors, stepControls),
+      h('div', { class: 'show-wall' }, h('h3', { class: 'when-open' }, 'The wall shows'), wallButtons, announcement)));
+  const join = h('section', { class: 'card', id: 'join-share', 'aria-labelledby': 'join-h' },
+    h('h2', { id: 'join-h' }, 'Join link and QR code'), h('div', { class: 'join-share' }, qrBox, h('p', {}, linkOut)));
 
   let sig = '';
   let qrFor = '';
   return {
     el,
+    join,
     update() {
       const a = rt.state.agenda || { steps: [] };
       const list = a.steps || [];
@@ -148,8 +101,8 @@ export function buildShow(rt, { act, field, joinLink }) {
       if (next === sig) return;
       sig = next;
       fill(now, cur ? [h('span', { class: 'label' }, `Now · step ${i + 1} of ${list.length}`), h('strong', { id: 'show-current' }, cur.title), h('span', { class: 'badge' }, KIND_NAMES[cur.kind] || cur.kind)]
-        : h('span', { class: 'hint' }, list.length ? 'Not started yet.' : 'No agenda yet: import one or add steps below.'));
-      nextLine.textContent = nxt ? `Next: ${nxt.title}` : list.length ? 'This is the last step.' : '';
+        : h('span', { class: 'hint' }, list.length ? 'Not started yet.' : 'No agenda yet: import one or add steps under Run of show.'));
+      nextLine.textContent = nxt ? `· Next: ${nxt.title}` : list.length ? '· This is the last step.' : '';
       nextBtn.textContent = nxt ? (cur ? `Next: ${nxt.title}` : `Start: ${nxt.title}`) : 'Next';
       nextBtn.disabled = !nxt;
       // The running step's own controls come first.
@@ -166,11 +119,6 @@ export function buildShow(rt, { act, field, joinLink }) {
       const ann = rt.state.announcement;
       fill(announcement, ann ? [h('p', {}, h('span', { class: 'label' }, 'Announcement up: '), ann.text),
         h('button', { type: 'button', class: 'small when-open', id: 'announcement-clear', on: { click: () => run(rt.request('room.clearAnnouncement'), 'Announcement taken down') } }, 'Take it down')] : null);
-      fill(steps, list.map((s, k) => h('li', { class: `agenda-step${s.id === a.current ? ' current' : ''}`, 'aria-current': s.id === a.current ? 'step' : null, dataset: { step: s.id } },
-        h('span', { class: 'step-no' }, String(k + 1)), h('span', { class: 'step-title' }, s.title), h('span', { class: 'hint' }, ` · ${KIND_NAMES[s.kind] || s.kind}`),
-        h('span', { class: 'row-actions when-open' },
-          s.id !== a.current ? h('button', { type: 'button', class: 'small', id: `agenda-go-${s.id}`, on: { click: () => run(rt.request('agenda.goto', { step: s.id }), `Started: ${s.title}`) } }, 'Start') : null,
-          s.id !== a.current ? h('button', { type: 'button', class: 'small danger', 'aria-label': `Remove step ${k + 1}`, on: { click: () => run(rt.request('agenda.set', { steps: list.filter((x) => x.id !== s.id) }), 'Step removed') } }, 'Remove') : null))));
     },
   };
 }

@@ -1,7 +1,8 @@
 """Run of show over real sockets (Python websockets): the agenda of Config/activities/needs-assessment.json
 loaded as an activity file, `agenda.next` starting each step with its settings, `wall.show`,
 `poll.reveal`, member-only turnout, the standing announcement, and all of it as it was after a restart
-of the server on the same data folder (journal replay)."""
+of the server on the same data folder (journal replay), then editing the agenda during the session:
+`step_locked` for the steps that ran and the running one, the steps after them edited and reordered."""
 import asyncio
 import json
 import pathlib
@@ -112,6 +113,28 @@ async def test_activity_agenda_next_wall_reveal_turnout_restart(server):
     assert step4["type"] == "ack", step4
     opened = await late.expect("poll.opened")
     assert opened["poll"]["overNeeds"] and len(opened["poll"]["options"]) == 2, opened
+    # Editing during the session: history (steps run before the restart, and the running one) is locked,
+    # the steps after it stay a plan. The full agenda sent back as the server gave it is no change.
+    same = await fac2.request("agenda.set", steps=fstate["agenda"]["steps"])
+    assert same["type"] == "ack" and same["steps"] == [s["id"] for s in fstate["agenda"]["steps"]], same
+    steps = same["agenda"]["steps"]
+    renamed = [dict(s) for s in steps]
+    renamed[1]["title"] = "Renamed after it ran"
+    locked = await fac2.request("agenda.set", steps=renamed)
+    assert locked["code"] == "step_locked" and "has already run" in locked["message"], locked
+    renamed = [dict(s) for s in steps]
+    renamed[3]["title"] = "Renamed while it runs"
+    assert "is running now" in (await fac2.request("agenda.set", steps=renamed))["message"]
+    assert (await fac2.request("agenda.set", steps=steps[1:]))["code"] == "step_locked"
+    assert (await fac2.request("agenda.set", steps=[steps[0], steps[2], steps[1]] + steps[3:]))["code"] == "step_locked"
+    future = [dict(s) for s in steps]
+    future[5]["seconds"] = 600
+    future[6], future[7] = future[7], future[6]
+    edited = await fac2.request("agenda.set", steps=future)
+    assert edited["type"] == "ack" and edited["steps"][6:8] == [steps[7]["id"], steps[6]["id"]], edited
+    assert edited["agenda"]["steps"][5]["seconds"] == 600
+    await late.expect("agenda.changed")  # the unchanged agenda
+    assert (await late.expect("agenda.changed"))["agenda"]["steps"][6]["title"] == steps[7]["title"]
     assert (await fac2.request("room.clearAnnouncement"))["type"] == "ack"
     await late.expect("room.announcementCleared")
     assert (await fac2.request("agenda.goto", step=999))["code"] == "step_not_found"

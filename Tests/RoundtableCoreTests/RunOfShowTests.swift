@@ -142,11 +142,66 @@ import Testing
         let ok = h.send(1, .setAgenda([step(.welcome), step(.closing)]))
         #expect(ok["steps"] == [1, 2])
         #expect(h.send(1, .nextStep)["step"] == 1)
-        // Edits keep known ids; the running step may not disappear.
-        #expect(h.send(1, .setAgenda([step(.closing)]))["code"] == "invalid_field")
-        let edited = h.send(1, .setAgenda([AgendaStep(id: 1, kind: .welcome, title: "Hi"), step(.needsIntake), AgendaStep(id: 2, kind: .closing)]))
+        // Edits keep known ids; the running step may not disappear. It comes back as checking makes it (default title).
+        #expect(h.send(1, .setAgenda([step(.closing)]))["code"] == "step_locked")
+        let edited = h.send(1, .setAgenda([AgendaStep(id: 1, kind: .welcome), step(.needsIntake), AgendaStep(id: 2, kind: .closing, title: "Bye")]))
         #expect(edited["steps"] == [1, 3, 2])
         #expect(h.send(1, .nextStep)["step"] == 3)
+    }
+
+    @Test func stepsRunOrRunningAreLocked() {
+        var (h, code) = room()
+        let plan = [step(.welcome, "Hello"), step(.needsIntake, "Needs"), step(.pause, "Stretch") { $0.seconds = 60 }, step(.closing, "Bye")]
+        _ = h.send(1, .setAgenda(plan))
+        // Before the session starts everything is a plan: reorder freely.
+        #expect(
+            h.send(1, .setAgenda([AgendaStep(id: 2, kind: .needsIntake, title: "Needs")] + [1, 3, 4].map { id in withID(plan[id - 1], id) }))["steps"] == [
+                2, 1, 3, 4,
+            ])
+        _ = h.send(1, .setAgenda((1...4).map { withID(plan[$0 - 1], $0) }))
+        #expect(h.send(1, .nextStep)["step"] == 1)
+        #expect(h.send(1, .nextStep)["step"] == 2)
+        let current = h.ivRoomState(code).show.steps
+        let seq = h.ivRoomState(code).seq, journal = h.journal.count
+
+        var renamed = current
+        renamed[0].title = "Hi"
+        let ran = h.send(1, .setAgenda(renamed))
+        #expect(ran["code"] == "step_locked" && ran["message"] == "step 1 (Hello) has already run and cannot be edited; change only the steps after it")
+        renamed = current
+        renamed[1].text = "Tell us more"
+        #expect(h.send(1, .setAgenda(renamed))["message"] == "step 2 (Needs) is running now and cannot be edited; change only the steps after it")
+        #expect(h.send(1, .setAgenda(Array(current.dropFirst())))["code"] == "step_locked", "removing a step that ran")
+        #expect(h.send(1, .setAgenda([current[0], current[2], current[1], current[3]]))["message"]?.stringValue?.contains("cannot be moved") == true)
+        #expect(h.send(1, .setAgenda([step(.welcome)] + current))["code"] == "step_locked", "a new step before history moves it")
+        #expect(h.send(1, .setAgenda([current[0], current[2], current[3]]))["message"] == "step 2 (Needs) is running now and cannot be removed")
+        #expect(h.ivRoomState(code).seq == seq && h.journal.count == journal, "a refusal changes nothing")
+
+        // The steps after the running one stay a plan: edit, reorder, add, remove.
+        var future = current
+        future[2].seconds = 120
+        future.swapAt(2, 3)
+        future.append(step(.announcement) { $0.text = "Lunch" })
+        #expect(h.send(1, .setAgenda(future))["steps"] == [1, 2, 4, 3, 5])
+        #expect(h.ivRoomState(code).show.steps[3].seconds == 120)
+        #expect(h.send(1, .setAgenda(Array(h.ivRoomState(code).show.steps.prefix(3))))["steps"] == [1, 2, 4])
+
+        // Going back does not unlock what ran: step 2 stays history while step 1 runs again.
+        #expect(h.send(1, .gotoStep(1))["step"] == 1)
+        renamed = h.ivRoomState(code).show.steps
+        renamed[1].title = "Needs again"
+        #expect(h.send(1, .setAgenda(renamed))["message"] == "step 2 (Needs) has already run and cannot be edited; change only the steps after it")
+        #expect(h.ivRoomState(code).show.locked == [1, 2])
+        // Facilitators' editors learn what is locked; members do not need to.
+        #expect(h.ivState(code, for: 1, "agenda")["locked"] == [1, 2])
+        #expect(h.ivState(code, for: 2, "agenda")["locked"] == nil)
+        #expect(checkReplay(h))
+    }
+
+    func withID(_ s: AgendaStep, _ id: Int) -> AgendaStep {
+        var s = s
+        s.id = id
+        return s
     }
 
     @Test func wallRevealAfterVoteTurnoutAndAnnouncement() {

@@ -333,6 +333,7 @@ def test_create_and_join():
         wait(d, lambda d: visible(d, "#needs"), f"{name}'s member view")
         wait(d, lambda d: conn_state(d) == "live", f"{name} live")
         W.members.append(d)
+    click(W.fac, "#tab-people")  # the console's sections are tabs
     wait(W.fac, lambda d: "4 online of 4" in el(d, "#presence-summary").text, "4 people online in the presence list")
     # The "copy link" button exists and says what it copies.
     click(W.members[0], "#copy-link")
@@ -355,6 +356,7 @@ def test_needs_submit_and_merge():
     for d in W.members:
         wait(d, lambda d: len(ranked_texts(d)) == 4, "4 needs on every member page")
     f = W.fac
+    click(f, "#tab-polls")
     wait(f, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#need-admin .need-row")) == 4, "4 needs in the console")
     ids = js(f, "return roundtable.needsList().map(n => [n.id, n.text])")
     by_text = {t: i for i, t in ids}
@@ -376,6 +378,7 @@ def test_needs_submit_and_merge():
 
 def test_ranking_poll_over_needs():
     f = W.fac
+    click(f, "#tab-polls")
     type_into(f, "#poll-question", "Which needs should we work on first?")
     Select(el(f, "#poll-kind")).select_by_value("ranking")
     click(f, "#poll-over-needs")
@@ -482,6 +485,7 @@ def test_reconnect_after_restart():
     click(W.members[1], "#need-submit")
     for d in pages:
         wait(d, lambda d: "Shared storage space" in (ranked_texts(d) + ranked_texts(d, "#console-needs-chart") + ranked_texts(d, "#proj-needs")), "new need after the restart")
+    click(W.fac, "#tab-people")
     wait(W.fac, lambda d: "online of" in el(d, "#presence-summary").text and el(d, "#presence-summary").text.startswith(("5 ", "6 ")), "members back online")
 
 
@@ -498,6 +502,7 @@ def test_interviews():
         W.phone.quit()
         BROWSERS.remove(W.phone)
         W.phone = None
+    click(f, "#tab-interviews")
     Select(el(f, "#iv-strategy")).select_by_value("cross-organization")
     type_into(f, "#iv-turn", "60")
     type_into(f, "#iv-link", "https://meet.example.org/{room}-{round}-{pair}")
@@ -529,6 +534,7 @@ def test_interviews():
 def test_close_session():
     f = W.fac
     click(f, "#tab-console")
+    click(f, "#tab-settings")
     click(f, "#room-close")
     # A confirm step: focus goes to Cancel; Escape backs out and focus returns.
     wait(f, lambda d: visible(d, "#room-close-confirm"), "the close confirmation")
@@ -551,8 +557,10 @@ def test_close_session():
         wait(d, lambda d: ranked_texts(d)[:3] == W.final_ranking and ranked_texts(d) == state_ranking(d), "the ranked needs stay visible")
         wait(d, lambda d: visible(d, "#polls .closed-polls[open] .results-heading") and "Final results" in el(d, "#polls .closed-polls .results-heading").text, "final poll results shown")
         assert not visible(d, "#flash") or el(d, "#flash").get_attribute("data-kind") != "error", el(d, "#flash").text
-    for css in ("#poll-form", "#room-close", "#announce-form", "#timer-form", "#merge-button"):
-        assert not visible(f, css), f"{css} still shown in a closed session"
+    for tab, css in (("polls", "#poll-form"), ("settings", "#room-close"), ("show", "#announce-form"), ("show", "#timer-form"), ("show", "#step-add"), ("polls", "#merge-button")):
+        click(f, f"#tab-{tab}")  # in its tab, so hidden means hidden by the closed session
+        assert f.find_elements(By.CSS_SELECTOR, css) and not visible(f, css), f"{css} still shown in a closed session"
+    click(f, "#tab-settings")
     wait(f, lambda d: "Closed at" in el(d, "#room-close-status").text, "closed status in the console")
     # A request racing the close gets room_closed; the page shows no error toast for it.
     code = W.members[0].execute_async_script("""

@@ -23,7 +23,8 @@ import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
-from run_browser_tests import By, browser, click, el, js, type_into, visible, wait  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-show"
 PUBLIC = "https://meet.example.org"
@@ -95,7 +96,7 @@ def axe_check(d, what):
     res = axe.run()
     bad = [v for v in res["violations"] if v.get("impact") in ("serious", "critical")]
     for v in res["violations"]:
-        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes)")
+        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes, first {v['nodes'][0]['target']})")
     assert not bad, f"axe on {what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}" for v in bad)
 
 
@@ -139,7 +140,7 @@ def test_setup_and_welcome():
     # Import the agenda as a file through the console.
     f = S.tmp / "agenda.json"
     f.write_text(json.dumps({"activity": AGENDA}))
-    js(S.fac, "document.getElementById('agenda-details').open = true")
+    wait(S.fac, lambda d: el(d, "#tab-show").get_attribute("aria-selected") == "true", "the Run of show tab first")
     S.fac.find_element(By.CSS_SELECTOR, "#agenda-import").send_keys(str(f))
     wait(S.fac, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#agenda-steps li")) == 9, "nine agenda steps")
     assert "Start: Welcome" in el(S.fac, "#agenda-next").text
@@ -198,8 +199,126 @@ def test_hidden_poll_turnout_and_reveal():
     viewport_shot(S.members[2], "member-poll-phone")
 
 
-def test_needs_and_ranking():
+def step_ids():
+    return js(S.fac, "return roundtable.state.agenda.steps.map(s => s.id)")
+
+
+def step_titles():
+    return js(S.fac, "return roundtable.state.agenda.steps.map(s => s.title)")
+
+
+def test_console_tabs():
+    """WAI-ARIA tabs: arrows, Home and End move and select; one tab stop; the choice survives a reload."""
+    f = S.fac
+    click(f, "#tab-show")
+    tabs = ["show", "polls", "people", "interviews", "settings"]
+    assert [t.get_attribute("id") for t in f.find_elements(By.CSS_SELECTOR, ".console-tabs [role=tab]")] == [f"tab-{t}" for t in tabs]
+    el(f, "#tab-show").send_keys(Keys.ARROW_RIGHT)
+    wait(f, lambda d: js(d, "return document.activeElement.id") == "tab-polls", "ArrowRight focuses the next tab")
+    assert el(f, "#tab-polls").get_attribute("aria-selected") == "true" and el(f, "#tab-show").get_attribute("aria-selected") == "false"
+    assert visible(f, "#panel-polls") and not visible(f, "#panel-show") and visible(f, "#poll-form")
+    assert [t.get_attribute("tabindex") for t in f.find_elements(By.CSS_SELECTOR, ".console-tabs [role=tab]")] == ["-1", "0", "-1", "-1", "-1"]
+    assert el(f, "#panel-polls").get_attribute("role") == "tabpanel" and el(f, "#panel-polls").get_attribute("aria-labelledby") == "tab-polls"
+    f.switch_to.active_element.send_keys(Keys.END)
+    wait(f, lambda d: el(d, "#tab-settings").get_attribute("aria-selected") == "true" and visible(d, "#room-close"), "End selects the last tab")
+    f.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    wait(f, lambda d: el(d, "#tab-show").get_attribute("aria-selected") == "true", "ArrowRight wraps to the first tab")
+    f.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+    f.switch_to.active_element.send_keys(Keys.HOME)
+    wait(f, lambda d: el(d, "#tab-show").get_attribute("aria-selected") == "true", "Home selects the first tab")
+    click(f, "#tab-people")
+    assert js(f, "return localStorage.getItem('roundtable:consoleTab')") == "people"
+    f.refresh()
+    wait(f, lambda d: visible(d, "#presence-list") and el(d, "#tab-people").get_attribute("aria-selected") == "true", "the chosen tab after a reload")
+    wait(f, lambda d: " online of " in el(d, "#presence-summary").text, "presence in its tab")
+    viewport_shot(f, "console-people-tab-desktop")
+    click(f, "#tab-show")
+
+
+def test_edit_agenda_during_session():
+    """Warm-up (step 2) runs: Welcome and Warm-up are history; the steps after them are edited, moved,
+    duplicated, added and removed; saving an edit of a step that became the running one meanwhile is
+    refused (step_locked) in plain language next to the form."""
+    f = S.fac
+    click(f, "#tab-show")
+    ids = step_ids()
+    wait(f, lambda d: visible(d, f"#agenda-steps li[data-step='{ids[1]}'] .step-running"), "the running step marked")
+    assert visible(f, f"#agenda-steps li[data-step='{ids[0]}'] .step-done"), "the step that ran is marked done"
+    for i in ids[:2]:
+        assert not f.find_elements(By.CSS_SELECTOR, f"#agenda-edit-{i}") and not f.find_elements(By.CSS_SELECTOR, f"#agenda-remove-{i}"), f"step {i} is history"
+    assert el(f, f"#agenda-up-{ids[2]}").get_attribute("disabled"), "the next step cannot move above the running one"
+    js(f, "window.scrollTo(0, 0)")
+    viewport_shot(f, "console-run-of-show-desktop")  # 1366x768: the running step, then the agenda without scrolling
+    top = js(f, "return document.querySelector('#agenda-steps li').getBoundingClientRect().top")
+    assert top < js(f, "return window.innerHeight") - 100, f"the agenda starts {top}px down, below the fold"
+    # Edit a future step in place: the break gets 3 minutes.
+    brk = ids[5]
+    click(f, f"#agenda-edit-{brk}")
+    wait(f, lambda d: visible(d, f"#step-edit-{brk}-minutes"), "the break's settings")
+    type_into(f, f"#step-edit-{brk}-minutes", "3")
+    viewport_shot(f, "console-agenda-edit-desktop")
+    axe_check(f, "console with the agenda editor open")
+    click(f, f"#step-edit-{brk}-save")
+    wait(f, lambda d: js(d, f"return roundtable.state.agenda.steps.find(s => s.id === {brk}).seconds") == 180, "the break saved as 180 s")
+    wait(f, lambda d: not d.find_elements(By.CSS_SELECTOR, f"#step-edit-{brk}"), "the editor closes")
+    # A poll step's kind-specific settings: the ranking over the needs counts by Schulze, and its question changes.
+    rank = ids[3]
+    click(f, f"#agenda-edit-{rank}")
+    wait(f, lambda d: visible(d, f"#step-edit-{rank}-method"), "the ranking method of a ranking poll step")
+    assert not visible(f, f"#step-edit-{rank}-budget"), "a points budget shown for a ranking"
+    Select(el(f, f"#step-edit-{rank}-method")).select_by_value("schulze")
+    type_into(f, f"#step-edit-{rank}-question", "Rank the needs, most urgent first (Schulze)")
+    click(f, f"#step-edit-{rank}-save")
+    wait(f, lambda d: js(d, f"return roundtable.state.agenda.steps.find(s => s.id === {rank}).definition.method") == "schulze", "the method saved")
+    assert js(f, f"return roundtable.state.agenda.steps.find(s => s.id === {rank}).definition.overNeeds") is True
+    # Move the break down below Lunch, then back up.
+    click(f, f"#agenda-down-{brk}")
+    wait(f, lambda d: step_titles()[5:7] == ["Lunch", "Stretch break"], "the break moved down")
+    wait(f, lambda d: js(d, "return document.activeElement.id") == f"agenda-down-{brk}", "focus follows the moved step")
+    f.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)  # the keyboard way: to its ↑ and press it
+    f.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(f, lambda d: step_titles()[5:7] == ["Stretch break", "Lunch"], "the break moved back up")
+    # Duplicate the closing step, then remove the copy; add a new step with its settings, then remove it.
+    click(f, f"#agenda-dup-{ids[-1]}")
+    wait(f, lambda d: step_titles()[-2:] == ["Our priorities", "Our priorities"], "the closing step duplicated")
+    click(f, f"#agenda-remove-{step_ids()[-1]}")
+    wait(f, lambda d: step_ids() == ids, "the copy removed")
+    Select(el(f, "#step-kind")).select_by_value("announcement")
+    click(f, "#step-add")
+    wait(f, lambda d: visible(d, "#step-edit-new-text"), "the new step's settings")
+    type_into(f, "#step-edit-new-title", "Thanks")
+    click(f, "#step-edit-new-save")  # an announcement needs its text: said in plain language, in the form
+    wait(f, lambda d: visible(d, "#step-edit-new-error") and "needs its text" in el(d, "#step-edit-new-error").text, "the missing text explained")
+    assert "steps[" not in el(f, "#step-edit-new-error").text, el(f, "#step-edit-new-error").text
+    type_into(f, "#step-edit-new-text", "Thanks to our hosts")
+    click(f, "#step-edit-new-save")
+    wait(f, lambda d: step_titles()[-1] == "Thanks", "the new step added")
+    click(f, f"#agenda-remove-{step_ids()[-1]}")
+    wait(f, lambda d: step_ids() == ids, "the new step removed")
+    # Importing a file during the session replaces the plan only: the history stays, the file's steps follow it.
+    plan = js(f, "return roundtable.state.agenda.steps.slice(2).map(({id, ...s}) => s)")
+    (S.tmp / "plan.json").write_text(json.dumps({"activity": {"agenda": plan}}))
+    el(f, "#agenda-import").send_keys(str(S.tmp / "plan.json"))
+    wait(f, lambda d: step_ids()[:2] == ids[:2] and step_ids()[2] not in ids and step_titles()[2:] == [s["title"] for s in plan], "the plan replaced after the history")
+    ids = step_ids()
+    assert js(f, f"return roundtable.state.agenda.steps.find(s => s.id === {ids[5]}).seconds") == 180
+    # Open the next step's editor, then start that step from the Next control: saving is refused.
+    nxt = ids[2]
+    click(f, f"#agenda-edit-{nxt}")
+    type_into(f, f"#step-edit-{nxt}-text", "Changed too late")
     next_step("Share your needs")
+    wait(f, lambda d: visible(d, f"#agenda-steps li[data-step='{nxt}'] .step-running"), "the edited step now runs")
+    click(f, f"#step-edit-{nxt}-save")
+    want = "Step 3 (Share your needs) is running now and cannot be edited; change only the steps after it."
+    wait(f, lambda d: visible(d, f"#step-edit-{nxt}-error") and el(d, f"#step-edit-{nxt}-error").text == want, "step_locked in plain language")
+    assert js(f, f"return roundtable.state.agenda.steps.find(s => s.id === {nxt}).text") == "One need per submission."
+    viewport_shot(f, "console-agenda-locked-desktop")
+    click(f, f"#step-edit-{nxt}-cancel")
+    wait(f, lambda d: not d.find_elements(By.CSS_SELECTOR, f"#step-edit-{nxt}"), "the editor closes")
+
+
+def test_needs_and_ranking():
+    wait(S.fac, lambda d: el(d, "#show-current").text == "Share your needs", "the needs intake runs")
     wait(S.wall, lambda d: wall_view(d) == "needs", "wall shows the needs")
     # The warm-up poll closed when the agenda moved on; its final results stay visible to members.
     wait(S.members[0], lambda d: js(d, "return Object.values(roundtable.state.polls).some(p => p.state === 'closed' && p.results && p.results.final)"), "final results kept")
@@ -231,7 +350,7 @@ def test_interviews_break_announcement():
     viewport_shot(S.members[2], "member-interview-phone")
     next_step("Stretch break")
     wait(S.wall, lambda d: wall_view(d) == "timer" and visible(d, "#wall-countdown"), "wall break countdown")
-    assert el(S.wall, "#wall-countdown").text in ("2:00", "1:59", "1:58"), el(S.wall, "#wall-countdown").text
+    assert el(S.wall, "#wall-countdown").text in ("3:00", "2:59", "2:58"), el(S.wall, "#wall-countdown").text  # as edited
     viewport_shot(S.wall, "wall-break-1080p")
     next_step("Lunch")
     wait(S.wall, lambda d: "Lunch is in the lobby" in el(d, "#wall-announcement").text, "wall announcement")
@@ -283,6 +402,8 @@ def main():
         B.log(f"server on {S.base}")
         ok = run("agenda imported, wall and members join, welcome with QR code", test_setup_and_welcome)
         ok = ok and run("hidden poll: member-only turnout, reveal", test_hidden_poll_turnout_and_reveal)
+        ok = ok and run("console tabs: keyboard, remembered after a reload", test_console_tabs)
+        ok = ok and run("agenda edited during the session; step_locked in plain language", test_edit_agenda_during_session)
         ok = ok and run("needs intake and ranking poll over the needs", test_needs_and_ranking)
         ok = ok and run("interviews, break, standing announcement after reloads", test_interviews_break_announcement)
         ok = ok and run("groups board and closing", test_groups_and_closing)

@@ -9,7 +9,15 @@ extension Coordinator {
         var next = room.show.nextStepID
         var used = Set<Int>()
         var steps: [AgendaStep] = []
+        let locked = room.show.locked
         for (i, raw) in specs.enumerated() {
+            // History is fixed once the session runs: a step run so far, or running now, keeps its place and settings.
+            if locked.contains(raw.id), !used.contains(raw.id) {
+                try checkLocked(raw, at: i, in: room)
+                used.insert(raw.id)
+                steps.append(room.show.steps[i])
+                continue
+            }
             var s = try checkedStep(raw, field: "steps[\(i)].", in: room)
             // Known ids are kept (the running step stays the running step); new steps get fresh ids.
             if s.id > 0 && s.id < room.show.nextStepID && !used.contains(s.id) {
@@ -21,8 +29,8 @@ extension Coordinator {
             }
             steps.append(s)
         }
-        if let r = room.show.running, !used.contains(r.step) {
-            throw .invalidField("steps", "the step running now (id \(r.step)) must stay in the agenda; move to another step first")
+        for (i, old) in room.show.steps.enumerated() where locked.contains(old.id) && !used.contains(old.id) {
+            throw DomainError("step_locked", "step \(i + 1) (\(old.title)) \(lockedState(old, in: room)) and cannot be removed")
         }
         var effects = commit(.show(.agendaSet(steps)), in: room.code, at: at)
         let full = rooms[room.code]!.show.agendaValue(full: true)
@@ -33,6 +41,22 @@ extension Coordinator {
         }
         effects.append(.reply(.ack(["steps": .array(steps.map { Value($0.id) }), "agenda": full]), ref: ref, to: c))
         return effects
+    }
+
+    /// A locked step must come back at its old position with its old settings (as sent, or as checking makes them).
+    private func checkLocked(_ raw: AgendaStep, at i: Int, in room: Room) throws(DomainError) {
+        guard let from = room.show.steps.firstIndex(where: { $0.id == raw.id }) else { return }
+        let old = room.show.steps[from]
+        let state = lockedState(old, in: room)
+        if from != i {
+            throw DomainError("step_locked", "step \(from + 1) (\(old.title)) \(state) and cannot be moved; change only the steps after it")
+        }
+        let same = raw.fullValue == old.fullValue || (try? checkedStep(raw, field: "steps[\(i)].", in: room))?.fullValue == old.fullValue
+        if !same { throw DomainError("step_locked", "step \(i + 1) (\(old.title)) \(state) and cannot be edited; change only the steps after it") }
+    }
+
+    private func lockedState(_ step: AgendaStep, in room: Room) -> String {
+        step.id == room.show.running?.step ? "is running now" : "has already run"
     }
 
     /// Every connection of the room's facilitators.

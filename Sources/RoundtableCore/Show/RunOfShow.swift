@@ -215,11 +215,20 @@ public struct RunOfShow: Sendable, Hashable {
     public var nextStepID = 1
     /// The step running now (nil before the first `agenda.next`).
     public var running: StepRun?
+    /// Every step started so far: with the running one, they are history, locked against edits (`step_locked`).
+    public var ran: Set<Int> = []
     public var wall = Wall(view: .join)
     public var announcement: StandingAnnouncement?
     public init() {}
 
     public var currentIndex: Int? { running.flatMap { r in steps.firstIndex { $0.id == r.step } } }
+
+    /// The steps `agenda.set` must leave in place and unchanged: those run so far and the running one,
+    /// once the session has started (before the first step everything is still a plan).
+    public var locked: Set<Int> {
+        guard let r = running else { return [] }
+        return ran.union([r.step])
+    }
 
     /// The agenda as one viewer sees it: every step's full definition for facilitators, titles for others.
     public func agendaValue(full: Bool) -> Value {
@@ -229,6 +238,8 @@ public struct RunOfShow: Sendable, Hashable {
             o["startedAt"] = .int(r.startedAt)
             if let p = r.poll { o["poll"] = Value(p) }
         }
+        // Facilitators' editors grey out what `agenda.set` would refuse with `step_locked`.
+        if full && running != nil { o["locked"] = .array(locked.sorted().map { Value($0) }) }
         return .object(o)
     }
 
@@ -237,6 +248,7 @@ public struct RunOfShow: Sendable, Hashable {
             "steps": .array(steps.map(\.fullValue)), "nextStepID": Value(nextStepID), "wall": wall.value,
         ]
         if let running { o["running"] = running.value }
+        if !ran.isEmpty { o["ran"] = .array(ran.sorted().map { Value($0) }) }
         if let announcement { o["announcement"] = announcement.value }
         return .object(o)
     }
@@ -247,6 +259,12 @@ public struct RunOfShow: Sendable, Hashable {
         self.steps = steps
         nextStepID = Int(v["nextStepID"]?.intValue ?? 1)
         running = StepRun(value: v["running"])
+        if let list = v["ran"]?.arrayValue {
+            ran = Set(list.compactMap { $0.intValue.map { Int($0) } })
+        } else if let i = currentIndex {
+            // A snapshot from before `ran` was kept: the steps up to the running one are the best guess.
+            ran = Set(steps[...i].map(\.id))
+        }
         wall = Wall(value: v["wall"])
         if let a = v["announcement"], let t = a["text"]?.stringValue { announcement = StandingAnnouncement(text: t, at: a["at"]?.intValue ?? 0) }
     }
@@ -300,9 +318,11 @@ extension Room {
             show.steps = steps
             show.nextStepID = max(show.nextStepID, (steps.map(\.id).max() ?? 0) + 1)
             if let r = show.running, !steps.contains(where: { $0.id == r.step }) { show.running = nil }
+            show.ran.formIntersection(steps.map(\.id))
             return [event("agenda.changed", at, ["agenda": show.agendaValue(full: false)])]
         case .stepStarted(let run, let wall):
             show.running = run
+            show.ran.insert(run.step)
             show.wall = wall
             let step = show.steps.first { $0.id == run.step }
             var payload: Value.Object = ["current": Value(run.step), "startedAt": .int(run.startedAt)]
