@@ -86,7 +86,7 @@ test('a handshake that hangs is abandoned after connectTimeout and retried', asy
   s.rt.close();
 });
 
-test('after a drop the client resumes with since = last seq, applies the missed events, then sends what waited', async () => {
+test('after a drop the client resumes with since = last seq, applies the missed events, then sends what waited, in order', async () => {
   const s = setup();
   const ws = await joinNew(s, 3);
   ws.deliver(event(4, 'need.added', { need: { id: 1, text: 'Grants', tags: [], createdAt: 1 } }));
@@ -99,6 +99,7 @@ test('after a drop the client resumes with since = last seq, applies the missed 
   const ws2 = s.net.sockets.at(-1);
   assert.equal(ws2.url, `ws://h/ws/${ROOM}`);
   ws2.accept();
+  const early = s.rt.request('need.submit', { text: 'Venues' });
   assert.deepEqual(ws2.sent.map((m) => m.type), ['room.join'], 'a request went out before the resume');
   const resume = ws2.sent[0];
   assert.deepEqual({ room: resume.room, token: resume.token, since: resume.since }, { room: ROOM, token: 'tok', since: 4 });
@@ -109,9 +110,11 @@ test('after a drop the client resumes with since = last seq, applies the missed 
   assert.equal(s.rt.state.seq, 6);
   assert.ok(s.rt.state.needs[1], 'the state before the drop was kept');
   assert.ok(s.rt.state.members[3], 'the missed event was applied');
-  assert.deepEqual(ws2.sent.map((m) => m.type), ['room.join', 'need.submit']);
-  ws2.reply({ type: 'ack', need: 2 });
+  assert.deepEqual(ws2.sent.map((m) => [m.type, m.text]), [['room.join', undefined], ['need.submit', 'Mentors'], ['need.submit', 'Venues']]);
+  ws2.deliver({ type: 'ack', ref: ws2.sent[1].ref, need: 2 });
+  ws2.deliver({ type: 'ack', ref: ws2.sent[2].ref, need: 3 });
   assert.equal((await submitted).need, 2);
+  assert.equal((await early).need, 3);
   s.rt.close();
 });
 
