@@ -8,8 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCHEMA = join(ROOT, 'docs', 'schema');
-const OUT = join(ROOT, 'web', 'messages.d.ts');
+// `--schema DIR` and `--out FILE` let the tests run it on a changed copy of the schemas.
+const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : fallback; };
+const SCHEMA = arg('--schema', join(ROOT, 'docs', 'schema'));
+const OUT = arg('--out', join(ROOT, 'web', 'messages.d.ts'));
 const FILES = ['common', 'requests', 'acks', 'events', 'notices', 'errors', 'http'];
 
 // Keywords that only constrain values (limits, conditionals, exactness): TypeScript cannot say them, so
@@ -256,11 +258,11 @@ if (process.argv.includes('--check')) {
   let current = '';
   try { current = readFileSync(OUT, 'utf8'); } catch { /* missing: stale */ }
   if (current !== text) {
-    console.error('web/messages.d.ts is stale: run `node Scripts/contract/gen_dts.mjs` and commit the result');
+    console.error(`${OUT} is stale: run \`node Scripts/contract/gen_dts.mjs\` and commit the result`);
     process.exit(1);
   }
-  console.log('web/messages.d.ts is up to date');
+  console.log(`${OUT} is up to date`);
 } else {
   writeFileSync(OUT, text);
-  console.log(`wrote web/messages.d.ts (${names.size} types)`);
+  console.log(`wrote ${OUT} (${names.size} types)`);
 }
