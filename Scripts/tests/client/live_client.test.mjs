@@ -63,7 +63,7 @@ async function startServer() {
 
 const client = (url, storage = memory()) => new RoundtableClient(url, { WebSocket: RecordingWS, storage, minBackoff: 50, maxBackoff: 200, requestTimeout: 5000 });
 
-test('create, join, needs, a ranking poll, the ranked needs, a dropped connection resumed, a reload', { skip }, async () => {
+test('create, join, needs, a ranking poll, the ranked needs, a dropped connection resumed, a reload', { skip, timeout: 60000 }, async () => {
   const server = await startServer();
   const clients = [];
   try {

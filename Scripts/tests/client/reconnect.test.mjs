@@ -39,7 +39,7 @@ async function joinNew(s, seq = 3) {
   return ws;
 }
 
-test('the backoff doubles from minBackoff up to maxBackoff, and no attempt comes early', async () => {
+test('the backoff doubles from minBackoff up to maxBackoff, and no attempt comes early', { timeout: 10000 }, async () => {
   const s = setup();
   s.rt.connect().catch(() => {});
   const expected = [500, 1000, 2000, 4000, 4000];
@@ -57,7 +57,7 @@ test('the backoff doubles from minBackoff up to maxBackoff, and no attempt comes
   s.rt.close();
 });
 
-test('jitter takes each delay between half and all of the backoff', () => {
+test('jitter takes each delay between half and all of the backoff', { timeout: 10000 }, () => {
   const delays = [];
   for (const r of [0, 0.5, 0.999]) {
     const clock = new FakeClock();
@@ -71,7 +71,7 @@ test('jitter takes each delay between half and all of the backoff', () => {
   assert.deepEqual(delays, [500, 750, 1000]);
 });
 
-test('a handshake that hangs is abandoned after connectTimeout and retried', async () => {
+test('a handshake that hangs is abandoned after connectTimeout and retried', { timeout: 10000 }, async () => {
   const s = setup();
   s.rt.connect().catch(() => {});
   const first = s.net.sockets[0];
@@ -86,7 +86,7 @@ test('a handshake that hangs is abandoned after connectTimeout and retried', asy
   s.rt.close();
 });
 
-test('after a drop the client resumes with since = last seq, applies the missed events, then sends what waited, in order', async () => {
+test('after a drop the client resumes with since = last seq, applies the missed events, then sends what waited, in order', { timeout: 10000 }, async () => {
   const s = setup();
   const ws = await joinNew(s, 3);
   ws.deliver(event(4, 'need.added', { need: { id: 1, text: 'Grants', tags: [], createdAt: 1 } }));
@@ -118,7 +118,7 @@ test('after a drop the client resumes with since = last seq, applies the missed 
   s.rt.close();
 });
 
-test('with a held seat the backoff restarts only once the room is joined again', async () => {
+test('with a held seat the backoff restarts only once the room is joined again', { timeout: 10000 }, async () => {
   const s = setup({ stored: true });
   const joined = s.rt.join({ room: ROOM });
   await flush();
@@ -143,7 +143,7 @@ test('with a held seat the backoff restarts only once the room is joined again',
   s.rt.close();
 });
 
-test('a seq gap makes the client resync: it reconnects and resumes without since', async () => {
+test('a seq gap makes the client resync: it reconnects and resumes without since', { timeout: 10000 }, async () => {
   const s = setup();
   const ws = await joinNew(s, 3);
   const gaps = [];
@@ -161,7 +161,7 @@ test('a seq gap makes the client resync: it reconnects and resumes without since
   s.rt.close();
 });
 
-test('a held seat gives up after resumeGiveUp with unreachable, keeps the token, and reconnectNow tries again', async () => {
+test('a held seat gives up after resumeGiveUp with unreachable, keeps the token, and reconnectNow tries again', { timeout: 10000 }, async () => {
   const s = setup({ stored: true, resumeGiveUp: 10000 });
   const joined = s.rt.join({ room: ROOM });
   const unreachable = [];
@@ -189,7 +189,7 @@ test('a held seat gives up after resumeGiveUp with unreachable, keeps the token,
   s.rt.close();
 });
 
-test('close code 4001 (removed) ends the seat without reconnecting', async () => {
+test('close code 4001 (removed) ends the seat without reconnecting', { timeout: 10000 }, async () => {
   const s = setup();
   const ws = await joinNew(s);
   const lost = [];
@@ -202,7 +202,7 @@ test('close code 4001 (removed) ends the seat without reconnecting', async () =>
   assert.equal(s.storage.getItem(`roundtable:${ROOM}`), null);
 });
 
-test('a request without a reply rejects with timeout after requestTimeout; a drop rejects it with disconnected', async () => {
+test('a request without a reply rejects with timeout after requestTimeout; a drop rejects it with disconnected', { timeout: 10000 }, async () => {
   const s = setup();
   const ws = await joinNew(s);
   const slow = s.rt.request('need.submit', { text: 'a' });
@@ -220,7 +220,7 @@ test('a request without a reply rejects with timeout after requestTimeout; a dro
   s.rt.close();
 });
 
-test('serverNow follows the event timestamps through the injected clock', async () => {
+test('serverNow follows the event timestamps through the injected clock', { timeout: 10000 }, async () => {
   const s = setup();
   const ws = await joinNew(s);
   ws.deliver({ ...event(4, 'room.announcementCleared'), at: new Date(s.clock.now() + 1500).toISOString() });

@@ -34,7 +34,7 @@ function check(files) {
   }
 }
 
-test('the README example and the typed consumer pass tsc --noEmit --strict', { skip }, () => {
+test('the README example and the typed consumer pass tsc --noEmit --strict', { skip, timeout: 120000 }, () => {
   const readme = readFileSync(join(WEB, 'README.md'), 'utf8');
   const example = /```ts\n([\s\S]*?)```/.exec(readme);
   assert.ok(example, 'web/README.md has no ```ts example');
