@@ -1856,7 +1856,95 @@ export type ErrorReply = {
 };
 
 /** The stable error codes. */
-export type ErrorCode = "bad_json" | "invalid_field" | "too_large" | "unknown_type" | "binary_unsupported" | "rate_limited" | "not_ready" | "storage_unavailable" | "not_joined" | "already_joined" | "not_allowed" | "not_facilitator" | "too_many_rooms" | "room_not_found" | "bad_credentials" | "room_full" | "member_not_found" | "need_not_found" | "limit_reached" | "no_needs" | "poll_not_found" | "poll_open" | "poll_not_open" | "poll_closed" | "invalid_ballot" | "no_ballot" | "interviews_active" | "interviews_inactive" | "not_partner" | "partner_offline" | "signal_too_large" | "highlight_not_found" | "no_groups" | "group_not_found" | "group_full" | "not_in_group" | "grouping_not_found" | "timer_not_found" | "agenda_end" | "step_not_found" | "results_hidden" | "room_closed" | "room_archived" | "archive_unavailable";
+export type ErrorCode =
+  /** not valid JSON (the message gives the byte offset), not an object, or nested deeper than 8 */
+  | "bad_json"
+  /** a field missing, of the wrong type or with a bad value; a bad ref; empty required text; poll rules (settings: …); out-of-range interview, group or timer settings (turnSeconds, capacity, count, seconds, strategy, linkTemplate…) */
+  | "invalid_field"
+  /** text over its limit; an array over its limit (tags, options, from, polls, prompts, groups…) */
+  | "too_large"
+  /** type is not a request this server knows */
+  | "unknown_type"
+  /** a binary message */
+  | "binary_unsupported"
+  /** over messagesPerSecond; the message was dropped unread. Also call.signal over calls.signalsPerSecond/signalBurst (with ref; no strike) */
+  | "rate_limited"
+  /** the server is still recovering its data; retry */
+  | "not_ready"
+  /** the change could not be stored; it did not happen (retry later) */
+  | "storage_unavailable"
+  /** a request that needs a room, on a connection that has not joined one */
+  | "not_joined"
+  /** room.create / room.join on a connection already in a room */
+  | "already_joined"
+  /** room.create refused by the creation policy; an observer submitting a need or voting; interview.note about someone you were never paired with (or yourself); interview.accept of a highlight about someone else; group.join / group.leave when groups are assigned */
+  | "not_allowed"
+  /** a facilitator-only request (F) from a member or observer */
+  | "not_facilitator"
+  /** the server holds maxRooms rooms */
+  | "too_many_rooms"
+  /** no room has this code */
+  | "room_not_found"
+  /** unknown or departed resume token; wrong facilitator key */
+  | "bad_credentials"
+  /** the room has maxMembersPerRoom current members */
+  | "room_full"
+  /** member.remove of an id that is not a current member; groups.assign naming one */
+  | "member_not_found"
+  /** a need id that does not exist or is no longer active */
+  | "need_not_found"
+  /** maxNeedsPerRoom or maxPollsPerRoom reached; a poll over needs opening with more than maxOptionsPerPoll needs */
+  | "limit_reached"
+  /** opening a poll over needs while the room has no active need; groups.fromNeeds without active needs */
+  | "no_needs"
+  /** no poll has this id */
+  | "poll_not_found"
+  /** poll.open of a poll that is open */
+  | "poll_open"
+  /** poll.close, vote.cast, vote.retract, wall.show, poll.reveal on a draft */
+  | "poll_not_open"
+  /** poll.open, poll.close, vote.cast, vote.retract on a closed poll */
+  | "poll_closed"
+  /** the ballot breaks the poll's rules; the message starts with the reason */
+  | "invalid_ballot"
+  /** vote.retract without a ballot */
+  | "no_ballot"
+  /** interviews.start while a session is running */
+  | "interviews_active"
+  /** interviews.next / interviews.end without a session; interview.rematch without a session or while the phase is done; call.signal / call.ice without a running round */
+  | "interviews_inactive"
+  /** call.signal to someone who is not your partner in the running round; call.signal / call.ice when you have no pair */
+  | "not_partner"
+  /** call.signal to a partner with no open connection */
+  | "partner_offline"
+  /** a call.signal whose strings exceed calls.maxSignalBytes */
+  | "signal_too_large"
+  /** interview.accept of an id that is not a shared note */
+  | "highlight_not_found"
+  /** groups.assign / groups.apply before any groups.create */
+  | "no_groups"
+  /** a group id that does not exist (groups.assign, group.join, room.announce, timer.start, interviews.start) */
+  | "group_not_found"
+  /** group.join of a full group; groups.assign with assignments that would overfill one */
+  | "group_full"
+  /** group.leave when you are in no group */
+  | "not_in_group"
+  /** groups.apply of a name never saved */
+  | "grouping_not_found"
+  /** timer.stop of an id that is not a running timer */
+  | "timer_not_found"
+  /** agenda.next after the last step, or without an agenda */
+  | "agenda_end"
+  /** agenda.goto of an id that is not in the agenda */
+  | "step_not_found"
+  /** wall.show of results for a poll members may not see yet */
+  | "results_hidden"
+  /** a request that would change a [closed](#roomclose-f) room (also a second room.close); a new member joining it */
+  | "room_closed"
+  /** joining an [archived](#archived-rooms) room as anyone but its facilitator */
+  | "room_archived"
+  /** the archived room could not be read back from the data folder (operator: see the log) */
+  | "archive_unavailable";
 
 // ------------------------------------------------------------------ server messages
 

@@ -169,6 +169,11 @@ function ts(schema, file, pad, where) {
   }
   for (const k of ['oneOf', 'anyOf']) {
     if (!schema[k]) continue;
+    // A list of documented constants (the error codes): one per line, each with its meaning.
+    if (schema[k].every((b) => b.const !== undefined && b.description && Object.keys(b).length === 2)) {
+      parts.push(`\n${schema[k].map((b) => `${comment(b, `${pad}  `)}${pad}  | ${lit(b.const)}`).join('\n')}`);
+      continue;
+    }
     const branches = schema[k].map((b, i) => (shapes(b) ? ts(b, file, pad, `${where}.${k}[${i}]`) : 'unknown'));
     parts.push(union(branches));
   }
@@ -182,7 +187,8 @@ function emit(file, def, schema) {
   const name = typeName(file, def);
   if (names.has(name)) throw new Error(`type name ${name} for ${file}#${def} is also ${names.get(name)}`);
   names.set(name, `${file}#${def}`);
-  out.push(comment(schema, '') + `export type ${name} = ${ts(schema, file, '', `${file}#${def}`)};`, '');
+  const body = ts(schema, file, '', `${file}#${def}`);
+  out.push(comment(schema, '') + `export type ${name} =${body.startsWith('\n') ? '' : ' '}${body};`, '');
   return name;
 }
 function section(title) {
