@@ -19,10 +19,14 @@ const FILES = ['common', 'requests', 'acks', 'events', 'notices', 'errors', 'htt
 const CONSTRAINTS = new Set([
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern',
   'format', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'dependentRequired',
-  'propertyNames', 'if', 'then', 'else', 'unevaluatedProperties', 'not',
+  'propertyNames', 'if', 'then', 'else', 'unevaluatedProperties', 'not', 'contains', 'minContains', 'maxContains',
+  'dependentSchemas', 'unevaluatedItems',
 ]);
-const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$defs', 'examples', 'deprecated']);
-const SHAPES = new Set(['$ref', 'type', 'const', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'oneOf', 'anyOf', 'allOf']);
+const ANNOTATIONS = new Set([
+  '$schema', '$id', '$anchor', '$comment', 'title', 'description', 'default', '$defs', 'examples', 'deprecated',
+  'readOnly', 'writeOnly', 'contentEncoding', 'contentMediaType',
+]);
+const SHAPES = new Set(['$ref', 'type', 'const', 'enum', 'properties', 'patternProperties', 'required', 'additionalProperties', 'items', 'oneOf', 'anyOf', 'allOf']);
 const LIMITS = ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'pattern', 'format'];
 
 const docs = Object.fromEntries(FILES.map((f) => [f, JSON.parse(readFileSync(join(SCHEMA, `${f}.json`), 'utf8'))]));
@@ -119,9 +123,11 @@ function objectLiteral(schema, file, pad, where, baseRequired = []) {
     lines.push(comment(sub, inner) + `${inner}${key(name)}${opt}: ${ts(sub, file, inner, `${where}.${name}`)};`);
   }
   const extra = schema.additionalProperties;
-  if (extra !== undefined && extra !== false && extra !== true) {
-    if (lines.length) throw new Error(`${where}: properties together with an additionalProperties schema`);
-    lines.push(`${inner}[key: string]: ${ts(extra, file, inner, `${where}[*]`)};`);
+  // Keys matching patterns, or any other key: an index signature (TypeScript cannot check the pattern).
+  const values = [...Object.values(schema.patternProperties || {}), ...(extra !== undefined && extra !== false && extra !== true ? [extra] : [])];
+  if (values.length) {
+    if (lines.length) throw new Error(`${where}: properties together with patternProperties or an additionalProperties schema`);
+    lines.push(`${inner}[key: string]: ${union(values.map((v, i) => ts(v, file, inner, `${where}[*${i}]`)))};`);
   }
   return lines.length ? `{\n${lines.join('\n')}\n${pad}}` : (extra === false ? 'Record<string, never>' : 'Record<string, unknown>');
 }

@@ -110,3 +110,19 @@ test('web/messages.d.ts is what Scripts/contract/gen_dts.mjs makes from docs/sch
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('gen_dts.mjs refuses a schema keyword it cannot type instead of dropping it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-schema-'));
+  try {
+    cpSync(join(ROOT, 'docs', 'schema'), dir, { recursive: true });
+    const common = JSON.parse(readFileSync(join(dir, 'common.json'), 'utf8'));
+    common.$defs.need.properties.pair = { type: 'array', prefixItems: [{ type: 'integer' }, { type: 'string' }] };
+    writeFileSync(join(dir, 'common.json'), JSON.stringify(common));
+    const r = spawnSync(process.execPath, [join(ROOT, 'Scripts', 'contract', 'gen_dts.mjs'), '--schema', dir, '--out', join(dir, 'out.d.ts')], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /common#need\.pair: schema keyword prefixItems is not supported by gen_dts\.mjs/);
+    assert.ok(!existsSync(join(dir, 'out.d.ts')), 'a partial file was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
