@@ -1,5 +1,5 @@
 /**
- * Roundtable browser client: one dependency-free ES module.
+ * Roundtable client for browsers and Node: dependency-free ES modules, no build step.
  *
  * ```js
  * import { RoundtableClient } from '/client.js';
@@ -40,7 +40,7 @@ import { emptyState, reduce, reduceAck } from './state.js';
 import { SessionStore, defaultStore, normalizeCode } from './session.js';
 import { RoundtableError, Transport, defaultURL, roomURL, systemClock } from './transport.js';
 
-export { emptyState, reduce, RoundtableError, defaultURL, roomURL, normalizeCode, Transport, SessionStore, systemClock };
+export { emptyState, reduce, reduceAck, RoundtableError, defaultURL, roomURL, normalizeCode, Transport, SessionStore, systemClock };
 
 /** Notices (no `seq`) the client knows; everything with a `seq` is a room event. */
 const NOTICES = new Set(['room.state', 'poll.results', 'poll.turnout', 'needs.ranking', 'agenda.full', 'ack', 'error']);

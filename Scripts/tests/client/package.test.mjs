@@ -126,3 +126,14 @@ test('gen_dts.mjs refuses a schema keyword it cannot type instead of dropping it
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('each module exports at run time exactly the values its declaration file declares', async () => {
+  for (const name of ['client', 'state', 'transport', 'session']) {
+    const dts = readFileSync(join(WEB, `${name}.d.ts`), 'utf8');
+    const declared = new Set([...dts.matchAll(/^export (?:declare )?(?:function|class|const|let) (\w+)/gm)].map((m) => m[1]));
+    for (const [, list] of dts.matchAll(/^export \{([^}]+)\} from/gm)) for (const n of list.split(',')) declared.add(n.trim());
+    if (/^export default /m.test(dts)) declared.add('default');
+    const actual = Object.keys(await import(`../../../web/${name}.js`));
+    assert.deepEqual([...declared].sort(), actual.sort(), `${name}.d.ts and ${name}.js disagree`);
+  }
+});
