@@ -605,6 +605,8 @@ export type AgendaFull = {
   startedAt?: EpochMs;
   /** The poll the running step opened. */
   poll?: Id;
+  /** Ids of the steps run so far and the running one, which agenda.set may not edit, move or remove (step_locked). Present once a step has started. */
+  locked?: Array<Id>;
 };
 
 /** The standing announcement (the last room-wide room.announce, until cleared). */
@@ -1937,6 +1939,8 @@ export type ErrorCode =
   | "agenda_end"
   /** agenda.goto of an id that is not in the agenda */
   | "step_not_found"
+  /** agenda.set that edits, moves or removes a step that has run or is running (once the session has started) */
+  | "step_locked"
   /** wall.show of results for a poll members may not see yet */
   | "results_hidden"
   /** a request that would change a [closed](#roomclose-f) room (also a second room.close); a new member joining it */
