@@ -116,8 +116,12 @@ test('create, join, needs, a ranking poll, the ranked needs, a dropped connectio
     ann.close();
     const again = client(server.url, annStore);
     clients.push(again);
+    // The resume's ack comes first, its fresh room.state right after: join() resolves on the ack.
+    const fresh = again.once('room.state');
     const back = await again.join({ room: created.room });
     assert.equal(back.member, joined.member);
+    assert.equal(back.resumed, 'state');
+    await fresh;
     assert.equal(again.state.ranking.needs[0].need, mentors, 'the fresh room.state carries the ranking');
     await again.leave();
     assert.equal(annStore.getItem(`roundtable:${created.room}`), null, 'leave() forgot the seat');
