@@ -229,3 +229,39 @@ test('serverNow follows the event timestamps through the injected clock', { time
   assert.equal(s.rt.serverNow(), s.clock.now() + 1500);
   s.rt.close();
 });
+
+test('an automatic resume refused with bad_credentials forgets the seat, fails what waited and says session-lost', { timeout: 10000 }, async () => {
+  const s = setup();
+  const ws = await joinNew(s);
+  const lost = [];
+  s.rt.on('session-lost', (e) => lost.push(e.code));
+  ws.drop();
+  const waited = s.rt.request('need.submit', { text: 'x' });
+  s.clock.advance(s.delays.at(-1));
+  const ws2 = s.net.sockets.at(-1);
+  ws2.accept();
+  ws2.reply({ type: 'error', code: 'bad_credentials', message: 'removed' });
+  await assert.rejects(waited, (e) => e.code === 'bad_credentials');
+  assert.deepEqual(lost, ['bad_credentials']);
+  assert.equal(s.rt.session, null);
+  assert.equal(s.storage.getItem(`roundtable:${ROOM}`), null);
+  s.rt.close();
+});
+
+test('a resume that finds the room archived keeps the seat and stops reconnecting', { timeout: 10000 }, async () => {
+  const s = setup();
+  const ws = await joinNew(s);
+  const archived = [];
+  s.rt.on('room-archived', (e) => archived.push(e.code));
+  ws.drop();
+  s.clock.advance(s.delays.at(-1));
+  const ws2 = s.net.sockets.at(-1);
+  ws2.accept();
+  ws2.reply({ type: 'error', code: 'room_archived', message: 'resting' });
+  assert.deepEqual(archived, ['room_archived']);
+  assert.deepEqual(ws2.closedWith, { code: 1000, reason: 'room archived' });
+  s.clock.advance(600000);
+  assert.equal(s.net.sockets.length, 2, 'it reconnected to an archived room');
+  assert.equal(s.rt.connectionState, 'closed');
+  assert.ok(s.storage.getItem(`roundtable:${ROOM}`), 'the seat was forgotten');
+});
