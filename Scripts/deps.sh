@@ -17,6 +17,11 @@ if [ "${1:-}" = "--test" ]; then
   command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
   # The TURN server the call tests relay through (Scripts/coturn.sh).
   command -v turnserver >/dev/null 2>&1 || need+=(coturn)
+  # The JavaScript client's tests (node --test Scripts/tests/client/): Node, tsc for its declarations,
+  # and `ws` for the test against the real server on Node before 22.
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v tsc >/dev/null 2>&1 || need+=(node-typescript)
+  [ -d /usr/share/nodejs/ws ] || need+=(node-ws)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: Swift unit and integration tests, then the third-party client scenarios.
+# Runs every test: Swift unit and integration tests, the third-party client scenarios, the JavaScript client's
+# tests (node, installed by deps.sh) and the browser suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/deps.sh --test
@@ -15,5 +16,5 @@ bash Scripts/tests/browser/deps.sh
 python3 Scripts/tests/browser/run_browser_tests.py
 python3 Scripts/tests/browser/run_show_browser_tests.py
 python3 Scripts/tests/browser/run_cluster_browser_tests.py
-if command -v node >/dev/null 2>&1; then node --test Scripts/tests/client/; else echo "SKIP client unit tests: node is not installed"; fi
+node --test Scripts/tests/client/
 python3 Scripts/tests/browser/run_call_tests.py

@@ -1,5 +1,5 @@
 /**
- * Roundtable browser client: one dependency-free ES module.
+ * Roundtable client for browsers and Node: dependency-free ES modules, no build step.
  *
  * ```js
  * import { RoundtableClient } from '/client.js';
@@ -28,29 +28,19 @@
  *   503) and `room_not_found` are retried, never taken as "the room is gone", for up to
  *   `resumeGiveUp` ms; then it stops and emits `unreachable`, keeping the token.
  *
+ * It is three parts along their seams: `transport.js` (the WebSocket, routing, backoff), `session.js`
+ * (seats in `localStorage`) and `state.js` (the reducer); this class holds the protocol between them
+ * (requests and replies, joins and resumes, event order). Types: `client.d.ts`, generated message
+ * types in `messages.d.ts`. The npm package `@roundtable/client` is this folder (package.json).
+ *
  * Protocol reference: docs/PROTOCOL.md. Client guide: docs/CLIENT.md.
  * @module roundtable-client
  */
-import { emptyState, reduce } from './state.js';
+import { emptyState, reduce, reduceAck } from './state.js';
+import { SessionStore, defaultStore, normalizeCode } from './session.js';
+import { RoundtableError, Transport, defaultURL, roomURL, systemClock } from './transport.js';
 
-export { emptyState, reduce };
-
-/** Error a request rejects with: `code` is the server's stable code (or a client code). */
-export class RoundtableError extends Error {
-  /**
-   * @param {string} code e.g. `invalid_field`, or client-side `timeout`, `disconnected`, `closed`
-   * @param {string} message human-readable text
-   * @param {object} [reply] the raw error reply from the server
-   */
-  constructor(code, message, reply) {
-    super(message || code);
-    this.name = 'RoundtableError';
-    /** @type {string} */
-    this.code = code;
-    /** @type {object|undefined} */
-    this.reply = reply;
-  }
-}
+export { emptyState, reduce, reduceAck, RoundtableError, defaultURL, roomURL, normalizeCode, Transport, SessionStore, systemClock };
 
 /** Notices (no `seq`) the client knows; everything with a `seq` is a room event. */
 const NOTICES = new Set(['room.state', 'poll.results', 'poll.turnout', 'needs.ranking', 'agenda.full', 'ack', 'error']);
@@ -66,84 +56,9 @@ const SELF_CONTAINED = new Set([
 /** Requests that may be sent before the connection has joined a room. */
 const JOIN_TYPES = new Set(['room.create', 'room.join']);
 
-/**
- * Tokens and keys per room, by default in `localStorage`.
- * @typedef {{getItem(k:string):string|null, setItem(k:string,v:string):void, removeItem(k:string):void}} KeyValueStore
- */
-
-/**
- * What is remembered about one room: enough to resume, and the facilitator key if you have it.
- * @typedef {{room:string, token:string, member:number, role:string, facilitatorKey?:string}} Session
- */
-
-/**
- * The room as this member sees it. Collections are objects keyed by id (string keys).
- * @typedef {object} RoomState
- * @property {string} room code
- * @property {number} seq last event seq applied
- * @property {string} title
- * @property {object} settings
- * @property {object} you your profile `{id, name, organization, role, expertise, bio, online}`
- * @property {Object<string, object>} members current members by id (profiles, with `online`)
- * @property {Object<string, object>} needs active needs by id
- * @property {Object<string, object>} polls polls by id, each with `results` and `yourBallot` when known
- * @property {{polls:number[], needs:object[]}} ranking the ranked needs, best first
- * @property {object} interviews `{active, round, phase, endsAt, settings, waiting, yourPair, highlights, yourNotes}`;
- *   `yourPair` is your current `interview.assigned` (`{round, pair, partners, youAskFirst, prompts, phase, endsAt, link?, partnerLeft?}`)
- * @property {object} groups `{mode, groups:[{id, name, description, capacity?, need?, members}], timers:[{id, label, endsAt, group?}], yourGroup?, saved?}`
- * @property {object[]} announcements `{text, at, group?}`, newest last (this session only)
- * @property {number} [closedAt] when the facilitator closed the session (ms epoch); set, the room's results are final
- *   and requests that would change it fail with `room_closed`
- */
-
-function memoryStore() {
-  const m = new Map();
-  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
-}
-
-function defaultStore() {
-  try {
-    const s = globalThis.localStorage;
-    const probe = '__roundtable_probe__';
-    s.setItem(probe, '1');
-    s.removeItem(probe);
-    return s;
-  } catch {
-    return memoryStore();
-  }
-}
-
-/**
- * The WebSocket URL of the server this page came from: `ws(s)://host/ws`.
- * @param {Location} [loc]
- * @returns {string}
- */
-export function defaultURL(loc = globalThis.location) {
-  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws`;
-}
-
-/**
- * The WebSocket URL of a room's route: the base URL's path plus `/{code}` (`ws://host/ws` gives
- * `ws://host/ws/E7Z98H5K`), which a cluster's HAProxy sends to the room's node.
- * @param {string} base e.g. `ws://host/ws`
- * @param {string} code a normalized room code
- * @returns {string}
- */
-export function roomURL(base, code) {
-  const u = new URL(base);
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeURIComponent(code)}`;
-  return u.toString();
-}
-
-/**
- * Normalizes a room code the way the server matches it: upper case, `O`→`0`, `I`/`L`→`1`, no `-` or spaces.
- * @param {string} code
- * @returns {string}
- */
-export function normalizeCode(code) {
-  return String(code || '').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-}
+/** @typedef {import('./session.js').KeyValueStore} KeyValueStore */
+/** @typedef {import('./session.js').Session} Session */
+/** @typedef {import('./state.js').RoomState} RoomState */
 
 /**
  * A connection to a Roundtable server that keeps one room's state.
@@ -163,43 +78,60 @@ export class RoundtableClient {
    *   (failed handshakes, `room_not_found`) before the client stops and emits `unreachable`
    * @param {number} [options.joinAttempts=3] connection attempts a new join (no stored token) makes before
    *   it rejects with `unreachable`
+   * @param {{now():number, setTimeout(fn:()=>void, ms:number):any, clearTimeout(t:any):void}} [options.clock]
+   *   time and timers (default the system's); tests pass a fake one
+   * @param {()=>number} [options.random] jitter source in [0, 1) (default `Math.random`)
    */
   constructor(url, options = {}) {
-    this.url = url || defaultURL();
     this.options = {
       requestTimeout: 10000, minBackoff: 500, maxBackoff: 15000, connectTimeout: 8000, resumeWithEvents: true,
       resumeGiveUp: 600000, joinAttempts: 3, ...options,
     };
+    this.clock = options.clock || systemClock;
     this.storage = options.storage || defaultStore();
-    this.WS = options.WebSocket || globalThis.WebSocket;
+    this.sessions = new SessionStore(this.storage);
+    this.transport = new Transport(url || defaultURL(), {
+      WebSocket: options.WebSocket, clock: this.clock, random: options.random,
+      minBackoff: this.options.minBackoff, maxBackoff: this.options.maxBackoff, connectTimeout: this.options.connectTimeout,
+    }, {
+      emit: (type, payload) => this.emit(type, payload),
+      resuming: () => !!this.session,
+      attached: () => { this.joined = false; this.replay = null; },
+      opened: () => this.opened(),
+      message: (msg) => this.receive(msg),
+      closed: (ev) => this.closed(ev),
+      detached: (code, message) => { this.joined = false; this.failPending(code, message); },
+      giveUp: (reason) => this.giveUp(reason),
+    });
     /** @type {RoomState} */
     this.state = emptyState();
-    /** `idle` | `connecting` | `open` | `reconnecting` | `closed` */
-    this.connectionState = 'idle';
     /** @type {Session|null} the session being kept alive (after a successful create/join) */
     this.session = null;
     /** Server time minus local time, ms, estimated from event timestamps. */
     this.clockOffset = 0;
     /** Whether this connection has joined its room (requests other than create/join wait for it). */
     this.joined = false;
-    this.ws = null;
     this.listeners = new Map();
     this.pending = new Map();
     this.waiting = [];
     this.nextRef = 1;
-    this.attempt = 0;
-    this.reconnectTimer = null;
-    this.wantOpen = false;
-    this.connectPromise = null;
-    /** Room code the connection is routed to (`/ws/{code}`), or null for the base URL (room creation). */
-    this.route = null;
     /** When the held session last stopped being joined (ms epoch), 0 while joined. */
     this.outageSince = 0;
-    /** Failed connection attempts after which a pending `connect()` rejects (a new join's bound). */
-    this.openFailLimit = Infinity;
     /** The explicit `join()` waiting for a resume: `{resolve, reject}`. */
     this.resumeWaiter = null;
   }
+
+  /** The base WebSocket URL (`/ws`). */
+  get url() { return this.transport.url; }
+
+  /** The current socket, or null. */
+  get ws() { return this.transport.ws; }
+
+  /** `idle` | `connecting` | `open` | `reconnecting` | `closed` */
+  get connectionState() { return this.transport.state; }
+
+  /** Room code the connection is routed to (`/ws/{code}`), or null for the base URL (room creation). */
+  get route() { return this.transport.route; }
 
   // ------------------------------------------------------------------ events
 
@@ -237,10 +169,10 @@ export class RoundtableClient {
    */
   once(type, pred = () => true, timeout = this.options.requestTimeout) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new RoundtableError('timeout', `no ${type} within ${timeout} ms`)); }, timeout);
+      const timer = this.clock.setTimeout(() => { off(); reject(new RoundtableError('timeout', `no ${type} within ${timeout} ms`)); }, timeout);
       const off = this.on(type, (m) => {
         if (!pred(m)) return;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         off();
         resolve(m);
       });
@@ -253,13 +185,6 @@ export class RoundtableClient {
     }
   }
 
-  setConnectionState(s, detail) {
-    if (this.connectionState === s) return;
-    this.connectionState = s;
-    this.emit(s, detail);
-    this.emit('connection', s);
-  }
-
   // ------------------------------------------------------------------ connection
 
   /**
@@ -268,140 +193,59 @@ export class RoundtableClient {
    * @returns {Promise<void>}
    */
   connect() {
-    this.wantOpen = true;
-    if (this.ws && this.ws.readyState === 1) return Promise.resolve();
-    if (this.connectPromise) return this.connectPromise;
-    this.openFailLimit = Infinity;
-    this.connectPromise = new Promise((resolve, reject) => {
-      this.firstConnect = { resolve, reject };
-    });
-    this.openSocket();
-    return this.connectPromise;
-  }
-
-  openSocket() {
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    if (!this.wantOpen) return;
-    this.setConnectionState(this.attempt === 0 && !this.session ? 'connecting' : 'reconnecting', { attempt: this.attempt });
-    let ws;
-    try {
-      this.wsRoute = this.route;
-      ws = new this.WS(this.route ? roomURL(this.url, this.route) : this.url);
-    } catch (e) {
-      this.scheduleReconnect(e);
-      return;
-    }
-    this.ws = ws;
-    this.joined = false;
-    this.replay = null;
-    const guard = setTimeout(() => { if (ws.readyState !== 1) { try { ws.close(); } catch { /* ignore */ } } }, this.options.connectTimeout);
-    ws.onopen = () => {
-      clearTimeout(guard);
-      if (ws !== this.ws) return;
-      // With a session the backoff restarts only once the room is joined again (a resume that fails
-      // at once, e.g. room_not_found during a misroute, must not retry in a tight loop).
-      if (!this.session) this.attempt = 0;
-      this.setConnectionState('open');
-      if (this.firstConnect) { this.firstConnect.resolve(); this.firstConnect = null; this.connectPromise = null; }
-      if (this.session) this.resume();
-    };
-    ws.onmessage = (ev) => {
-      if (ws !== this.ws) return;
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch { return; }
-      this.receive(msg);
-    };
-    ws.onclose = (ev) => {
-      clearTimeout(guard);
-      if (ws !== this.ws) return;
-      this.ws = null;
-      this.joined = false;
-      if (this.session && !this.outageSince) this.outageSince = Date.now();
-      this.failPending('disconnected', `connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`);
-      if (ev.code === 4001) {
-        // Removed by a facilitator: the token is dead, do not come back.
-        this.forgetSession(this.session?.room);
-        this.emit('session-lost', new RoundtableError('removed', ev.reason || 'removed from the room'));
-        this.wantOpen = false;
-      }
-      if (this.wantOpen) this.scheduleReconnect(ev);
-      else this.setConnectionState('closed', ev);
-    };
-    ws.onerror = () => { /* onclose follows */ };
-  }
-
-  scheduleReconnect(reason) {
-    if (!this.wantOpen) return;
-    const { minBackoff, maxBackoff, resumeGiveUp } = this.options;
-    if (this.firstConnect && this.attempt + 1 >= this.openFailLimit) {
-      // A new join whose room cannot be reached (wrong code on a cluster, or its node is down).
-      const e = new RoundtableError('unreachable', `could not reach room ${this.route || ''} (${this.attempt + 1} attempts)`.replace('  ', ' '));
-      this.firstConnect.reject(e);
-      this.firstConnect = null;
-      this.connectPromise = null;
-      this.wantOpen = false;
-      this.setConnectionState('closed', reason);
-      return;
-    }
-    if (this.session && this.outageSince && Date.now() - this.outageSince > resumeGiveUp) {
-      // Held seat, room unreachable for too long: stop, keep the token (reconnectNow or join retries).
-      const e = new RoundtableError('unreachable', `room ${this.session.room} has been unreachable for ${Math.round((Date.now() - this.outageSince) / 1000)} s`);
-      this.wantOpen = false;
-      this.setConnectionState('closed', reason);
-      this.failWaiting(e);
-      const w = this.resumeWaiter;
-      this.resumeWaiter = null;
-      if (w) w.reject(e);
-      else this.emit('unreachable', e);
-      return;
-    }
-    const base = Math.min(maxBackoff, minBackoff * 2 ** this.attempt);
-    const delay = Math.round(base / 2 + Math.random() * base / 2);
-    this.attempt += 1;
-    this.setConnectionState('reconnecting', { attempt: this.attempt, delay, reason });
-    this.emit('reconnect-scheduled', { attempt: this.attempt, delay });
-    this.reconnectTimer = setTimeout(() => this.openSocket(), delay);
+    return this.transport.connect();
   }
 
   /**
-   * Routes the connection to a room (`/ws/{code}`), or to the base URL with `null`: an open or opening
-   * socket on another route is dropped and a new one opened. Resolves once open on that route.
+   * Routes the connection to a room (`/ws/{code}`), or to the base URL with `null`. Resolves once open
+   * on that route; rejects with `unreachable` after `maxFailures` failed attempts.
    * @param {string|null} room normalized code
-   * @param {number} [maxFailures=Infinity] failed attempts after which it rejects with `unreachable`
+   * @param {number} [maxFailures=Infinity]
    * @returns {Promise<void>}
    */
   routeTo(room, maxFailures = Infinity) {
-    this.wantOpen = true;
-    this.openFailLimit = maxFailures;
-    if (this.route === room && this.ws && this.wsRoute === room && this.ws.readyState === 1) return Promise.resolve();
-    const moving = this.route !== room || (this.ws && this.wsRoute !== room);
-    this.route = room;
-    if (moving) {
-      const old = this.ws;
-      this.ws = null;
-      this.joined = false;
-      if (old) { try { old.close(1000, 'rerouted'); } catch { /* ignore */ } }
-      this.failPending('disconnected', 'connection rerouted');
-      this.attempt = 0;
-      clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = null;
+    return this.transport.routeTo(room, maxFailures);
+  }
+
+  opened() {
+    // With a session the backoff restarts only once the room is joined again (a resume that fails
+    // at once, e.g. room_not_found during a misroute, must not retry in a tight loop).
+    if (!this.session) this.transport.resetBackoff();
+    else this.resume();
+  }
+
+  closed(ev) {
+    this.joined = false;
+    if (this.session && !this.outageSince) this.outageSince = this.clock.now();
+    this.failPending('disconnected', `connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`);
+    if (ev.code === 4001) {
+      // Removed by a facilitator: the token is dead, do not come back.
+      this.forgetSession(this.session?.room);
+      this.emit('session-lost', new RoundtableError('removed', ev.reason || 'removed from the room'));
+      this.transport.stopReconnecting();
     }
-    if (!this.connectPromise) {
-      this.connectPromise = new Promise((resolve, reject) => { this.firstConnect = { resolve, reject }; });
-    }
-    const p = this.connectPromise;
-    if (!this.ws && (moving || !this.reconnectTimer)) this.openSocket();
-    return p;
+  }
+
+  /** Before each reconnect: a held seat whose room stayed unreachable too long stops here. */
+  giveUp(reason) {
+    const { resumeGiveUp } = this.options;
+    const now = this.clock.now();
+    if (!this.session || !this.outageSince || now - this.outageSince <= resumeGiveUp) return false;
+    // Held seat, room unreachable for too long: stop, keep the token (reconnectNow or join retries).
+    const e = new RoundtableError('unreachable', `room ${this.session.room} has been unreachable for ${Math.round((now - this.outageSince) / 1000)} s`);
+    this.transport.stop(reason);
+    this.failWaiting(e);
+    const w = this.resumeWaiter;
+    this.resumeWaiter = null;
+    if (w) w.reject(e);
+    else this.emit('unreachable', e);
+    return true;
   }
 
   /** Reconnects now instead of waiting for the backoff timer (e.g. a "retry now" button). */
   reconnectNow() {
-    this.wantOpen = true;
-    this.attempt = 0;
-    if (this.outageSince) this.outageSince = Date.now();
-    if (this.ws && this.ws.readyState <= 1) return;
-    this.openSocket();
+    if (this.outageSince) this.outageSince = this.clock.now();
+    this.transport.reconnectNow();
   }
 
   /**
@@ -409,19 +253,12 @@ export class RoundtableClient {
    * `connect()` resumes it.
    */
   close() {
-    this.wantOpen = false;
-    clearTimeout(this.reconnectTimer);
-    const ws = this.ws;
-    this.ws = null;
-    this.joined = false;
-    if (ws) { try { ws.close(1000, 'bye'); } catch { /* ignore */ } }
-    this.failPending('closed', 'client closed');
-    this.setConnectionState('closed');
+    this.transport.close();
   }
 
   failPending(code, message) {
     for (const [ref, p] of this.pending) {
-      clearTimeout(p.timer);
+      this.clock.clearTimeout(p.timer);
       p.reject(new RoundtableError(code, message));
       this.pending.delete(ref);
     }
@@ -443,24 +280,27 @@ export class RoundtableClient {
     return new Promise((resolve, reject) => {
       const ref = `c${this.nextRef++}`;
       const entry = { type, fields, resolve, reject, timer: null };
-      entry.timer = setTimeout(() => {
+      entry.timer = this.clock.setTimeout(() => {
         this.pending.delete(ref);
         this.waiting = this.waiting.filter((w) => w.ref !== ref);
         reject(new RoundtableError('timeout', `${type}: no reply within ${timeout} ms`));
       }, timeout);
-      const ready = this.ws && this.ws.readyState === 1 && (this.joined || JOIN_TYPES.has(type));
-      if (ready) this.sendNow(ref, entry);
+      if (this.canSend(type)) this.sendNow(ref, entry);
       else this.waiting.push({ ref, entry });
     });
+  }
+
+  canSend(type) {
+    return this.transport.isOpen && (this.joined || JOIN_TYPES.has(type));
   }
 
   sendNow(ref, entry) {
     this.pending.set(ref, entry);
     try {
-      this.ws.send(JSON.stringify({ ...entry.fields, type: entry.type, ref }));
+      this.transport.send(JSON.stringify({ ...entry.fields, type: entry.type, ref }));
     } catch (e) {
       this.pending.delete(ref);
-      clearTimeout(entry.timer);
+      this.clock.clearTimeout(entry.timer);
       entry.reject(new RoundtableError('disconnected', String(e)));
     }
   }
@@ -469,9 +309,14 @@ export class RoundtableClient {
     const list = this.waiting;
     this.waiting = [];
     for (const { ref, entry } of list) {
-      if (this.ws && this.ws.readyState === 1 && (this.joined || JOIN_TYPES.has(entry.type))) this.sendNow(ref, entry);
+      if (this.canSend(entry.type)) this.sendNow(ref, entry);
       else this.waiting.push({ ref, entry });
     }
+  }
+
+  failWaiting(e) {
+    for (const { entry } of this.waiting) { this.clock.clearTimeout(entry.timer); entry.reject(e); }
+    this.waiting = [];
   }
 
   /**
@@ -482,10 +327,11 @@ export class RoundtableClient {
   async createRoom(fields) {
     // Creation goes to the base URL (any node of a cluster); the room's later reconnects use its route.
     this.session = null;
-    if (this.route !== null || this.wsRoute !== null) await this.routeTo(null, this.options.joinAttempts);
-    else await this.connect();
+    const t = this.transport;
+    if (t.route !== null || t.wsRoute !== null) await t.routeTo(null, this.options.joinAttempts);
+    else await t.connect();
     const ack = await this.request('room.create', fields);
-    this.route = ack.room;
+    t.route = ack.room;
     this.adoptSession({ room: ack.room, token: ack.token, member: ack.member, role: ack.role, facilitatorKey: ack.facilitatorKey });
     return ack;
   }
@@ -510,7 +356,7 @@ export class RoundtableClient {
     }
     // A new seat: a few attempts only (a wrong code or a down node should say so, not spin).
     if (this.session && this.session.room !== room) this.session = null;
-    await this.routeTo(room, this.options.joinAttempts);
+    await this.transport.routeTo(room, this.options.joinAttempts);
     const req = { room, name: fields.name, organization: fields.organization || '' };
     if (fields.facilitatorKey) req.facilitatorKey = fields.facilitatorKey;
     else if (fields.role) req.role = fields.role;
@@ -529,9 +375,10 @@ export class RoundtableClient {
       if (this.resumeWaiter) this.resumeWaiter.reject(new RoundtableError('closed', 'superseded by another join'));
       this.resumeWaiter = { resolve, reject };
       this.session = { ...stored };
-      this.outageSince = Date.now();
-      const wasOpen = this.ws && this.wsRoute === stored.room && this.ws.readyState === 1;
-      this.routeTo(stored.room).catch(() => {});
+      this.outageSince = this.clock.now();
+      const t = this.transport;
+      const wasOpen = t.isOpen && t.wsRoute === stored.room;
+      t.routeTo(stored.room).catch(() => {});
       // Already open on the room's route (and not joined): resume on this connection.
       if (wasOpen && !this.joined) this.resume();
     });
@@ -543,7 +390,7 @@ export class RoundtableClient {
     const ack = await this.request('room.leave');
     this.forgetSession(room);
     this.session = null;
-    this.route = null;
+    this.transport.route = null;
     this.state = emptyState();
     this.emit('change', { type: 'room.left' });
     return ack;
@@ -555,25 +402,16 @@ export class RoundtableClient {
    * @returns {Session|null}
    */
   storedSession(room) {
-    try {
-      const raw = this.storage.getItem(`roundtable:${normalizeCode(room)}`);
-      return raw ? JSON.parse(raw) : null;
-    } catch {
-      return null;
-    }
+    return this.sessions.get(room);
   }
 
   /** Forgets the stored session of a room (the token stays valid on the server). */
   forgetSession(room) {
-    if (!room) return;
-    try { this.storage.removeItem(`roundtable:${normalizeCode(room)}`); } catch { /* ignore */ }
+    this.sessions.forget(room);
   }
 
   adoptSession(s) {
-    const prev = this.storedSession(s.room) || {};
-    const merged = { ...prev, ...Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) };
-    this.session = merged;
-    try { this.storage.setItem(`roundtable:${s.room}`, JSON.stringify(merged)); } catch { /* ignore */ }
+    this.session = this.sessions.save(s);
   }
 
   /** The facilitator key of the current room, if this browser has it. */
@@ -606,16 +444,14 @@ export class RoundtableClient {
         } else if (e.code === 'room_archived') {
           // Resting until its facilitator reopens it: keep the token for later, stop retrying now.
           this.failWaiting(e);
-          this.wantOpen = false;
-          clearTimeout(this.reconnectTimer);
-          try { this.ws?.close(1000, 'room archived'); } catch { /* ignore */ }
+          this.transport.halt(1000, 'room archived');
           settle((w) => w.reject(e));
           this.emit('room-archived', e);
         } else if (e.code === 'room_not_found' || e.code === 'not_ready' || e.code === 'storage_unavailable') {
           // A node recovering, or a request that reached a node other than the room's (an outage, a
           // proxy being reconfigured): never "the room is gone" while we hold its token. Retry with
           // backoff on a new connection, within resumeGiveUp.
-          try { this.ws?.close(); } catch { /* ignore */ }
+          this.transport.drop();
         } else if (e.code !== 'disconnected' && e.code !== 'timeout') {
           // Anything else ends an explicit join() (the automatic resume just tries again later).
           settle((w) => w.reject(e));
@@ -623,13 +459,8 @@ export class RoundtableClient {
       },
       timer: null,
     };
-    entry.timer = setTimeout(() => { this.pending.delete(ref); try { this.ws?.close(); } catch { /* ignore */ } }, this.options.requestTimeout);
+    entry.timer = this.clock.setTimeout(() => { this.pending.delete(ref); this.transport.drop(); }, this.options.requestTimeout);
     this.sendNow(ref, entry);
-  }
-
-  failWaiting(e) {
-    for (const { entry } of this.waiting) { clearTimeout(entry.timer); entry.reject(e); }
-    this.waiting = [];
   }
 
   /**
@@ -637,7 +468,7 @@ export class RoundtableClient {
    */
   resync() {
     this.forceState = true;
-    try { this.ws?.close(4000, 'resync'); } catch { /* ignore */ }
+    this.transport.drop(4000, 'resync');
   }
 
   // ------------------------------------------------------------------ incoming
@@ -647,7 +478,7 @@ export class RoundtableClient {
     if ((type === 'ack' || type === 'error') && msg.ref != null && this.pending.has(msg.ref)) {
       const p = this.pending.get(msg.ref);
       this.pending.delete(msg.ref);
-      clearTimeout(p.timer);
+      this.clock.clearTimeout(p.timer);
       if (type === 'ack') {
         this.afterAck(p, msg);
         p.resolve(msg);
@@ -685,7 +516,7 @@ export class RoundtableClient {
       }
       if (msg.at) {
         const t = Date.parse(msg.at);
-        if (!Number.isNaN(t)) this.clockOffset = t - Date.now();
+        if (!Number.isNaN(t)) this.clockOffset = t - this.clock.now();
       }
     }
     this.apply(msg);
@@ -698,9 +529,9 @@ export class RoundtableClient {
     const { type, fields } = p;
     if (type === 'room.create' || type === 'room.join') {
       this.joined = true;
-      this.attempt = 0;
+      this.transport.resetBackoff();
       this.outageSince = 0;
-      this.route = ack.room;
+      this.transport.route = ack.room;
       if (ack.resumed === 'events' && this.state.room === ack.room) {
         // Missed events follow (ending with our own presence); keep the state we have.
         this.replay = { member: ack.member, stale: false };
@@ -708,30 +539,14 @@ export class RoundtableClient {
         this.state = emptyState();
         this.state.room = ack.room;
       }
-      if (!this.session || this.session.room === ack.room) {
-        if (this.session) this.session = { ...this.session, member: ack.member, role: ack.role };
-      }
+      if (this.session && this.session.room === ack.room) this.session = { ...this.session, member: ack.member, role: ack.role };
       this.emit('joined', ack);
       // Give `request()` callers waiting for the join a turn after the join's own caller.
       queueMicrotask(() => this.flushWaiting());
-    } else if (type === 'vote.cast' && this.state.polls[fields.poll]) {
-      const { poll, ...ballot } = fields;
-      this.state.polls[poll].yourBallot = ballot;
-      this.emit('change', { type: 'vote.cast', poll });
-    } else if (type === 'interview.accept') {
-      const hs = (this.state.interviews.highlights || []).map((h) => (h.highlight === fields.highlight ? { ...h, accepted: true } : h));
-      this.state.interviews = { ...this.state.interviews, highlights: hs };
-      this.emit('change', { type: 'interview.accept' });
-    } else if (type === 'interview.rematch') {
-      this.state.interviews = { ...this.state.interviews, waiting: !!ack.waiting, yourPair: ack.waiting ? null : this.state.interviews.yourPair };
-      this.emit('change', { type: 'interview.rematch' });
-    } else if (type === 'agenda.set' && ack.agenda) {
-      this.state.agenda = ack.agenda;
-      this.emit('change', { type: 'agenda.set' });
-    } else if (type === 'vote.retract' && this.state.polls[fields.poll]) {
-      delete this.state.polls[fields.poll].yourBallot;
-      this.emit('change', { type: 'vote.retract', poll: fields.poll });
+      return;
     }
+    const changed = reduceAck(this.state, type, fields, ack);
+    if (changed) this.emit('change', changed);
   }
 
   /** Applies a message to {@link state} (the reducer in state.js). Unknown types are left alone (listen with `on`). */
@@ -743,7 +558,7 @@ export class RoundtableClient {
 
   /** Server time now, in ms since the epoch (local clock corrected by {@link clockOffset}). */
   serverNow() {
-    return Date.now() + this.clockOffset;
+    return this.clock.now() + this.clockOffset;
   }
 
   /** Your member id, once joined. */

@@ -1,8 +1,28 @@
 /**
  * The client's room-state reducer: one pure function from (state, server message) to the next state.
- * `client.js` keeps `rt.state` with it; Node's test runner imports it directly
+ * `client.js` keeps `rt.state` with it (and with `reduceAck` for your own acks); Node's test runner imports it directly
  * (Scripts/tests/client/state.test.mjs).
  * @module state
+ */
+
+/**
+ * The room as this member sees it. Collections are objects keyed by id (string keys).
+ * @typedef {object} RoomState
+ * @property {string} room code
+ * @property {number} seq last event seq applied
+ * @property {string} title
+ * @property {object} settings
+ * @property {object} you your profile `{id, name, organization, role, expertise, bio, online}`
+ * @property {Object<string, object>} members current members by id (profiles, with `online`)
+ * @property {Object<string, object>} needs active needs by id
+ * @property {Object<string, object>} polls polls by id, each with `results` and `yourBallot` when known
+ * @property {{polls:number[], needs:object[]}} ranking the ranked needs, best first
+ * @property {object} interviews `{active, round, phase, endsAt, settings, waiting, yourPair, highlights, yourNotes}`;
+ *   `yourPair` is your current `interview.assigned` (`{round, pair, partners, youAskFirst, prompts, phase, endsAt, link?, partnerLeft?}`)
+ * @property {object} groups `{mode, groups:[{id, name, description, capacity?, need?, members}], timers:[{id, label, endsAt, group?}], yourGroup?, saved?}`
+ * @property {object[]} announcements `{text, at, group?}`, newest last (this session only)
+ * @property {number} [closedAt] when the facilitator closed the session (ms epoch); set, the room's results are final
+ *   and requests that would change it fail with `room_closed`
  */
 
 /** The state before any `room.state`. */
@@ -199,4 +219,43 @@ export function reduce(s, msg, ctx = {}) {
       break;
   }
   return s;
+}
+
+/**
+ * Applies what the ack of your own request says about your view of the room: ballots are never
+ * broadcast, so `vote.cast` / `vote.retract` set `yourBallot` here; accepted highlights, a rematch and
+ * the facilitator's full agenda likewise. Mutates `s` like {@link reduce}.
+ * @param {object} s the current state
+ * @param {string} type the request's type
+ * @param {object} fields the request's fields (without `type` and `ref`)
+ * @param {object} ack the ack
+ * @returns {object|null} what changed (`{type, poll?}`, the client's `change` payload), or null
+ */
+export function reduceAck(s, type, fields, ack) {
+  switch (type) {
+    case 'vote.cast': {
+      if (!s.polls[fields.poll]) return null;
+      const { poll, ...ballot } = fields;
+      s.polls[poll].yourBallot = ballot;
+      return { type, poll };
+    }
+    case 'vote.retract':
+      if (!s.polls[fields.poll]) return null;
+      delete s.polls[fields.poll].yourBallot;
+      return { type, poll: fields.poll };
+    case 'interview.accept': {
+      const hs = (s.interviews.highlights || []).map((h) => (h.highlight === fields.highlight ? { ...h, accepted: true } : h));
+      s.interviews = { ...s.interviews, highlights: hs };
+      return { type };
+    }
+    case 'interview.rematch':
+      s.interviews = { ...s.interviews, waiting: !!ack.waiting, yourPair: ack.waiting ? null : s.interviews.yourPair };
+      return { type };
+    case 'agenda.set':
+      if (!ack.agenda) return null;
+      s.agenda = ack.agenda;
+      return { type };
+    default:
+      return null;
+  }
 }

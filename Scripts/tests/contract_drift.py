@@ -9,7 +9,8 @@
    `event("x"` and `Notice(type: "x"` in Sources/RoundtableCore. A new message without a schema fails here.
 3. Every complete JSON example in PROTOCOL.md (`→` requests, `←` and `(…)` server messages) validates.
 4. docs/openapi.yaml is valid and has PROTOCOL.md's HTTP routes. The schemas are valid 2020-12 schemas, in the jsonfmt layout; docs/asyncapi.json is what
-   Scripts/contract/gen_asyncapi.py makes from them; the validator refuses broken messages.
+   Scripts/contract/gen_asyncapi.py makes from them; web/messages.d.ts is what Scripts/contract/gen_dts.mjs makes
+   from them; the validator refuses broken messages.
 
 Prints `contract drift: N passed, M failed`; exits non-zero on any failure.
 """
@@ -179,6 +180,13 @@ def main():
 
     gen = subprocess.run([sys.executable, str(ROOT / "Scripts/contract/gen_asyncapi.py"), "--check"], capture_output=True, text=True)
     check("docs/asyncapi.json is generated from docs/schema", gen.returncode == 0, (gen.stdout + gen.stderr).strip())
+
+    # web/messages.d.ts (the JS client's types) is generated from the same schemas.
+    try:
+        dts = subprocess.run(["node", str(ROOT / "Scripts/contract/gen_dts.mjs"), "--check"], capture_output=True, text=True)
+        check("web/messages.d.ts is generated from docs/schema", dts.returncode == 0, (dts.stdout + dts.stderr).strip())
+    except FileNotFoundError:
+        check("node is installed (Scripts/deps.sh --test) to check web/messages.d.ts", False, "node not found")
 
     passed, failed = results.count(True), results.count(False)
     print(f"contract drift: {passed} passed, {failed} failed")

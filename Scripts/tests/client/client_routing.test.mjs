@@ -43,12 +43,12 @@ function memory(init = {}) {
 const fast = { minBackoff: 5, maxBackoff: 20, requestTimeout: 500, connectTimeout: 200 };
 const joinAck = (room, member) => ({ type: 'ack', room, member, role: 'member', token: 'tok' });
 
-test('roomURL appends the code to the base path', () => {
+test('roomURL appends the code to the base path', { timeout: 20000 }, () => {
   assert.equal(roomURL('ws://h:1/ws', 'B1X'), 'ws://h:1/ws/B1X');
   assert.equal(roomURL('wss://h/ws/', 'C0Y'), 'wss://h/ws/C0Y');
 });
 
-test('join connects to /ws/{code}; create uses /ws and reconnects to /ws/{code}', async () => {
+test('join connects to /ws/{code}; create uses /ws and reconnects to /ws/{code}', { timeout: 20000 }, async () => {
   const { FakeWS, opened } = fakeWS(() => (m) => (m.type === 'room.create' ? { type: 'ack', room: 'A1234567', member: 1, role: 'facilitator', token: 't', facilitatorKey: 'k' } : joinAck(m.room, 2)));
   const rt = new RoundtableClient('ws://h/ws', { ...fast, WebSocket: FakeWS, storage: memory() });
   await rt.join({ room: 'b1xyz', name: 'Ann' });
@@ -62,7 +62,7 @@ test('join connects to /ws/{code}; create uses /ws and reconnects to /ws/{code}'
   rt.close(); rt2.close();
 });
 
-test('a held seat survives failed handshakes and room_not_found, then resumes the same member', async () => {
+test('a held seat survives failed handshakes and room_not_found, then resumes the same member', { timeout: 20000 }, async () => {
   const storage = memory({ 'roundtable:B1AAAAAA': JSON.stringify({ room: 'B1AAAAAA', token: 'tok', member: 7, role: 'member' }) });
   // Attempts 1-3: the node is down (503 handshake); 4-5: a node that does not know the room; then the room's node.
   const { FakeWS, opened } = fakeWS((url, n) => (n <= 3 ? 'refuse' : (m) => (n <= 5 ? { type: 'error', code: 'room_not_found', message: 'no room' } : joinAck(m.room, 7))));
@@ -77,7 +77,7 @@ test('a held seat survives failed handshakes and room_not_found, then resumes th
   rt.close();
 });
 
-test('an outage longer than resumeGiveUp ends in unreachable, the token kept', async () => {
+test('an outage longer than resumeGiveUp ends in unreachable, the token kept', { timeout: 20000 }, async () => {
   const storage = memory({ 'roundtable:C0AAAAAA': JSON.stringify({ room: 'C0AAAAAA', token: 'tok', member: 3, role: 'member' }) });
   const { FakeWS } = fakeWS(() => 'refuse');
   const rt = new RoundtableClient('ws://h/ws', { ...fast, resumeGiveUp: 150, WebSocket: FakeWS, storage });
@@ -86,14 +86,14 @@ test('an outage longer than resumeGiveUp ends in unreachable, the token kept', a
   assert.ok(storage.getItem('roundtable:C0AAAAAA'));
 });
 
-test('a new join to an unreachable room rejects after joinAttempts', async () => {
+test('a new join to an unreachable room rejects after joinAttempts', { timeout: 20000 }, async () => {
   const { FakeWS, opened } = fakeWS(() => 'refuse');
   const rt = new RoundtableClient('ws://h/ws', { ...fast, WebSocket: FakeWS, storage: memory() });
   await assert.rejects(rt.join({ room: 'ZZZZZZZZ', name: 'Ann' }), (e) => e.code === 'unreachable');
   assert.equal(opened.length, 3);
 });
 
-test('bad_credentials still ends the seat', async () => {
+test('bad_credentials still ends the seat', { timeout: 20000 }, async () => {
   const storage = memory({ 'roundtable:A1AAAAAA': JSON.stringify({ room: 'A1AAAAAA', token: 'old', member: 3, role: 'member' }) });
   const { FakeWS } = fakeWS(() => (m) => (m.token ? { type: 'error', code: 'bad_credentials', message: 'no' } : joinAck(m.room, 9)));
   const rt = new RoundtableClient('ws://h/ws', { ...fast, WebSocket: FakeWS, storage });

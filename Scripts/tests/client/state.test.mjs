@@ -70,3 +70,17 @@ test('groups follow your membership', () => {
   s = reduce(s, { type: 'group.changed', group: 1, members: [2] }, { me: 2 });
   assert.equal(s.groups.yourGroup, 1);
 });
+
+test('reduceAck: your own ballot from the vote.cast ack, dropped by vote.retract; unknown polls change nothing', async () => {
+  const { reduceAck } = await import('../../../web/state.js');
+  const s = base();
+  assert.deepEqual(reduceAck(s, 'vote.cast', { poll: 1, option: 2 }, { type: 'ack', poll: 1 }), { type: 'vote.cast', poll: 1 });
+  assert.deepEqual(s.polls[1].yourBallot, { option: 2 });
+  assert.equal(reduceAck(s, 'vote.cast', { poll: 9, option: 2 }, { type: 'ack', poll: 9 }), null);
+  assert.deepEqual(reduceAck(s, 'vote.retract', { poll: 1 }, { type: 'ack', poll: 1 }), { type: 'vote.retract', poll: 1 });
+  assert.equal(s.polls[1].yourBallot, undefined);
+  assert.equal(reduceAck(s, 'need.submit', { text: 'x' }, { type: 'ack', need: 4 }), null);
+  s.interviews.yourPair = { pair: 3 };
+  reduceAck(s, 'interview.rematch', {}, { type: 'ack', waiting: true });
+  assert.deepEqual([s.interviews.waiting, s.interviews.yourPair], [true, null]);
+});
