@@ -159,6 +159,9 @@ export function reduce(s, msg, ctx = {}) {
     case 'agenda.step':
       s.agenda = { ...s.agenda, current: msg.current, startedAt: msg.startedAt, poll: msg.poll };
       if (msg.poll == null) delete s.agenda.poll;
+      // A started step stays locked against edits (step_locked) even after agenda.goto moves on; the
+      // server does not resend `locked` with each step, so the editor's copy follows here.
+      if (msg.current != null) s.agenda.locked = [...new Set([...(s.agenda.locked || []), msg.current])].sort((a, b) => a - b);
       break;
     case 'wall.changed':
       s.wall = msg.wall || { view: 'join' };

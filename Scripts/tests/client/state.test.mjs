@@ -38,6 +38,14 @@ test('agenda.step moves the current step; agenda.changed and agenda.full replace
   assert.equal(s.agenda.steps[0].definition.question, 'Tea?');
 });
 
+test('agenda.step keeps the locked steps current: every step started stays locked, also after going back', () => {
+  let s = reduce(base(), { type: 'agenda.full', agenda: { steps: [{ id: 1, kind: 'welcome' }, { id: 2, kind: 'poll' }, { id: 3, kind: 'break' }], current: 1, locked: [1] } });
+  s = reduce(s, { type: 'agenda.step', current: 3, startedAt: 20, step: { id: 3 } });
+  assert.deepEqual(s.agenda.locked, [1, 3]);
+  s = reduce(s, { type: 'agenda.step', current: 1, startedAt: 30, step: { id: 1 } });
+  assert.deepEqual(s.agenda.locked, [1, 3], 'agenda.goto back does not unlock a step that ran');
+});
+
 test('wall.changed, poll.revealed and poll.turnout', () => {
   let s = base();
   s = reduce(s, { type: 'wall.changed', wall: { view: 'results', poll: 1 } });
