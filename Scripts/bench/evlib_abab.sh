@@ -9,7 +9,7 @@
 # Two builds (issue 17 before/after):
 #   A_BIN=/path/before B_BIN=/path/after A_NAME=before B_NAME=after A_LOOP=poll B_LOOP=poll \
 #   AB_SCENARIOS="votes fanout1000 fanout5000 idle" Scripts/bench/evlib_abab.sh
-# Env: AB_CYCLES (3), AB_OUT (docs/bench/raw-evlib), RT_BIN (default: release build of this tree, built first).
+# Env: AB_CYCLES (3), AB_FIRST (number of the first cycle, to add cycles to a folder), AB_OUT (docs/bench/raw-evlib), RT_BIN (default: release build of this tree, built first).
 # Summarise with Scripts/bench/ab_summary.py OUT.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -82,7 +82,8 @@ run_one() { # run_one NAME BIN LOOP SCENARIO CYCLE
     esac
 }
 
-for i in $(seq 1 "$CYCLES"); do
+FIRST=${AB_FIRST:-1}
+for i in $(seq "$FIRST" $((FIRST + CYCLES - 1))); do
     for s in $SCEN; do
         if [ "$s" = floor ]; then
             # The kernel's own floor in the same cycle: one 200-byte send() per connection, no WebSocket.
