@@ -25,6 +25,7 @@ METRICS = {
                         ("send_cpu_us_per_send_p50", "kernel floor µs CPU per send")],
 }
 METRICS["fanout-5000"] = METRICS["fanout-1000"]
+METRICS["votes-none-20000"] = METRICS["votes-none-50000"]
 METRICS["floor-send-5000"] = METRICS["floor-send-1000"]
 
 
@@ -55,8 +56,8 @@ def main():
         elif fm:
             runs.setdefault((fm.group(1), "floor"), []).append((int(fm.group(2)), d))
     out = {}
-    print(f"| scenario | metric | {args.a} median [runs] | {args.b} median [runs] | {args.b}/{args.a} |")
-    print("|---|---|---|---|---|")
+    print(f"| scenario | metric | {args.a} median [runs] | {args.b} median [runs] | {args.b}/{args.a} of medians | per-cycle {args.b}/{args.a} |")
+    print("|---|---|---|---|---|---|")
     for scen, metrics in METRICS.items():
         for key, label in metrics:
             if scen.startswith("floor"):
@@ -65,8 +66,12 @@ def main():
                 if vals:
                     med = statistics.median(vals)
                     out.setdefault(scen, {})[key] = {"median": med, "runs": vals}
-                    print(f"| {scen} | {label} | {fmt(med)} [{', '.join(fmt(v) for v in vals)}] | | |")
+                    print(f"| {scen} | {label} | {fmt(med)} [{', '.join(fmt(v) for v in vals)}] | | | |")
                 continue
+            # Ratios within a cycle (A and B ran back to back), which cancel most of a neighbour's slow minute.
+            by_cycle = [{i: d.get(key) for i, d in runs.get((scen, side), [])} for side in (args.a, args.b)]
+            pairs = [by_cycle[1][i] / by_cycle[0][i] for i in sorted(by_cycle[0]) if i in by_cycle[1]
+                     and isinstance(by_cycle[0][i], (int, float)) and isinstance(by_cycle[1][i], (int, float)) and by_cycle[0][i] > 0]
             sides = []
             for side in (args.a, args.b):
                 vals = [d.get(key) for _, d in sorted(runs.get((scen, side), []), key=lambda t: t[0])]
@@ -76,9 +81,10 @@ def main():
                 continue
             meds = [statistics.median(v) if v else None for v in sides]
             ratio = meds[1] / meds[0] if meds[0] and meds[1] is not None else None
-            out.setdefault(scen, {})[key] = {args.a: sides[0], args.b: sides[1], "ratio": ratio}
+            out.setdefault(scen, {})[key] = {args.a: sides[0], args.b: sides[1], "ratio": ratio, "cycle_ratios": pairs}
             cells = [f"{fmt(m)} [{', '.join(fmt(v) for v in vals)}]" for m, vals in zip(meds, sides)]
-            print(f"| {scen} | {label} | {cells[0]} | {cells[1]} | {fmt(ratio) if ratio else '—'}× |")
+            pc = f"{statistics.median(pairs):.2f}× [{', '.join(f'{p:.2f}' for p in pairs)}]" if pairs else "—"
+            print(f"| {scen} | {label} | {cells[0]} | {cells[1]} | {fmt(ratio) if ratio else '—'}× | {pc} |")
     if args.json:
         json.dump(out, open(args.json, "w"), indent=1)
 

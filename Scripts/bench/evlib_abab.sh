@@ -8,7 +8,7 @@
 #                                                kernel's send floor (sendfloor send N) at 1,000 and 5,000
 # Two builds (issue 17 before/after):
 #   A_BIN=/path/before B_BIN=/path/after A_NAME=before B_NAME=after A_LOOP=poll B_LOOP=poll \
-#   AB_SCENARIOS="votes fanout1000 fanout5000 idle" Scripts/bench/evlib_abab.sh
+#   AB_SCENARIOS="votes fanout1000 fanout5000 idle" Scripts/bench/evlib_abab.sh     (votes20000: 20,000 offered, not 50,000)
 # Env: AB_CYCLES (3), AB_FIRST (number of the first cycle, to add cycles to a folder), AB_OUT (docs/bench/raw-evlib), RT_BIN (default: release build of this tree, built first).
 # Summarise with Scripts/bench/ab_summary.py OUT.
 set -euo pipefail
@@ -69,9 +69,10 @@ run_one() { # run_one NAME BIN LOOP SCENARIO CYCLE
                 --duration 60 --concurrency 100 --setup-timeout 400 --out "$f" --label "$name" >"$WORK/gen.log" 2>&1 \
                 || tail -5 "$WORK/gen.log" >&2
             stop_rt ;;
-        votes)
-            f=$OUT/votes-none-50000-$name-$i.json; say "$s $name (cycle $i)"; start_rt "$bin" "$loop" none
-            gen votes --port "$SPORT" --server-pid "$SPID" --members 200 --rate 50000 --warmup 2 --duration 10 \
+        votes*)
+            local rate=${s#votes}; rate=${rate:-50000}
+            f=$OUT/votes-none-$rate-$name-$i.json; say "$s $name (cycle $i)"; start_rt "$bin" "$loop" none
+            gen votes --port "$SPORT" --server-pid "$SPID" --members 200 --rate "$rate" --warmup 2 --duration 10 \
                 --inflight 32 --out "$f" --label "$name" >"$WORK/gen.log" 2>&1 || tail -5 "$WORK/gen.log" >&2
             stop_rt ;;
         idle)
