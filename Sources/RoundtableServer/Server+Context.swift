@@ -75,9 +75,11 @@ extension RoundtableServer {
             if let evLoop { rt_ev_loop_destroy(evLoop) }
             evLoop = nil
             freeCMemory()
+            // With libev, lws also fails here when the plugin cannot be loaded (its dependencies, e.g. libev4).
+            let libev = config.eventLoop == "libev" ? ", or the libev plugin did not load" : ""
             throw StartError(
                 description:
-                    "could not start on \(config.host):\(config.port) (port in use, no permission, or unreadable TLS files; see the log above)"
+                    "could not start on \(config.host):\(config.port) (port in use, no permission, or unreadable TLS files\(libev); see the log above)"
             )
         }
         return ctx
