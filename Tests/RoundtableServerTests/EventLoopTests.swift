@@ -43,6 +43,18 @@ import Testing
         server.node.server.wait()
     }
 
+    @Test(.enabled(if: pluginInstalled)) func libevStopReachesEveryClientBeyondOneBatch() throws {
+        let server = try TestServer.start { $0.eventLoop = "libev" }
+        defer { server.stop() }
+        // More than RoundtableServer.stopBatch (256): the 1001s go out a batch at a time, and all of them must.
+        let clients = try (0..<700).map { _ in try server.raw() }
+        server.node.server.stop()
+        var codes: [UInt16?] = []
+        for c in clients { codes.append(try c.expectClose()) }
+        #expect(codes.filter { $0 == 1001 }.count == clients.count)
+        server.node.server.wait()
+    }
+
     @Test func pollIsTheDefault() throws {
         let server = try TestServer.start()
         defer { server.stop() }
