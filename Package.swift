@@ -26,6 +26,9 @@ let package = Package(
             pkgConfig: "libwebsockets",
             providers: [.apt(["libwebsockets-dev", "libssl-dev", "pkg-config"])]
         ),
+        // libev (Debian libev-dev, no pkg-config file): the loop lws' evlib_ev plugin runs on when
+        // `server.eventLoop` is libev (the plugin itself, libwebsockets-evlib-ev, is loaded by lws at run time).
+        .systemLibrary(name: "CLibEv", providers: [.apt(["libev-dev", "libwebsockets-evlib-ev"])]),
         // The pure domain: no I/O, no clock, no randomness of its own.
         .target(name: "RoundtableCore", swiftSettings: strict),
         // JSON <-> requests and events.
@@ -39,7 +42,7 @@ let package = Package(
         .target(
             name: "RoundtableServer",
             dependencies: [
-                "CLibWebSockets", "RoundtableCore", "RoundtableWire", "RoundtableStore",
+                "CLibWebSockets", "CLibEv", "RoundtableCore", "RoundtableWire", "RoundtableStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -3,7 +3,8 @@
 set -euo pipefail
 need=()
 # node-qrcode-generator: the QR encoder the wall screen and the console use (copied into web/vendor below).
-for pkg in libwebsockets-dev libssl-dev libjemalloc-dev pkg-config node-qrcode-generator; do
+# libev-dev, libwebsockets-evlib-ev: server.eventLoop = libev (the loop library and lws' plugin for it).
+for pkg in libwebsockets-dev libssl-dev libjemalloc-dev pkg-config node-qrcode-generator libev-dev libwebsockets-evlib-ev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${1:-}" = "--test" ]; then

@@ -14,6 +14,8 @@ public struct Configuration: Sendable {
     /// The address people use to reach this server (behind a proxy: the public one), e.g.
     /// `https://meet.example.org`; the web client builds join links and QR codes from it. nil: the page's own origin.
     public var publicUrl: String?
+    /// libwebsockets' event loop: "poll" (built in) or "libev" (the libwebsockets-evlib-ev plugin, epoll underneath).
+    public var eventLoop = "poll"
     // tls
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?
@@ -106,6 +108,7 @@ public struct Configuration: Sendable {
         {
             throw Invalid("server.publicUrl", "must be an http:// or https:// address such as https://meet.example.org")
         }
+        if !["poll", "libev"].contains(eventLoop) { throw Invalid("server.eventLoop", "must be poll or libev") }
         if (tlsCertificate == nil) != (tlsPrivateKey == nil) {
             throw Invalid("tls", "needs both certificate and privateKey, or neither")
         }

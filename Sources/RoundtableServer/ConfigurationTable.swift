@@ -53,6 +53,9 @@ extension Configuration {
         optionalText(
             "server.publicUrl", \.publicUrl, "the address people open behind a proxy; join links and QR codes use it",
             normalize: { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
+        text(
+            "server.eventLoop", \.eventLoop, "poll: lws' own loop; libev: its libev plugin (no walk of idle sockets per pass)",
+            choices: ["poll", "libev"]),
         optionalText("tls.certificate", \.tlsCertificate, "PEM certificate (with tls.privateKey: serve wss:// and https://)"),
         optionalText("tls.privateKey", \.tlsPrivateKey, "PEM private key"),
         text("storage.fsync", \.fsync, "when an acknowledged change is on disk", choices: ["always", "everysec", "none"]),

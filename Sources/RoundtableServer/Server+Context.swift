@@ -1,3 +1,4 @@
+import CLibEv
 import CLibWebSockets
 
 #if canImport(Glibc)
@@ -13,6 +14,8 @@ extension RoundtableServer {
         protocols = nil
         retryPolicy?.deallocate()
         retryPolicy = nil
+        foreignLoops?.deallocate()
+        foreignLoops = nil
     }
 
     func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
@@ -64,15 +67,50 @@ extension RoundtableServer {
             // TLS 1.2 or newer only.
             info.ssl_options_set = rt_tls12_minimum_options()
         }
+        if config.eventLoop == "libev" {
+            try useLibev(&info, &options)
+        }
         info.options = options
         guard let ctx = lws_create_context(&info) else {
+            if let evLoop { rt_ev_loop_destroy(evLoop) }
+            evLoop = nil
             freeCMemory()
+            // With libev, lws also fails here when the plugin cannot be loaded (its dependencies, e.g. libev4).
+            let libev = config.eventLoop == "libev" ? ", or the libev plugin did not load" : ""
             throw StartError(
                 description:
-                    "could not start on \(config.host):\(config.port) (port in use, no permission, or unreadable TLS files; see the log above)"
+                    "could not start on \(config.host):\(config.port) (port in use, no permission, or unreadable TLS files\(libev); see the log above)"
             )
         }
         return ctx
+    }
+
+    /// Where lws 4.1.6 looks for its libev plugin: it scans LWS_INSTALL_LIBDIR for a file whose base name is
+    /// exactly `evlib_ev`, and without it only logs "failed to load evlib_ev" before lws_create_context fails.
+    public static var libevPluginPath: String { LWS_INSTALL_LIBDIR + "/libwebsockets-evlib_ev.so" }
+
+    /// A loop of our own handed to lws as a foreign loop: with a loop it created itself, lws_service would
+    /// run ev_run until the context is destroyed, and the work after each pass (`afterServicePass`) would never run.
+    private func useLibev(_ info: inout lws_context_creation_info, _ options: inout UInt64) throws {
+        guard access(Self.libevPluginPath, R_OK) == 0 else {
+            freeCMemory()
+            throw StartError(
+                description:
+                    "server.eventLoop is libev but \(Self.libevPluginPath) is missing: install libwebsockets-evlib-ev (Scripts/deps.sh), or use poll"
+            )
+        }
+        guard let loop = rt_ev_loop_new() else {
+            freeCMemory()
+            throw StartError(description: "server.eventLoop is libev but libev could not create a loop")
+        }
+        evLoop = loop
+        let backend = rt_ev_backend(loop)
+        eventLoopName = "libev (" + (Int(backend) == EVBACKEND_EPOLL ? "epoll" : Int(backend) == EVBACKEND_POLL ? "poll" : "backend \(backend)") + ")"
+        let loops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        loops.initialize(to: UnsafeMutableRawPointer(loop))
+        foreignLoops = loops
+        info.foreign_loops = loops
+        options |= UInt64(LWS_SERVER_OPTION_LIBEV)
     }
 
     /// lws looks a socket up by indexing a table by fd only when that table covers every fd the process
