@@ -31,6 +31,12 @@ public struct Limits: Sendable, Hashable {
     public var stateMembersLimit = 100
     /// Above `presenceEventsUpTo`, the coalesced `room.presence` count goes out at most this often.
     public var presenceIntervalMs: Int64 = 2_000
+    /// Communities on this node.
+    public var maxCommunities = 100
+    /// Members on one community's roster.
+    public var maxMembersPerCommunity = 5_000
+    /// Size of one `community.import` roster (CSV text, or the JSON members list as received).
+    public var maxRosterBytes = 262_144
 
     public init() {}
 }
