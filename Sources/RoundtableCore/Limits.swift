@@ -35,8 +35,9 @@ public struct Limits: Sendable, Hashable {
     public var maxCommunities = 100
     /// Members on one community's roster.
     public var maxMembersPerCommunity = 5_000
-    /// Size of one `community.import` roster (CSV text, or the JSON members list as received).
-    public var maxRosterBytes = 262_144
+    /// Size of one `community.import` roster (CSV text, or the JSON members' text). An import adds to the roster,
+    /// so a larger one goes in parts; the default matches `transport.maxFrameBytes`.
+    public var maxRosterBytes = 65_536
 
     public init() {}
 }
