@@ -38,7 +38,7 @@ extension Coordinator {
         let community = try facilitated(cred)
         if roster.size > limits.maxRosterBytes { throw DomainError("roster_too_large", "a roster may hold at most \(limits.maxRosterBytes) bytes") }
         let rows = try roster.rows()
-        if rows.isEmpty { throw DomainError.invalidField("members", "the roster has no member") }
+        if rows.isEmpty { throw DomainError("roster_invalid", "the roster has no member") }
         var byIdentity: [String: Int] = [:]
         for m in community.members.values { byIdentity[Self.identity(m.name, m.organization)] = m.id }
         var seen: [String: Int] = [:]
@@ -52,7 +52,7 @@ extension Coordinator {
             let tags = try Self.tags(row.expertise, field + ".expertise", limits: limits)
             let group = try Self.text(row.group, field + ".group", limit: limits.maxNameLength)
             let identity = Self.identity(name, org)
-            if let first = seen[identity] { throw DomainError.invalidField(field, "repeats members[\(first)] (same name and organization)") }
+            if let first = seen[identity] { throw DomainError("roster_invalid", "\(field) repeats members[\(first)] (same name and organization)") }
             seen[identity] = i
             // Someone already on the roster keeps their id and key; the import updates their profile.
             if let id = byIdentity[identity], let old = community.members[id] {

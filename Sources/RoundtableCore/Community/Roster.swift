@@ -34,9 +34,9 @@ public enum Roster: Sendable, Hashable {
         case .rows(let rows): return rows
         case .csv(let text):
             let records = try Self.records(text)
-            guard let header = records.first else { throw DomainError.invalidField("csv", "is empty; the first line names the columns") }
+            guard let header = records.first else { throw Self.invalid("is empty; the first line names the columns") }
             let names = header.map { $0.trimmingWhitespace().lowercased() }
-            guard let nameCol = names.firstIndex(of: "name") else { throw DomainError.invalidField("csv", "needs a name column") }
+            guard let nameCol = names.firstIndex(of: "name") else { throw Self.invalid("needs a name column") }
             let orgCol = names.firstIndex(of: "organization")
             let tagCol = names.firstIndex(of: "expertise")
             let groupCol = names.firstIndex(of: "group")
@@ -45,13 +45,16 @@ public enum Roster: Sendable, Hashable {
                 if r.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue } // blank line
                 func cell(_ c: Int?) -> String { c.flatMap { $0 < r.count ? r[$0] : nil } ?? "" }
                 let name = cell(nameCol)
-                if name.trimmingWhitespace().isEmpty { throw DomainError.invalidField("csv", "line \(i + 2) has no name") }
+                if name.trimmingWhitespace().isEmpty { throw Self.invalid("line \(i + 2) has no name") }
                 let tags = cell(tagCol).split(separator: ";").map(String.init)
                 out.append(Row(name: name, organization: cell(orgCol), expertise: tags, group: cell(groupCol)))
             }
             return out
         }
     }
+
+    /// A roster that arrived well-formed but does not read as one (the request itself was valid).
+    static func invalid(_ why: String) -> DomainError { DomainError("roster_invalid", "csv: " + why) }
 
     /// RFC 4180 records: commas, double quotes with `""` inside, CRLF or LF line ends.
     static func records(_ text: String) throws(DomainError) -> [[String]] {
@@ -86,7 +89,7 @@ public enum Roster: Sendable, Hashable {
             }
             switch c {
             case "\"":
-                guard field.isEmpty, !wasQuoted else { throw DomainError.invalidField("csv", "line \(line): a quote inside an unquoted field") }
+                guard field.isEmpty, !wasQuoted else { throw Self.invalid("line \(line): a quote inside an unquoted field") }
                 quoted = true
                 wasQuoted = true
             case ",": endField()
@@ -97,11 +100,11 @@ public enum Roster: Sendable, Hashable {
                 record.removeAll()
                 line += 1
             default:
-                if wasQuoted { throw DomainError.invalidField("csv", "line \(line): text after a closing quote") }
+                if wasQuoted { throw Self.invalid("line \(line): text after a closing quote") }
                 field.append(c)
             }
         }
-        if quoted { throw DomainError.invalidField("csv", "line \(line): a quoted field is not closed") }
+        if quoted { throw Self.invalid("line \(line): a quoted field is not closed") }
         if !field.isEmpty || !record.isEmpty || wasQuoted {
             endField()
             records.append(record)
