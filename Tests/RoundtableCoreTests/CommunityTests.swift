@@ -227,3 +227,21 @@ extension Harness {
         #expect(restored.rooms[first]!.member(communityMember: 3)?.name == "Cy")
     }
 }
+
+extension CommunityTests {
+    /// An idle session archived out of memory hands its needs to the community first.
+    @Test func archivingASessionHarvestsIt() {
+        var h = Harness()
+        let cred = h.createCommunity()
+        let keys = h.importMembers(cred, Self.four)
+        let code = h.openSession(cred, from: 1)
+        _ = h.joinWithKey(2, code, keys["Ana"]!)
+        _ = h.send(2, .submitNeed(text: "Board training", tags: []))
+        h.disconnect(1)
+        h.disconnect(2)
+        let effects = h.coordinator.archive(h.coordinator.rooms[code]!, at: h.now + 1)
+        #expect(effects?.count == 2)
+        #expect(h.coordinator.rooms[code] == nil)
+        #expect(h.coordinator.communities[cred.id]!.backlog.values.map(\.text) == ["Board training"])
+    }
+}
