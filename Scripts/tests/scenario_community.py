@@ -1,8 +1,8 @@
 """A community over two meetings, driven by a third-party client (Python websockets).
 
-One community, a roster imported as CSV, two sessions with a server restart between them: the same members
-are recognised by their personal keys, interview pairs from the first meeting are not repeated in the second,
-and the needs backlog (with the first meeting's ranking) opens the second meeting.
+One community, a roster imported as CSV (its groups pre-assign members), two sessions with a server restart
+between them: the same members are recognised by their personal keys, interview pairs from the first meeting
+are not repeated in the second, and the needs backlog (with the first meeting's ranking) opens the second.
 """
 import asyncio
 
@@ -56,6 +56,13 @@ async def test_two_meetings_remember_members_pairs_and_needs(server):
         c, a, st = await join(server, first_room, None, communityKey=key)
         assert a["communityMember"] == cm and st["you"]["name"] == name and st["you"]["communityMember"] == cm, (a, st["you"])
         members.append((c, a["member"], cm))
+    # The roster's groups pre-assign the members (East: Ana and Cy, West: Ben and Dee).
+    groups = await fac.request("groups.create", mode="assigned", groups=[{"name": "East"}, {"name": "West"}])
+    assert groups["type"] == "ack", groups
+    placed = await fac.request("groups.assign", strategy="roster")
+    assert placed["type"] == "ack" and placed["assigned"] == 4, placed
+    east = await fac.expect("group.changed", group=groups["groups"][0])
+    assert sorted(east["members"]) == sorted(rid for _, rid, cm in members if cm in (keys["Ana Ruiz"][0], keys["Cy Tran, RN"][0])), east
     for text in NEEDS:
         r = await members[0][0].request("need.submit", text=text, tags=[])
         assert r["type"] == "ack", r

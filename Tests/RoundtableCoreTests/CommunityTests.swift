@@ -245,3 +245,30 @@ extension CommunityTests {
         #expect(h.coordinator.communities[cred.id]!.backlog.values.map(\.text) == ["Board training"])
     }
 }
+
+extension CommunityTests {
+    /// Roster groups pre-assign members, as breakout rooms are pre-assigned from a file.
+    @Test func rosterGroupsPlaceMembersWhoJoinedWithTheirKey() {
+        var h = Harness()
+        let cred = h.createCommunity()
+        let rows = [("Ana", "East"), ("Ben", "West"), ("Cy", "east"), ("Dee", "")].map { Roster.Row(name: $0.0, group: $0.1) }
+        let keys = h.importMembers(cred, rows)
+        let code = h.openSession(cred, from: 1)
+        for (i, name) in ["Ana", "Ben", "Cy", "Dee"].enumerated() { _ = h.joinWithKey(ConnectionID(2 + i), code, keys[name]!) }
+        #expect(h.send(1, .createGroups(.assigned, [.init(name: "East", capacity: 1), .init(name: "West")]))["type"] == "ack")
+        #expect(h.send(1, .assignGroups(explicit: nil, strategy: "roster"))["assigned"] == 2) // East holds one seat
+        let g = h.coordinator.rooms[code]!.grouping.groups
+        #expect(g[0].members == [2] && g[1].members == [3])
+        let (plain, _, _) = h.createRoomFrom(50)
+        #expect(h.send(50, .createGroups(.assigned, [.init(name: "East")]))["type"] == "ack")
+        #expect(h.send(50, .assignGroups(explicit: nil, strategy: "roster"))["code"] == "not_community_room")
+        _ = plain
+    }
+}
+
+extension Harness {
+    mutating func createRoomFrom(_ c: ConnectionID) -> (code: String, key: String, token: String) {
+        let ack = send(c, .createRoom(.init(title: "Standalone", name: "Sam")))
+        return (ack["room"]!.stringValue!, ack["facilitatorKey"]!.stringValue!, ack["token"]!.stringValue!)
+    }
+}

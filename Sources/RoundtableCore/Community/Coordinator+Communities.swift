@@ -202,6 +202,26 @@ extension Coordinator {
         return room.interviews.history.union(c.history(in: room))
     }
 
+    /// `groups.assign` with strategy `roster`: each member who joined with their community key goes to the group
+    /// named like their roster group (case ignored), while it has seats; everyone else stays where they are.
+    func rosterGroups(_ room: Room) throws(DomainError) -> [MemberID: Int?] {
+        guard let community = communities.community(of: room) else { throw DomainError.notCommunityRoom }
+        var byName: [String: Int] = [:]
+        for (i, g) in room.grouping.groups.enumerated() where byName[g.name.lowercased()] == nil { byName[g.name.lowercased()] = i }
+        var counts = room.grouping.groups.map(\.members.count)
+        var moves: [MemberID: Int?] = [:]
+        for m in room.currentMembers where m.role == .member {
+            guard let cm = m.communityMember, let wanted = community.members[cm]?.group, let i = byName[wanted.lowercased()] else { continue }
+            let g = room.grouping.groups[i]
+            if g.members.contains(m.id) { continue }
+            if let cap = g.capacity, counts[i] >= cap { continue }
+            if let from = room.grouping.groups.firstIndex(where: { $0.members.contains(m.id) }) { counts[from] -= 1 }
+            counts[i] += 1
+            moves[m.id] = g.id
+        }
+        return moves
+    }
+
     // MARK: Helpers
 
     mutating func commitCommunity(_ op: CommunityOp, to id: String, at: Millis) -> [Effect] {
