@@ -36,7 +36,7 @@ extension Harness {
     @Test func createImportExportKeepSecretsHashed() {
         var h = Harness()
         let cred = h.createCommunity()
-        let csv = "name,organization,email,expertise,group\n\"Ana, Jr.\",Clinic,ana@example.org,grants;data,East\nBen,\"The \"\"Hub\"\"\",ben@x,,\n\n"
+        let csv = "\u{FEFF}name,organization,email,expertise,group\r\n\"Ana, Jr.\",Clinic,ana@example.org,grants;data,East\nBen,\"The \"\"Hub\"\"\",ben@x,,\n\n"
         let ack = h.send(90, .importRoster(cred, .csv(csv)))
         #expect(ack["type"] == "ack" && ack["memberCount"] == 2)
         let keys = ack["members"]!.arrayValue!.compactMap { $0["communityKey"]?.stringValue }

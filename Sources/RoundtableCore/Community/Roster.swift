@@ -33,7 +33,8 @@ public enum Roster: Sendable, Hashable {
         switch self {
         case .rows(let rows): return rows
         case .csv(let text):
-            let records = try Self.records(text)
+            // Spreadsheets often save UTF-8 with a byte-order mark, which would hide the first column's name.
+            let records = try Self.records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
             guard let header = records.first else { throw Self.invalid("is empty; the first line names the columns") }
             let names = header.map { $0.trimmingWhitespace().lowercased() }
             guard let nameCol = names.firstIndex(of: "name") else { throw Self.invalid("needs a name column") }
