@@ -5,6 +5,7 @@ between them: the same members are recognised by their personal keys, interview 
 are not repeated in the second, and the needs backlog (with the first meeting's ranking) opens the second.
 """
 import asyncio
+import signal
 
 from rt import Client, join
 from scenario_lifecycle import wait_ready
@@ -147,3 +148,29 @@ async def test_community_errors(server):
 
 # The roster bound comes from the configuration (limits.maxRosterBytes, here through the environment).
 test_community_errors.server_args = {"extra_env": {"ROUNDTABLE_LIMITS_MAXROSTERBYTES": "1000"}}
+
+
+async def test_acknowledged_community_changes_survive_kill_9(server):
+    """Acked community changes are in the journal before the ack: a kill -9 (no final snapshot) loses none."""
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Durable peers")
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    imported = await admin.request("community.import", csv=ROSTER, **cred)
+    key = imported["members"][0]["communityKey"]
+    fac, ack, _ = await open_session(server, cred, "Before the crash")
+    member, joined, _ = await join(server, ack["room"], None, communityKey=key)
+    assert (await member.request("need.submit", text="Shared data platform", tags=[]))["type"] == "ack"
+    assert (await fac.request("room.close"))["type"] == "ack"  # hands the need to the backlog
+    server.stop(sig=signal.SIGKILL)
+    server.start()
+    await wait_ready(server)
+    admin2 = await Client.connect(server)
+    export = await admin2.request("community.export", **cred)
+    assert export["type"] == "ack" and len(export["members"]) == 4, export
+    assert [n["text"] for n in export["backlog"]] == ["Shared data platform"], export["backlog"]
+    fac2, ack2, state2 = await open_session(server, cred, "After the crash")
+    assert [n["text"] for n in state2["needs"]] == ["Shared data platform"]
+    again, joined2, _ = await join(server, ack2["room"], None, communityKey=key)
+    assert joined2["communityMember"] == joined["communityMember"]
+    for c in [admin2, fac2, again]:
+        await c.close()
