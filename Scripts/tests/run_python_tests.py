@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 
 import contract  # noqa: E402  (docs/schema: every message the scenarios send and receive is checked)
 
-MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle", "scenario_clients", "scenario_show", "scenario_calls"]
+MODULES = ["scenario_rooms", "scenario_polls", "scenario_ops", "scenario_interviews", "scenario_lifecycle", "scenario_clients", "scenario_show", "scenario_calls", "scenario_community"]
 
 
 class Server:

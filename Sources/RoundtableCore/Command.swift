@@ -50,6 +50,13 @@ public enum Command: Sendable, Hashable {
     case callSignal(to: MemberID, CallSignal)
     /// ICE servers (STUN, TURN with a fresh credential) for the caller's partner call.
     case callIce
+    /// Communities: requests that carry the community's facilitator key instead of needing a joined room.
+    case createCommunity(name: String, createToken: String?)
+    case importRoster(Community.Credentials, Roster)
+    case exportCommunity(Community.Credentials)
+    /// A member's new personal key (the old stops working), or the facilitator key when `member` is nil.
+    case reissueCommunityKey(Community.Credentials, member: Int?)
+    case setBacklogStatus(Community.Credentials, need: Int, BacklogStatus)
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String
@@ -60,10 +67,13 @@ public enum Command: Sendable, Hashable {
         public var createToken: String?
         /// Optional passcode new members must give to join (besides the room code).
         public var passcode: String?
+        /// Opens the room as a session of this community (with the community's facilitator key).
+        public var community: Community.Credentials?
         public init(
             title: String, name: String, organization: String = "", settings: RoomSettings = RoomSettings(),
-            createToken: String? = nil, passcode: String? = nil
+            createToken: String? = nil, passcode: String? = nil, community: Community.Credentials? = nil
         ) {
+            self.community = community
             self.passcode = passcode
             self.createToken = createToken
             self.title = title
@@ -82,10 +92,14 @@ public enum Command: Sendable, Hashable {
         public var token: String?
         public var since: UInt64?
         public var passcode: String?
+        /// The member's personal key in the room's community.
+        public var communityKey: String?
         public init(
             code: String, name: String? = nil, organization: String? = nil, role: Role = .member,
-            facilitatorKey: String? = nil, token: String? = nil, since: UInt64? = nil, passcode: String? = nil
+            facilitatorKey: String? = nil, token: String? = nil, since: UInt64? = nil, passcode: String? = nil,
+            communityKey: String? = nil
         ) {
+            self.communityKey = communityKey
             self.passcode = passcode
             self.code = code
             self.name = name

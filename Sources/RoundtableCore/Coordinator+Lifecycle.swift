@@ -72,6 +72,7 @@ extension Coordinator {
         if rooms[code]!.interviews.active { effects += commit(.interview(.ended), in: code, at: at) }
         for id in rooms[code]!.grouping.timers.map(\.id) { effects += commit(.groups(.timerEnded(id)), in: code, at: at) }
         effects += commit(.closed, in: code, at: at)
+        effects += harvest(code, at: at)
         markRankingDirty(code)
         effects.append(.reply(.ack(["room": .string(code), "closedAt": .int(at)]), ref: ref, to: c))
         return effects
@@ -97,8 +98,11 @@ extension Coordinator {
             runtime[code]?.connections.isEmpty ?? true
         else { return nil }
         let entry = ArchivedRoom(room, at: at)
+        // An archived session hands its needs and pairs to its community first: the community must not wait for a reopen.
+        var effects = room.closedAt == nil ? harvest(code, at: at) : []
         dropArchived(code, entry)
-        return [.journal(JournalEntry(room: code, seq: seq, at: at, journalOp: .archived(entry)))]
+        effects.append(.journal(JournalEntry(room: code, seq: seq, at: at, journalOp: .archived(entry))))
+        return effects
     }
 
     private mutating func dropArchived(_ code: String, _ entry: ArchivedRoom) {
@@ -160,6 +164,8 @@ extension Command {
     var changesRoomState: Bool {
         switch self {
         case .createRoom, .join, .leave, .removeMember, .rotateKey: false
+        // Community requests act on the community they name, not on the caller's room.
+        case .createCommunity, .importRoster, .exportCommunity, .reissueCommunityKey, .setBacklogStatus: false
         default: true
         }
     }

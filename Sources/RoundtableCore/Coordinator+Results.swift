@@ -210,10 +210,21 @@ extension Coordinator {
         let active = room.activeNeeds
         let ranked = NeedsRanking.rank(polls.map { $0.tally.results() }, needs: active.map(\.id))
         let experts = room.currentMembers(among: room.expertIDs)
+        // Experts by tag, once per ranking: filtering every expert for every need cost O(needs × experts) per
+        // `room.state`, which a community session (a backlog, and everyone's expertise) made 31 ms a join.
+        var byTag: [String: [Int]] = [:]
+        for (i, m) in experts.enumerated() { for t in Set(m.expertise) { byTag[t, default: []].append(i) } }
         let entries: [Value] = ranked.map { r in
             let need = room.needs[r.need]
-            let tags = Set(need?.tags ?? [])
-            let helpers = experts.filter { !tags.isDisjoint(with: $0.expertise) }.map { Value($0.id) }
+            var found: [Int] = []
+            for t in Set(need?.tags ?? []) { found += byTag[t] ?? [] }
+            // Ascending positions keep the helpers in joining order, as the filter did.
+            var last = -1
+            var helpers: [Value] = []
+            for i in found.sorted() where i != last {
+                helpers.append(Value(experts[i].id))
+                last = i
+            }
             return [
                 "need": Value(r.need), "text": .string(need?.text ?? ""), "rank": Value(r.rank), "score": .double(r.score),
                 "low": .double(r.low), "high": .double(r.high), "support": Value(r.support), "polls": Value(r.polls),

@@ -8,6 +8,7 @@ extension Coordinator {
         let title = try Self.text(r.title, "title", limit: limits.maxTitleLength, required: true)
         let name = try Self.text(r.name, "name", limit: limits.maxNameLength, required: true)
         let org = try Self.text(r.organization, "organization", limit: limits.maxNameLength)
+        let community = try r.community.map { cred throws(DomainError) in try communityForNewRoom(cred) }
 
         let randomPart = limits.roomCodeLength - limits.roomCodePrefix.count
         var code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy)
@@ -19,6 +20,7 @@ extension Coordinator {
 
         var settings = r.settings
         settings.presenceEventsUpTo = limits.presenceEventsUpTo
+        settings.community = community
         var effects = commit(.created(title: title, facilitatorKeyHash: hasher.digest(key), settings: settings), in: code, at: at)
         if let p = r.passcode {
             let pass = try Self.text(p, "passcode", limit: limits.maxNameLength, required: true)
@@ -27,12 +29,17 @@ extension Coordinator {
         let member = Member(
             id: 1, name: name, organization: org, role: .facilitator, tokenHash: hasher.digest(token), joinedAt: at)
         effects += commit(.joined(member), in: code, at: at)
+        if let community { effects += openSession(code, of: community, at: at) }
         runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
-        effects.append(
-            .reply(
-                .ack(["room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token)]),
-                ref: ref, to: c))
+        var ack: Value.Object = [
+            "room": .string(code), "member": Value(member.id), "role": "facilitator", "facilitatorKey": .string(key), "token": .string(token),
+        ]
+        if let community {
+            ack["community"] = .string(community)
+            ack["backlogNeeds"] = Value(rooms[code]!.needs.count)
+        }
+        effects.append(.reply(.ack(ack), ref: ref, to: c))
         effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
@@ -51,6 +58,7 @@ extension Coordinator {
 
         // Read what we need without keeping a copy of the room alive across the commit (copy-on-write).
         var role = j.role
+        var communityMember: CommunityMember?
         if let key = j.facilitatorKey {
             guard constantTimeEquals(hasher.digest(key), rooms[code]!.facilitatorKeyHash) else {
                 throw DomainError("bad_credentials", "this facilitator key is not valid in this room")
@@ -61,6 +69,16 @@ extension Coordinator {
         } else if rooms[code]!.closedAt != nil {
             // A closed session takes no newcomers; its members come back with their token.
             throw DomainError.roomClosed
+        } else if let ck = j.communityKey {
+            // The personal key stands in for the passcode, and always names the same person in this community.
+            guard let id = rooms[code]!.settings.community else { throw DomainError.notCommunityRoom }
+            guard let cm = communities[id]?.member(withKeyHash: hasher.digest(ck)) else {
+                throw DomainError("bad_credentials", "this community key is not valid in this room's community")
+            }
+            if let known = rooms[code]!.member(communityMember: cm.id) { return resume(known, in: code, since: j.since, ref: ref, from: c, at: at) }
+            communityMember = cm
+        } else if rooms[code]!.settings.community != nil {
+            throw DomainError.communityKeyRequired
         } else if let need = rooms[code]!.passcodeHash {
             // New members need the passcode too; a resume token or the facilitator key stands in for it.
             guard let given = j.passcode, constantTimeEquals(hasher.digest(given), need) else {
@@ -70,18 +88,28 @@ extension Coordinator {
         if rooms[code]!.currentMemberCount >= limits.maxMembersPerRoom {
             throw DomainError("room_full", "this room already has its maximum of \(limits.maxMembersPerRoom) members")
         }
-        let name = try Self.text(j.name ?? "", "name", limit: limits.maxNameLength, required: true)
-        let org = try Self.text(j.organization ?? "", "organization", limit: limits.maxNameLength)
         let token = randomSecret(from: &entropy)
-        let member = Member(
-            id: rooms[code]!.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
+        var member: Member
+        if let cm = communityMember {
+            // The community's profile comes along; edits made in the session go back to it (`harvest`).
+            member = Member(
+                id: rooms[code]!.nextMemberID, name: cm.name, organization: cm.organization, role: role, expertise: cm.expertise,
+                tokenHash: hasher.digest(token), joinedAt: at)
+            member.communityMember = cm.id
+        } else {
+            let name = try Self.text(j.name ?? "", "name", limit: limits.maxNameLength, required: true)
+            let org = try Self.text(j.organization ?? "", "organization", limit: limits.maxNameLength)
+            member = Member(
+                id: rooms[code]!.nextMemberID, name: name, organization: org, role: role, tokenHash: hasher.digest(token), joinedAt: at)
+        }
 
         var effects = commit(.joined(member), in: code, at: at)
         runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects += interviewArrival(member.id, in: code, at: at)
-        effects.append(
-            .reply(.ack(["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]), ref: ref, to: c))
+        var ack: Value.Object = ["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]
+        if let cm = member.communityMember { ack["communityMember"] = Value(cm) }
+        effects.append(.reply(.ack(ack), ref: ref, to: c))
         effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
@@ -236,6 +264,9 @@ extension Coordinator {
             return
         case .reopened(let room):
             replayReopened(entry.room, room)
+            return
+        case .community(let op):
+            communities.apply(op, to: entry.room, at: entry.at)
             return
         }
         if case .created = op, rooms[entry.room] == nil {

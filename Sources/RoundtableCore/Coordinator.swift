@@ -11,6 +11,8 @@ public struct Coordinator {
     var dirtyRooms: Set<String> = []
     /// Rooms archived out of memory (their state is a file in the data folder), by code.
     public internal(set) var archived: [String: ArchivedRoom] = [:]
+    /// Communities and what carries over between their sessions (rosters, backlog, who met whom).
+    public internal(set) var communities = Communities()
     var entropy: any EntropySource
     let hasher: any SecretHasher
     /// ICE servers and signaling limits for partner calls (`calls` section of the configuration).
@@ -108,6 +110,11 @@ public struct Coordinator {
         case .clearAnnouncement: return try clearAnnouncement(ref: ref, from: c, at: at)
         case .callSignal(let to, let signal): return try callSignal(to: to, signal, ref: ref, from: c, at: at)
         case .callIce: return try callIce(ref: ref, from: c, at: at)
+        case .createCommunity(let name, _): return try createCommunity(name: name, ref: ref, from: c, at: at)
+        case .importRoster(let cred, let roster): return try importRoster(cred, roster, ref: ref, from: c, at: at)
+        case .exportCommunity(let cred): return try exportCommunity(cred, ref: ref, from: c, at: at)
+        case .reissueCommunityKey(let cred, let member): return try reissueCommunityKey(cred, member: member, ref: ref, from: c, at: at)
+        case .setBacklogStatus(let cred, let need, let status): return try setBacklogStatus(cred, need: need, status, ref: ref, from: c, at: at)
         }
     }
 

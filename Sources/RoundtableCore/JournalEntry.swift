@@ -3,10 +3,12 @@
 /// Most are room ops (`RoomOp`, applied to a `Room`). Two belong to the coordinator, because they move a
 /// room in or out of memory: `archived` (the room's state went to an archive file; only its index entry
 /// stays) and `reopened` (the room came back, journaled whole so replay never needs the file).
+/// Community ops (`community.*`) change a `Community`; their entry's `room` is the community id.
 public enum JournalOp: Sendable {
     case room(RoomOp)
     case archived(Coordinator.ArchivedRoom)
     case reopened(Room)
+    case community(CommunityOp)
 
     /// The op in its journal shape: `{"op":"<name>",…}`.
     public var value: Value {
@@ -14,6 +16,7 @@ public enum JournalOp: Sendable {
         case .room(let op): op.value
         case .archived(let entry): ["op": "archived", "archive": entry.value]
         case .reopened(let room): ["op": "reopened", "room": room.snapshotValue]
+        case .community(let op): op.value
         }
     }
 
@@ -26,6 +29,8 @@ public enum JournalOp: Sendable {
         case "reopened":
             guard let r = v["room"] else { throw OpDecodingError("reopened: missing room") }
             self = .reopened(try Room(snapshot: r))
+        case let name? where name.hasPrefix(CommunityOp.prefix):
+            self = .community(try CommunityOp(value: v))
         default:
             self = .room(try RoomOp(value: v))
         }

@@ -31,6 +31,13 @@ public struct Limits: Sendable, Hashable {
     public var stateMembersLimit = 100
     /// Above `presenceEventsUpTo`, the coalesced `room.presence` count goes out at most this often.
     public var presenceIntervalMs: Int64 = 2_000
+    /// Communities on this node.
+    public var maxCommunities = 100
+    /// Members on one community's roster.
+    public var maxMembersPerCommunity = 5_000
+    /// Size of one `community.import` roster (CSV text, or the JSON members' text). An import adds to the roster,
+    /// so a larger one goes in parts; the default matches `transport.maxFrameBytes`.
+    public var maxRosterBytes = 65_536
 
     public init() {}
 }

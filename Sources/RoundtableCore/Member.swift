@@ -13,6 +13,8 @@ public struct Member: Sendable, Hashable {
     public var departed: Bool = false
     /// Highlights partners wrote about this member in interviews and the member accepted.
     public var highlights: [String] = []
+    /// The member's id in the community the room was opened from, when they joined with their community key.
+    public var communityMember: Int?
 
     public init(
         id: MemberID, name: String, organization: String, role: Role, expertise: [String] = [], bio: String = "",
@@ -30,10 +32,12 @@ public struct Member: Sendable, Hashable {
 
     /// The public profile every member of the room may see.
     public func profile(online: Bool) -> Value {
-        [
+        var o: Value.Object = [
             "id": Value(id), "name": .string(name), "organization": .string(organization),
             "role": .string(role.rawValue), "expertise": Value(expertise), "bio": .string(bio), "online": .bool(online),
             "highlights": Value(highlights),
         ]
+        if let communityMember { o["communityMember"] = Value(communityMember) }
+        return .object(o)
     }
 }

@@ -57,7 +57,15 @@ public struct Room: Sendable {
     private mutating func index(_ m: Member) {
         if m.role == .facilitator && !m.departed { facilitatorIDs.insert(m.id) } else { facilitatorIDs.remove(m.id) }
         if !m.expertise.isEmpty && !m.departed { expertIDs.insert(m.id) } else { expertIDs.remove(m.id) }
+        if let cm = m.communityMember {
+            if !m.departed { byCommunityMember[cm] = m.id } else if byCommunityMember[cm] == m.id { byCommunityMember[cm] = nil }
+        }
     }
+    /// Current members by their community member id (community rooms only).
+    private var byCommunityMember: [Int: MemberID] = [:]
+
+    /// The current member who joined with this community identity.
+    public func member(communityMember cm: Int) -> Member? { byCommunityMember[cm].flatMap { members[$0] } }
     public var currentMemberCount: Int { members.count - departedCount }
     private var departedCount = 0
 

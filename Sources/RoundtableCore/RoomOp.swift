@@ -38,12 +38,15 @@ public struct RoomSettings: Sendable, Hashable {
     /// of thousands would cost O(members²) messages): everyone gets a coalesced `room.presence` count and
     /// facilitators get each change as a notice. Fixed at creation so replay makes the same choice.
     public var presenceEventsUpTo = Int.max
+    /// The community this room is a session of (set by the coordinator from `room.create`'s `community`).
+    public var community: String?
 
     public init() {}
 
     public var value: Value {
         var o: Value.Object = ["showNeedOrganization": .bool(showNeedOrganization), "openAnswersBecomeNeeds": .bool(openAnswersBecomeNeeds)]
         if presenceEventsUpTo != Int.max { o["presenceEventsUpTo"] = Value(presenceEventsUpTo) }
+        if let community { o["community"] = .string(community) }
         return .object(o)
     }
 
@@ -52,6 +55,7 @@ public struct RoomSettings: Sendable, Hashable {
         if let b = value?["showNeedOrganization"]?.boolValue { showNeedOrganization = b }
         if let b = value?["openAnswersBecomeNeeds"]?.boolValue { openAnswersBecomeNeeds = b }
         if let n = value?["presenceEventsUpTo"]?.intValue { presenceEventsUpTo = Int(n) }
+        community = value?["community"]?.stringValue
     }
 }
 
@@ -64,11 +68,13 @@ public struct OpDecodingError: Error, Sendable, CustomStringConvertible {
 
 extension Member {
     var journalValue: Value {
-        [
+        var o: Value.Object = [
             "id": Value(id), "name": .string(name), "organization": .string(organization), "role": .string(role.rawValue),
             "expertise": Value(expertise), "bio": .string(bio), "tokenHash": .string(tokenHash), "joinedAt": .int(joinedAt),
             "departed": .bool(departed), "highlights": Value(highlights),
         ]
+        if let communityMember { o["communityMember"] = Value(communityMember) }
+        return .object(o)
     }
 
     init(journal v: Value) throws(OpDecodingError) {
@@ -82,6 +88,7 @@ extension Member {
             tokenHash: hash, joinedAt: at)
         departed = v["departed"]?.boolValue ?? false
         highlights = v["highlights"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        communityMember = v["communityMember"]?.intValue.map { Int($0) }
     }
 }
 

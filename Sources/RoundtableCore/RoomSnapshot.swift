@@ -107,11 +107,14 @@ extension Coordinator {
     public var snapshotRooms: [String: Room] { rooms }
 
     /// Snapshot payload: `{"version":1,"rooms":[…]}`.
-    public static func snapshotValue(_ rooms: [String: Room], archived: [String: ArchivedRoom]) -> Value {
-        [
+    public static func snapshotValue(_ rooms: [String: Room], archived: [String: ArchivedRoom], communities: Communities = Communities()) -> Value {
+        var o: Value.Object = [
             "version": 1, "rooms": .array(rooms.keys.sorted().map { rooms[$0]!.snapshotValue }),
             "archived": .array(archived.keys.sorted().map { archived[$0]!.value }),
         ]
+        // Only when there are any: a node without communities writes the same bytes as before.
+        if communities.count > 0 { o["communities"] = .array(communities.byID.keys.sorted().map { communities.byID[$0]!.snapshotValue }) }
+        return .object(o)
     }
 
     public mutating func restore(snapshot v: Value) throws(OpDecodingError) {
@@ -123,6 +126,10 @@ extension Coordinator {
         for av in v["archived"]?.arrayValue ?? [] {
             let a = try ArchivedRoom(value: av)
             archived[a.code] = a
+        }
+        for cv in v["communities"]?.arrayValue ?? [] {
+            let c = try Community(snapshot: cv)
+            communities.byID[c.id] = c
         }
     }
 }

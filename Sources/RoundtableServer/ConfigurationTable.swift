@@ -103,6 +103,9 @@ extension Configuration {
         int64("limits.presenceIntervalMs", \.limits.presenceIntervalMs, 1...Double.infinity, "least milliseconds between room.presence counts (large rooms)"),
         int("limits.presenceEventsUpTo", \.limits.presenceEventsUpTo, 0...Double.infinity, "rooms up to this size get member.joined/left; larger get counts"),
         int("limits.stateMembersLimit", \.limits.stateMembersLimit, 0...Double.infinity, "members listed in a member's room.state (facilitators get all)"),
+        int("limits.maxCommunities", \.limits.maxCommunities, 1...Double.infinity, "communities on this node"),
+        int("limits.maxMembersPerCommunity", \.limits.maxMembersPerCommunity, 1...Double.infinity, "members on one community's roster"),
+        int("limits.maxRosterBytes", \.limits.maxRosterBytes, 1...Double.infinity, "bytes in one community.import roster (larger rosters go in parts)"),
     ]
 
     static let settingsByName: [String: Setting] = Dictionary(uniqueKeysWithValues: settings.map { ($0.name, $0) })

@@ -35,9 +35,10 @@ public final class Node: Sendable {
         persistence.close()
         let rooms = server.finalRooms
         let archived = server.finalArchived
-        guard !rooms.isEmpty || !archived.isEmpty else { return true }
+        let communities = server.finalCommunities
+        guard !rooms.isEmpty || !archived.isEmpty || communities.count > 0 else { return true }
         do {
-            _ = try persistence.writeSnapshot(rooms, archived: archived, lsn: persistence.lastLSN)
+            _ = try persistence.writeSnapshot(rooms, archived: archived, communities: communities, lsn: persistence.lastLSN)
             logger.info("final snapshot written", metadata: ["rooms": "\(rooms.count)", "archived": "\(archived.count)"])
             return true
         } catch {

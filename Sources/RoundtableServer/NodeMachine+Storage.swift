@@ -23,6 +23,7 @@ extension NodeMachine {
         var rooms: [String: Room]
         var archived: [String: Coordinator.ArchivedRoom]
         var lsn: UInt64
+        var communities = Communities()
     }
 
     /// Whether requests are served (recovery is done).

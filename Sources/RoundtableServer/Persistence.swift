@@ -120,8 +120,10 @@ public final class Persistence: @unchecked Sendable {
     }
 
     /// Writes a snapshot (temp file, fsync, rename, fsync folder) and prunes what it makes unnecessary.
-    public func writeSnapshot(_ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], lsn: UInt64) throws -> Int {
-        let payload = JSON.serialize(Coordinator.snapshotValue(rooms, archived: archived))
+    public func writeSnapshot(
+        _ rooms: [String: Room], archived: [String: Coordinator.ArchivedRoom], communities: Communities = Communities(), lsn: UInt64
+    ) throws -> Int {
+        let payload = JSON.serialize(Coordinator.snapshotValue(rooms, archived: archived, communities: communities))
         try SnapshotStore.write(directory: directory.path, lsn: lsn, payload: payload)
         _ = try SnapshotStore.prune(directory: directory.path, keep: 2, logger: logger)
         return payload.count

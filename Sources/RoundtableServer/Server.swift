@@ -155,6 +155,9 @@ public final class RoundtableServer: @unchecked Sendable {
     /// The index of archived rooms, with the same caveat: a final snapshot must carry it or they are lost.
     public var finalArchived: [String: Coordinator.ArchivedRoom] { coordinator.archived }
 
+    /// The communities, with the same caveat.
+    public var finalCommunities: Communities { coordinator.communities }
+
     /// Why recovery refused to serve, when it did (same caveat): `roundtable serve` then exits non-zero.
     public private(set) var recoveryFailure: String?
 
@@ -401,19 +404,20 @@ public final class RoundtableServer: @unchecked Sendable {
 
     private func maybeSnapshot(now: Double) {
         guard let journal, machine.snapshotDue(now: now, journaling: true) else { return }
-        let snapshot = NodeMachine.Snapshot(rooms: coordinator.snapshotRooms, archived: coordinator.archived, lsn: journal.lastLSN)
+        let snapshot = NodeMachine.Snapshot(
+            rooms: coordinator.snapshotRooms, archived: coordinator.archived, lsn: journal.lastLSN, communities: coordinator.communities)
         if let now = machine.snapshotTaken(snapshot) { writeSnapshot(now) }
     }
 
     /// Encodes and writes off the service thread; the state it holds is durable already.
     private func writeSnapshot(_ snapshot: NodeMachine.Snapshot) {
         guard let journal else { return }
-        let (rooms, archived, lsn) = (snapshot.rooms, snapshot.archived, snapshot.lsn)
+        let (rooms, archived, lsn, communities) = (snapshot.rooms, snapshot.archived, snapshot.lsn, snapshot.communities)
         let logger = self.logger
         spawnDetachedThread { [weak self] in
             let t0 = monotonicSeconds()
             do {
-                let bytes = try journal.writeSnapshot(rooms, archived: archived, lsn: lsn)
+                let bytes = try journal.writeSnapshot(rooms, archived: archived, communities: communities, lsn: lsn)
                 let ms = (monotonicSeconds() - t0) * 1000
                 logger.info("snapshot written", metadata: ["lsn": "\(lsn)", "bytes": "\(bytes)", "ms": "\(Int(ms))"])
                 self?.post(.snapshotDone(ok: true, millis: ms, bytes: bytes))
@@ -542,7 +546,12 @@ public final class RoundtableServer: @unchecked Sendable {
             reply(c, error: .storageUnavailable, ref: request.ref)
             return
         }
-        if case .createRoom(let create) = request.command, let refusal = creationRefusal(create, from: c.address) {
+        if case .createRoom(let create) = request.command, let refusal = creationRefusal(create.createToken, from: c.address) {
+            reply(c, error: refusal, ref: request.ref)
+            return
+        }
+        // A community is created under the same policy as a room.
+        if case .createCommunity(_, let token) = request.command, let refusal = creationRefusal(token, from: c.address) {
             reply(c, error: refusal, ref: request.ref)
             return
         }
@@ -574,9 +583,9 @@ public final class RoundtableServer: @unchecked Sendable {
     }
 
     /// Rooms are created freely from loopback; with `rooms.createToken` set, only with that token.
-    func creationRefusal(_ r: Command.CreateRoom, from address: String) -> DomainError? {
+    func creationRefusal(_ createToken: String?, from address: String) -> DomainError? {
         if let token = config.roomCreateToken {
-            let given = r.createToken.map { SHA256Hasher().digest($0) } ?? ""
+            let given = createToken.map { SHA256Hasher().digest($0) } ?? ""
             return constantTimeEquals(given, SHA256Hasher().digest(token))
                 ? nil : DomainError("not_allowed", "creating a room needs the server's createToken")
         }

@@ -74,7 +74,8 @@ public enum RequestDecoder {
                 .init(
                     title: try f.string("title"), name: try f.string("name"),
                     organization: try f.optionalString("organization") ?? "", settings: try settings(f),
-                    createToken: try f.optionalString("createToken"), passcode: try f.optionalString("passcode")))
+                    createToken: try f.optionalString("createToken"), passcode: try f.optionalString("passcode"),
+                    community: try roomCommunity(f)))
         case "room.join":
             let roleName = try f.optionalString("role") ?? "member"
             guard let role = Role(rawValue: roleName) else {
@@ -90,7 +91,8 @@ public enum RequestDecoder {
                     code: try f.string("room"), name: try f.optionalString("name"),
                     organization: try f.optionalString("organization"), role: role,
                     facilitatorKey: try f.optionalString("facilitatorKey"), token: try f.optionalString("token"),
-                    since: since.map(UInt64.init), passcode: try f.optionalString("passcode")))
+                    since: since.map(UInt64.init), passcode: try f.optionalString("passcode"),
+                    communityKey: try f.optionalString("communityKey")))
         case "room.leave":
             return .leave
         case "room.rotateKey":
@@ -203,6 +205,8 @@ public enum RequestDecoder {
             return try showCommand(type, f)
         case "call.signal": return .callSignal(to: try f.memberID("to"), try callSignal(f))
         case "call.ice": return .callIce
+        case "community.create", "community.import", "community.export", "community.reissueKey", "community.needStatus":
+            return try communityCommand(type, f)
         default:
             throw DomainError("unknown_type", "unknown request type \"\(String(type.unicodeScalars.prefix(64)))\"")
         }

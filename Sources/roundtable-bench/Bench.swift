@@ -13,20 +13,20 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roundtable-bench",
         abstract: "Benchmarks of the domain and the data folder, in process (build with -c release).",
-        subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self])
+        subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self, BenchCommunity.self])
 }
 
 /// Hashing in the domain is SHA-256 in production; the ballot path never hashes except for anonymous voter keys.
-private func makeCoordinator(seed: UInt64) -> Coordinator {
+func makeCoordinator(seed: UInt64) -> Coordinator {
     var limits = Limits()
     limits.maxMembersPerRoom = 200_000
     limits.maxRooms = 100_000
     return Coordinator(limits: limits, entropy: SeededEntropy(seed: seed), hasher: SHA256Hasher())
 }
 
-private func benchClock() -> Double { monotonicSeconds() }
+func benchClock() -> Double { monotonicSeconds() }
 
-private func ack(_ effects: [Effect]) -> Value.Object? {
+func ack(_ effects: [Effect]) -> Value.Object? {
     for case .reply(let r, _, _) in effects {
         switch r {
         case .ack(let body): return body

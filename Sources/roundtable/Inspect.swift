@@ -45,6 +45,13 @@ struct Inspect: ParsableCommand {
                     + (r.closedAt != nil ? "  closed" : "")
             )
         }
+        for id in coordinator.communities.byID.keys.sorted() {
+            let cm = coordinator.communities.byID[id]!
+            let open = cm.backlog.values.filter { $0.status == .open }.count
+            print(
+                "  community \(id) \"\(cm.name)\"  members \(cm.members.count)  sessions \(cm.sessions.count)  backlog \(cm.backlog.count) (\(open) open)  pairs met \(cm.met.count)"
+            )
+        }
         var unreadable: [String] = []
         for code in coordinator.archived.keys.sorted() {
             let a = coordinator.archived[code]!

@@ -63,9 +63,11 @@ extension Coordinator {
                 if let cap = group.capacity, counts[g]! > cap { throw DomainError("group_full", "group \(g) holds at most \(cap)") }
                 moves[m] = g
             }
+        } else if strategy == "roster" {
+            moves = try rosterGroups(room)
         } else {
             guard let name = strategy, let s = GroupStrategy(rawValue: name) else {
-                throw .invalidField("strategy", "must be balanced, mixed-organizations or by-need (or give assignments)")
+                throw .invalidField("strategy", "must be balanced, mixed-organizations, by-need or roster (or give assignments)")
             }
             let members = room.currentMembers.filter { $0.role == .member }
             let moved = Set(members.map(\.id))

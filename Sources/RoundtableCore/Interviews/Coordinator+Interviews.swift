@@ -76,7 +76,7 @@ extension Coordinator {
         let room = rooms[code]!
         let s = room.interviews.settings
         let seed = entropy.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let result = Pairing.pair(interviewCandidates(room), strategy: s.strategy, history: room.interviews.history, seed: seed)
+        let result = Pairing.pair(interviewCandidates(room), strategy: s.strategy, history: pairingHistory(room), seed: seed)
         let number = room.interviews.round + 1
         let pairs = result.groups.enumerated().map { i, members in
             InterviewPair(id: i + 1, members: members, firstAsker: members[0], link: link(s, code, number, i + 1))
@@ -168,7 +168,7 @@ extension Coordinator {
                 let hosts = room.interviews.pairs.filter { $0.members.count == 2 && $0.members.allSatisfy { online[$0] != nil } }
                 let cands = hosts.map { $0.members.compactMap { room.members[$0] }.map { candidate($0, room) } }
                 if let i = Pairing.bestTrioHost(
-                    for: candidate(m, room), among: cands, strategy: room.interviews.settings.strategy, history: room.interviews.history)
+                    for: candidate(m, room), among: cands, strategy: room.interviews.settings.strategy, history: pairingHistory(room))
                 {
                     var p = hosts[i]
                     p.members.append(m.id)

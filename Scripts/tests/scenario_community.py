@@ -1,0 +1,176 @@
+"""A community over two meetings, driven by a third-party client (Python websockets).
+
+One community, a roster imported as CSV (its groups pre-assign members), two sessions with a server restart
+between them: the same members are recognised by their personal keys, interview pairs from the first meeting
+are not repeated in the second, and the needs backlog (with the first meeting's ranking) opens the second.
+"""
+import asyncio
+import signal
+
+from rt import Client, join
+from scenario_lifecycle import wait_ready
+
+ROSTER = ("name,organization,email,expertise,group\n"
+          "Ana Ruiz,Valley Clinic,ana@example.org,grants;data,East\n"
+          "Ben Okafor,Hill County Health,ben@example.org,evaluation,West\n"
+          "\"Cy Tran, RN\",Valley Clinic,,workforce,East\n"
+          "Dee Walker,Hill County Health,,,West\n")
+NEEDS = ["Grant writing", "Volunteer retention", "Data systems"]
+
+
+async def open_session(server, cred, title):
+    fac = await Client.connect(server)
+    ack = await fac.request("room.create", title=title, name="Fay", organization="TTA Center", **cred)
+    assert ack["type"] == "ack" and ack["community"] == cred["community"], ack
+    state = await fac.expect("room.state")
+    assert state["settings"]["community"] == cred["community"]
+    return fac, ack, state
+
+
+async def pairs_of_round(members, round_):
+    """{frozenset of community member ids} from each member's interview.assigned."""
+    got = await asyncio.gather(*[c.expect("interview.assigned", round=round_) for c, _, _ in members])
+    community_of = {room_id: cm for _, room_id, cm in members}
+    return {frozenset([community_of[rid]] + [community_of[p["id"]] for p in a["partners"]])
+            for (_, rid, _), a in zip(members, got)}
+
+
+async def test_two_meetings_remember_members_pairs_and_needs(server):
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Rural health peer network")
+    assert created["type"] == "ack", created
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    imported = await admin.request("community.import", csv=ROSTER, **cred)
+    assert imported["type"] == "ack" and imported["memberCount"] == 4, imported
+    keys = {m["name"]: (m["member"], m["communityKey"]) for m in imported["members"]}
+    assert set(keys) == {"Ana Ruiz", "Ben Okafor", "Cy Tran, RN", "Dee Walker"}
+
+    # Meeting 1: members join with their keys; a walk-in without one is refused.
+    fac, ack, state = await open_session(server, cred, "February meeting")
+    first_room = ack["room"]
+    assert ack["backlogNeeds"] == 0 and state["needs"] == []
+    walk_in = await Client.connect(server)
+    refused = await walk_in.request("room.join", room=first_room, name="Walk-in")
+    assert refused["type"] == "error" and refused["code"] == "community_key_required", refused
+    members = []
+    for name, (cm, key) in keys.items():
+        c, a, st = await join(server, first_room, None, communityKey=key)
+        assert a["communityMember"] == cm and st["you"]["name"] == name and st["you"]["communityMember"] == cm, (a, st["you"])
+        members.append((c, a["member"], cm))
+    # The roster's groups pre-assign the members (East: Ana and Cy, West: Ben and Dee).
+    groups = await fac.request("groups.create", mode="assigned", groups=[{"name": "East"}, {"name": "West"}])
+    assert groups["type"] == "ack", groups
+    placed = await fac.request("groups.assign", strategy="roster")
+    assert placed["type"] == "ack" and placed["assigned"] == 4, placed
+    east = await fac.expect("group.changed", group=groups["groups"][0])
+    assert sorted(east["members"]) == sorted(rid for _, rid, cm in members if cm in (keys["Ana Ruiz"][0], keys["Cy Tran, RN"][0])), east
+    for text in NEEDS:
+        r = await members[0][0].request("need.submit", text=text, tags=[])
+        assert r["type"] == "ack", r
+    poll = await fac.request("poll.create", question="Most urgent?", kind="single", overNeeds=True, open=True)
+    assert poll["type"] == "ack", poll
+    for (c, _, _), need in zip(members, [3, 3, 3, 2]):  # Data systems first, Volunteer retention second
+        r = await c.request("vote.cast", poll=poll["poll"], option=need)
+        assert r["type"] == "ack", r
+    assert (await fac.request("interviews.start", turnSeconds=600, reportSeconds=60))["type"] == "ack"
+    met = await pairs_of_round(members, 1)
+    assert (await fac.request("interviews.next"))["type"] == "ack"
+    met |= await pairs_of_round(members, 2)
+    assert len(met) == 4, met  # two rounds of two new pairs each
+    closed = await fac.request("room.close")
+    assert closed["type"] == "ack", closed
+    for c in [fac, admin, walk_in] + [c for c, _, _ in members]:
+        await c.close()
+
+    # The server restarts between the meetings: the community comes back from the data folder.
+    server.stop()
+    server.start()
+    await wait_ready(server)
+
+    # Meeting 2: the open backlog, best ranked first; the same people; only the pairs not yet met.
+    fac2, ack2, state2 = await open_session(server, cred, "March meeting")
+    assert ack2["backlogNeeds"] == 3, ack2
+    assert [n["text"] for n in state2["needs"]] == ["Data systems", "Volunteer retention", "Grant writing"], state2["needs"]
+    members2 = []
+    for name, (cm, key) in reversed(list(keys.items())):  # another joining order: other room member ids
+        c, a, st = await join(server, ack2["room"], None, communityKey=key)
+        assert a["communityMember"] == cm and st["you"]["name"] == name, a
+        members2.append((c, a["member"], cm))
+    assert (await fac2.request("interviews.start", turnSeconds=600, reportSeconds=60))["type"] == "ack"
+    fresh = await pairs_of_round(members2, 1)
+    assert len(fresh) == 2 and not (fresh & met), f"pairs repeated across meetings: {fresh & met}"
+
+    # The facilitator marks a need addressed; the export shows the backlog with the first meeting's ranking.
+    admin2 = await Client.connect(server)
+    export = await admin2.request("community.export", **cred)
+    assert export["type"] == "ack", export
+    by_text = {n["text"]: n for n in export["backlog"]}
+    assert by_text["Data systems"]["rankings"] == [{"room": first_room, "rank": 1, "score": by_text["Data systems"]["rankings"][0]["score"]}]
+    assert [s["room"] for s in export["sessions"]] == [first_room, ack2["room"]]
+    assert export["pairsMet"] == 4 and "ana@example.org" not in export["csv"]
+    done = await admin2.request("community.needStatus", need=by_text["Data systems"]["need"], status="addressed", **cred)
+    assert done["type"] == "ack" and done["status"] == "addressed", done
+    assert (await fac2.request("room.close"))["type"] == "ack"
+    after = await admin2.request("community.export", **cred)
+    assert after["pairsMet"] == 6, after["pairsMet"]  # meeting 2's pairs handed back at its close
+    fac3, ack3, state3 = await open_session(server, cred, "April meeting")
+    assert [n["text"] for n in state3["needs"]] == ["Volunteer retention", "Grant writing"], state3["needs"]
+    for c in [fac2, admin2, fac3] + [c for c, _, _ in members2]:
+        await c.close()
+
+
+async def test_community_errors(server):
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Peers")
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    wrong = dict(cred, facilitatorKey="0" * 32)
+    for type_, fields, code in [
+        ("community.export", dict(cred, community="C0000000000"), "community_not_found"),
+        ("community.export", wrong, "bad_credentials"),
+        ("community.import", dict(cred, csv="organization\nClinic\n"), "roster_invalid"),
+        ("community.import", dict(cred, csv="name,organization\nAna,X\nana,x\n"), "roster_invalid"),
+        ("community.import", dict(cred, csv="name\n" + "x\n" * 600), "roster_too_large"),
+        ("community.reissueKey", dict(cred, member=9), "member_not_found"),
+        ("community.needStatus", dict(cred, need=1, status="addressed"), "need_not_found"),
+    ]:
+        r = await admin.request(type_, **fields)
+        assert r["type"] == "error" and r["code"] == code, (type_, r)
+    plain = await Client.connect(server)
+    ack = await plain.request("room.create", title="Standalone", name="Sam")
+    imported = await admin.request("community.import", members=[{"name": "Ana"}], **cred)
+    key = imported["members"][0]["communityKey"]
+    other = await Client.connect(server)
+    r = await other.request("room.join", room=ack["room"], communityKey=key)
+    assert r["type"] == "error" and r["code"] == "not_community_room", r
+    for c in [admin, plain, other]:
+        await c.close()
+
+
+# The roster bound comes from the configuration (limits.maxRosterBytes, here through the environment).
+test_community_errors.server_args = {"extra_env": {"ROUNDTABLE_LIMITS_MAXROSTERBYTES": "1000"}}
+
+
+async def test_acknowledged_community_changes_survive_kill_9(server):
+    """Acked community changes are in the journal before the ack: a kill -9 (no final snapshot) loses none."""
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Durable peers")
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    imported = await admin.request("community.import", csv=ROSTER, **cred)
+    key = imported["members"][0]["communityKey"]
+    fac, ack, _ = await open_session(server, cred, "Before the crash")
+    member, joined, _ = await join(server, ack["room"], None, communityKey=key)
+    assert (await member.request("need.submit", text="Shared data platform", tags=[]))["type"] == "ack"
+    assert (await fac.request("room.close"))["type"] == "ack"  # hands the need to the backlog
+    server.stop(sig=signal.SIGKILL)
+    server.start()
+    await wait_ready(server)
+    admin2 = await Client.connect(server)
+    export = await admin2.request("community.export", **cred)
+    assert export["type"] == "ack" and len(export["members"]) == 4, export
+    assert [n["text"] for n in export["backlog"]] == ["Shared data platform"], export["backlog"]
+    fac2, ack2, state2 = await open_session(server, cred, "After the crash")
+    assert [n["text"] for n in state2["needs"]] == ["Shared data platform"]
+    again, joined2, _ = await join(server, ack2["room"], None, communityKey=key)
+    assert joined2["communityMember"] == joined["communityMember"]
+    for c in [admin2, fac2, again]:
+        await c.close()

@@ -1,0 +1,254 @@
+extension Community {
+    /// A community id and the key that proves the caller's role in it.
+    public struct Credentials: Sendable, Hashable {
+        public var id: String
+        public var key: String
+        public init(id: String, key: String) {
+            self.id = id
+            self.key = key
+        }
+    }
+}
+
+extension DomainError {
+    public static let communityNotFound = DomainError("community_not_found", "no community has this id")
+    public static let communityKeyRequired = DomainError(
+        "community_key_required", "this room is a session of a community: join with your personal communityKey (ask the facilitator to reissue a lost one)")
+    public static let notCommunityRoom = DomainError("not_community_room", "this room is not a session of a community; join without communityKey")
+}
+
+/// Communities: roster, keys, sessions, backlog, and what each session hands back (`harvest`).
+extension Coordinator {
+    mutating func createCommunity(name: String, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        if communities.count >= limits.maxCommunities {
+            throw DomainError("too_many_communities", "the server holds its maximum of \(limits.maxCommunities) communities")
+        }
+        let name = try Self.text(name, "name", limit: limits.maxTitleLength, required: true)
+        var id = "C" + Crockford.code(9, from: &entropy)
+        while communities[id] != nil { id = "C" + Crockford.code(9, from: &entropy) }
+        let key = randomSecret(from: &entropy)
+        var effects = commitCommunity(.created(name: name, facilitatorKeyHash: hasher.digest(key)), to: id, at: at)
+        effects.append(.reply(.ack(["community": .string(id), "name": .string(name), "facilitatorKey": .string(key)]), ref: ref, to: c))
+        return effects
+    }
+
+    mutating func importRoster(_ cred: Community.Credentials, _ roster: Roster, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
+        -> [Effect]
+    {
+        let community = try facilitated(cred)
+        if roster.size > limits.maxRosterBytes { throw DomainError("roster_too_large", "a roster may hold at most \(limits.maxRosterBytes) bytes") }
+        let rows = try roster.rows()
+        if rows.isEmpty { throw DomainError("roster_invalid", "the roster has no member") }
+        var byIdentity: [String: Int] = [:]
+        for m in community.members.values { byIdentity[Self.identity(m.name, m.organization)] = m.id }
+        var seen: [String: Int] = [:]
+        var changed: [CommunityMember] = []
+        var keys: [Int: String] = [:]
+        var nextID = community.nextMemberID
+        for (i, row) in rows.enumerated() {
+            let field = "members[\(i)]"
+            let name = try Self.text(row.name, field + ".name", limit: limits.maxNameLength, required: true)
+            let org = try Self.text(row.organization, field + ".organization", limit: limits.maxNameLength)
+            let tags = try Self.tags(row.expertise, field + ".expertise", limits: limits)
+            let group = try Self.text(row.group, field + ".group", limit: limits.maxNameLength)
+            let identity = Self.identity(name, org)
+            if let first = seen[identity] { throw DomainError("roster_invalid", "\(field) repeats members[\(first)] (same name and organization)") }
+            seen[identity] = i
+            // Someone already on the roster keeps their id and key; the import updates their profile.
+            if let id = byIdentity[identity], let old = community.members[id] {
+                changed.append(CommunityMember(id: id, name: name, organization: org, expertise: tags, keyHash: old.keyHash, group: group))
+            } else {
+                let key = randomSecret(from: &entropy)
+                keys[nextID] = key
+                changed.append(CommunityMember(id: nextID, name: name, organization: org, expertise: tags, keyHash: hasher.digest(key), group: group))
+                nextID += 1
+            }
+        }
+        if community.members.count + keys.count > limits.maxMembersPerCommunity {
+            throw DomainError(
+                "community_full",
+                "the roster would hold \(community.members.count + keys.count) members; a community holds at most \(limits.maxMembersPerCommunity)")
+        }
+        var effects = commitCommunity(.membersSet(changed), to: community.id, at: at)
+        let list: [Value] = changed.map { m in
+            var o: Value.Object = ["member": Value(m.id), "name": .string(m.name), "organization": .string(m.organization)]
+            if let key = keys[m.id] { o["communityKey"] = .string(key) } else { o["existing"] = true }
+            return .object(o)
+        }
+        effects.append(
+            .reply(
+                .ack(["community": .string(community.id), "members": .array(list), "memberCount": Value(community.members.count + keys.count)]), ref: ref, to: c
+            ))
+        return effects
+    }
+
+    mutating func reissueCommunityKey(_ cred: Community.Credentials, member: Int?, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError)
+        -> [Effect]
+    {
+        let community = try facilitated(cred)
+        let key = randomSecret(from: &entropy)
+        guard let member else {
+            var effects = commitCommunity(.facilitatorKeyReissued(hash: hasher.digest(key)), to: community.id, at: at)
+            effects.append(.reply(.ack(["community": .string(community.id), "facilitatorKey": .string(key)]), ref: ref, to: c))
+            return effects
+        }
+        guard var m = community.members[member] else { throw DomainError("member_not_found", "no member of this community has id \(member)") }
+        m.keyHash = hasher.digest(key)
+        var effects = commitCommunity(.membersSet([m]), to: community.id, at: at)
+        effects.append(.reply(.ack(["community": .string(community.id), "member": Value(member), "communityKey": .string(key)]), ref: ref, to: c))
+        return effects
+    }
+
+    mutating func setBacklogStatus(_ cred: Community.Credentials, need: Int, _ status: BacklogStatus, ref: Value?, from c: ConnectionID, at: Millis)
+        throws(DomainError) -> [Effect]
+    {
+        let community = try facilitated(cred)
+        guard let n = community.backlog[need] else { throw DomainError("need_not_found", "the community's backlog has no need \(need)") }
+        if case .merged = n.status { throw DomainError("need_not_found", "need \(need) was merged into another; change that one") }
+        var effects = commitCommunity(.needStatusSet(need: need, status), to: community.id, at: at)
+        effects.append(.reply(.ack(["community": .string(community.id), "need": Value(need), "status": .string(status.name)]), ref: ref, to: c))
+        return effects
+    }
+
+    /// The community as its facilitator exports it: roster (no keys), sessions, backlog with ranking history.
+    mutating func exportCommunity(_ cred: Community.Credentials, ref: Value?, from c: ConnectionID, at: Millis) throws(DomainError) -> [Effect] {
+        let community = try facilitated(cred)
+        let members = community.members.keys.sorted().map { community.members[$0]! }
+        let body: Value.Object = [
+            "community": .string(community.id), "name": .string(community.name), "createdAt": .int(community.createdAt),
+            "members": .array(
+                members.map {
+                    [
+                        "member": Value($0.id), "name": .string($0.name), "organization": .string($0.organization), "expertise": Value($0.expertise),
+                        "group": .string($0.group),
+                    ]
+                }),
+            "sessions": .array(community.sessions.map { ["room": .string($0.room), "openedAt": .int($0.openedAt)] }),
+            "backlog": .array(community.backlog.keys.sorted().map { community.backlog[$0]!.exportValue }),
+            "pairsMet": Value(community.met.count), "csv": .string(Roster.csv(members)),
+        ]
+        return [.reply(.ack(body), ref: ref, to: c)]
+    }
+
+    // MARK: Sessions
+
+    /// Checks `room.create`'s community and its facilitator key before anything is created.
+    func communityForNewRoom(_ cred: Community.Credentials) throws(DomainError) -> String { try facilitated(cred).id }
+
+    /// A new room of the community: earlier live sessions hand over what they know, then the room starts with
+    /// the open backlog as its needs (best-ranked first) so a poll over needs can be built from it at once.
+    mutating func openSession(_ code: String, of id: String, at: Millis) -> [Effect] {
+        var effects: [Effect] = []
+        for s in communities[id]?.sessions ?? [] where rooms[s.room]?.closedAt == nil && rooms[s.room] != nil {
+            effects += harvest(s.room, at: at)
+        }
+        var map: [Int: Int] = [:]
+        for n in (communities[id]?.openBacklog ?? []).prefix(limits.maxNeedsPerRoom) {
+            let roomNeed = rooms[code]!.nextNeedID
+            effects += commit(.needAdded(Need(id: roomNeed, text: n.text, tags: n.tags, submitter: nil, organization: "", createdAt: at)), in: code, at: at)
+            map[roomNeed] = n.id
+        }
+        if !map.isEmpty { markRankingDirty(code) }
+        effects += commitCommunity(.sessionOpened(room: code, needs: map), to: id, at: at)
+        return effects
+    }
+
+    /// Carries a community room's needs (with their current ranking), profile edits and new interview pairs into
+    /// its community. Idempotent: a need keeps its backlog id through the session's need map.
+    mutating func harvest(_ code: String, at: Millis) -> [Effect] {
+        guard let room = rooms[code], let id = room.settings.community, let community = communities[id], let session = community.session(code) else {
+            return []
+        }
+        var h = Harvest(room: code)
+        var map = session.needs
+        var next = community.nextNeedID
+        var ranked: [Int: RankedNeed] = [:]
+        for r in room.facilitatorRanking where r.polls > 0 { ranked[r.need] = r }
+        for nid in room.needs.keys.sorted() {
+            guard let n = room.needs[nid], n.isActive else { continue }
+            let bid = map[nid] ?? next
+            if map[nid] == nil {
+                map[nid] = bid
+                next += 1
+            }
+            h.needs.append(.init(roomNeed: nid, need: bid, text: n.text, tags: n.tags, mergedInto: nil, rank: ranked[nid]?.rank, score: ranked[nid]?.score))
+        }
+        // A backlog need merged into another in this session is merged in the backlog too.
+        for nid in room.needs.keys.sorted() {
+            guard let n = room.needs[nid], case .merged(let into) = n.status, let bid = map[nid], let target = map[into], bid != target else { continue }
+            h.needs.append(.init(roomNeed: nid, need: bid, text: n.text, tags: n.tags, mergedInto: target, rank: nil, score: nil))
+        }
+        var local: [MemberID: Int] = [:]
+        for m in room.members.values {
+            guard let cm = m.communityMember else { continue }
+            local[m.id] = cm
+            if !m.departed, let was = community.members[cm], was.name != m.name || was.organization != m.organization || was.expertise != m.expertise {
+                h.profiles.append(.init(id: cm, name: m.name, organization: m.organization, expertise: m.expertise))
+            }
+        }
+        h.profiles.sort { $0.id < $1.id }
+        for p in room.interviews.history {
+            guard let x = local[p.a], let y = local[p.b] else { continue }
+            let key = PairKey(x, y)
+            if !community.met.contains(key) { h.pairs.append(key) }
+        }
+        h.pairs.sort { ($0.a, $0.b) < ($1.a, $1.b) }
+        return commitCommunity(.harvested(h), to: id, at: at)
+    }
+
+    /// Who may not be paired again in a room: its own history, plus earlier sessions' pairs of a community room.
+    func pairingHistory(_ room: Room) -> Set<PairKey> {
+        guard let c = communities.community(of: room) else { return room.interviews.history }
+        return room.interviews.history.union(c.history(in: room))
+    }
+
+    /// `groups.assign` with strategy `roster`: each member who joined with their community key goes to the group
+    /// named like their roster group (case ignored), while it has seats; everyone else stays where they are.
+    func rosterGroups(_ room: Room) throws(DomainError) -> [MemberID: Int?] {
+        guard let community = communities.community(of: room) else { throw DomainError.notCommunityRoom }
+        var byName: [String: Int] = [:]
+        for (i, g) in room.grouping.groups.enumerated() where byName[g.name.lowercased()] == nil { byName[g.name.lowercased()] = i }
+        var counts = room.grouping.groups.map(\.members.count)
+        var moves: [MemberID: Int?] = [:]
+        for m in room.currentMembers where m.role == .member {
+            guard let cm = m.communityMember, let wanted = community.members[cm]?.group, let i = byName[wanted.lowercased()] else { continue }
+            let g = room.grouping.groups[i]
+            if g.members.contains(m.id) { continue }
+            if let cap = g.capacity, counts[i] >= cap { continue }
+            if let from = room.grouping.groups.firstIndex(where: { $0.members.contains(m.id) }) { counts[from] -= 1 }
+            counts[i] += 1
+            moves[m.id] = g.id
+        }
+        return moves
+    }
+
+    // MARK: Helpers
+
+    mutating func commitCommunity(_ op: CommunityOp, to id: String, at: Millis) -> [Effect] {
+        communities.apply(op, to: id, at: at)
+        return [.journal(JournalEntry(room: id, seq: communities[id]?.seq ?? 0, at: at, journalOp: .community(op)))]
+    }
+
+    /// The community, if the key is its facilitator key.
+    func facilitated(_ cred: Community.Credentials) throws(DomainError) -> Community {
+        guard let community = communities[Crockford.normalize(cred.id)] else { throw .communityNotFound }
+        guard constantTimeEquals(hasher.digest(cred.key), community.facilitatorKeyHash) else {
+            throw DomainError("bad_credentials", "this facilitator key is not valid for this community")
+        }
+        return community
+    }
+
+    /// Roster identity: name and organization, case and surrounding spaces ignored.
+    static func identity(_ name: String, _ org: String) -> String { name.lowercased() + "\u{1F}" + org.lowercased() }
+}
+
+extension BacklogNeed {
+    var exportValue: Value {
+        var o: Value.Object = [
+            "need": Value(id), "text": .string(text), "tags": Value(tags), "status": .string(status.name), "firstRoom": .string(firstRoom),
+            "rankings": .array(rankings.map { ["room": .string($0.room), "rank": Value($0.rank), "score": .double($0.score)] }),
+        ]
+        if case .merged(let into) = status { o["mergedInto"] = Value(into) }
+        return .object(o)
+    }
+}
