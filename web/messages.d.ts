@@ -121,6 +121,8 @@ export type Profile = {
   online: boolean;
   /** Accepted interview highlights (texts). */
   highlights: Array<string>;
+  /** The member's id in the room's community (community rooms, members who joined with their communityKey). */
+  communityMember?: Id;
 };
 
 export type RoomSettings = {
@@ -131,6 +133,8 @@ export type RoomSettings = {
    * Limits: minimum 0.
    */
   presenceEventsUpTo?: number;
+  /** The community this room is a session of. */
+  community?: CommunityId;
 };
 
 export type Need = {
@@ -662,6 +666,49 @@ export type IceServer = {
   credential?: string;
 };
 
+/**
+ * A community id: C and 9 Crockford base32 characters.
+ * Limits: pattern ^C[0-9A-HJKMNP-TV-Z]{9}$.
+ */
+export type CommunityId = string;
+
+/**
+ * A community id as typed: case and look-alikes (O, I, L) are forgiven.
+ * Limits: minLength 1, maxLength 64.
+ */
+export type CommunityIdInput = string;
+
+export type RosterRow = {
+  name: RequiredName;
+  organization?: OptionalName;
+  expertise?: Tags;
+  group?: OptionalName;
+};
+
+export type CommunityMember = {
+  member: Id;
+  name: string;
+  organization: string;
+  expertise: Array<string>;
+  group: string;
+};
+
+export type BacklogNeed = {
+  need: Id;
+  text: string;
+  tags: Array<string>;
+  status: "open" | "addressed" | "merged";
+  mergedInto?: Id;
+  firstRoom: RoomCode;
+  /** The need's rank in each session that polled it, oldest first. */
+  rankings: Array<{
+    room: RoomCode;
+    /** Limits: minimum 1. */
+    rank: number;
+    score: number;
+  }>;
+};
+
 // ------------------------------------------------------------------ requests (requests.json)
 
 /** Creates a room; the sender becomes facilitator (member 1). */
@@ -684,9 +731,13 @@ export type RoomCreateRequest = {
   createToken?: string;
   /** New members must then send it; ≤ maxNameLength (80). */
   passcode?: RequiredName;
+  /** Opens the room as a session of this community (with its facilitatorKey). */
+  community?: CommunityIdInput;
+  /** The community's facilitator key (with community). */
+  facilitatorKey?: SecretInput;
 };
 
-/** Joins a room: a new member (name), a facilitator by key (name, facilitatorKey) or a resume (token, since). */
+/** Joins a room: a new member (name), a facilitator by key (name, facilitatorKey), a community member (communityKey) or a resume (token, since). */
 export type RoomJoinRequest = {
   type: "room.join";
   ref?: Ref;
@@ -704,6 +755,8 @@ export type RoomJoinRequest = {
   since?: number;
   /** Limits: maxLength 80. */
   passcode?: string;
+  /** A community room: the member's personal key from the roster import. */
+  communityKey?: SecretInput;
 };
 
 /** Leaves the room for good (the token stops working). */
@@ -920,7 +973,7 @@ export type GroupsAssignRequest = {
   assignments?: {
     [key: string]: Id;
   };
-  strategy?: "balanced" | "mixed-organizations" | "by-need";
+  strategy?: "balanced" | "mixed-organizations" | "by-need" | "roster";
 };
 
 /** Self-select mode: moves you into a group. */
@@ -1035,6 +1088,60 @@ export type CallSignalRequest = {
   signal: CallSignalInput;
 };
 
+/** Creates a community; the reply carries its facilitator key (under the room-creation policy). */
+export type CommunityCreateRequest = {
+  type: "community.create";
+  ref?: Ref;
+  name: RequiredTitle;
+  /**
+   * Required when rooms.createToken is set.
+   * Limits: maxLength 1024.
+   */
+  createToken?: string;
+};
+
+/** F: adds members to the roster (or updates those with the same name and organization): csv text or a members list, at most limits.maxRosterBytes. */
+export type CommunityImportRequest = {
+  type: "community.import";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey: SecretInput;
+  /** Header line naming the columns: name (required), organization, expertise (tags separated by ;), group; other columns are ignored. */
+  csv?: string;
+  members?: Array<RosterRow>;
+};
+
+/** F: the roster (no keys), sessions, backlog with ranking history. */
+export type CommunityExportRequest = {
+  type: "community.export";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey: SecretInput;
+};
+
+/** F: a new personal key for member (the old one stops working), or without member a new facilitator key. */
+export type CommunityReissueKeyRequest = {
+  type: "community.reissueKey";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey: SecretInput;
+  member?: Id;
+};
+
+/** F: marks a backlog need addressed (left out of later sessions) or open again. */
+export type CommunityNeedStatusRequest = {
+  type: "community.needStatus";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey: SecretInput;
+  need: Id;
+  status: "open" | "addressed";
+};
+
 /** Every request, by type. */
 export interface RequestMap {
   "room.create": RoomCreateRequest;
@@ -1079,6 +1186,11 @@ export interface RequestMap {
   "room.clearAnnouncement": RoomClearAnnouncementRequest;
   "call.ice": CallIceRequest;
   "call.signal": CallSignalRequest;
+  "community.create": CommunityCreateRequest;
+  "community.import": CommunityImportRequest;
+  "community.export": CommunityExportRequest;
+  "community.reissueKey": CommunityReissueKeyRequest;
+  "community.needStatus": CommunityNeedStatusRequest;
 }
 
 export type RequestType = keyof RequestMap;
@@ -1098,6 +1210,10 @@ export type RoomCreateAck = {
   role: "facilitator";
   facilitatorKey: Secret;
   token: Secret;
+  /** A community session: its community. */
+  community?: CommunityId;
+  /** A community session: open backlog needs the room starts with. */
+  backlogNeeds?: Count;
 };
 
 /** A new member gets `token`; a resume gets `resumed`. */
@@ -1108,6 +1224,8 @@ export type RoomJoinAck = {
   member: Id;
   role: Role;
   token: Secret;
+  /** Joined with a communityKey: the member's id in the community, the same in every session. */
+  communityMember?: Id;
 } | {
   type: "ack";
   ref?: Ref;
@@ -1372,6 +1490,63 @@ export type CallSignalAck = {
   ref?: Ref;
 };
 
+export type CommunityCreateAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  name: string;
+  facilitatorKey: Secret;
+};
+
+export type CommunityImportAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  /** Each imported row: a new member with their communityKey (shown only here), or existing: true. */
+  members: Array<{
+    member: Id;
+    name: string;
+    organization: string;
+    communityKey?: Secret;
+    existing?: true;
+  }>;
+  memberCount: Count;
+};
+
+export type CommunityExportAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  name: string;
+  createdAt: EpochMs;
+  members: Array<CommunityMember>;
+  sessions: Array<{
+    room: RoomCode;
+    openedAt: EpochMs;
+  }>;
+  backlog: Array<BacklogNeed>;
+  pairsMet: Count;
+  /** The roster as CSV (member,name,organization,expertise,group), importable again. */
+  csv: string;
+};
+
+export type CommunityReissueKeyAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  member?: Id;
+  communityKey?: Secret;
+  facilitatorKey?: Secret;
+};
+
+export type CommunityNeedStatusAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  need: Id;
+  status: "open" | "addressed";
+};
+
 /** The ack of each request, by request type. */
 export interface AckMap {
   "room.create": RoomCreateAck;
@@ -1416,6 +1591,11 @@ export interface AckMap {
   "room.clearAnnouncement": RoomClearAnnouncementAck;
   "call.ice": CallIceAck;
   "call.signal": CallSignalAck;
+  "community.create": CommunityCreateAck;
+  "community.import": CommunityImportAck;
+  "community.export": CommunityExportAck;
+  "community.reissueKey": CommunityReissueKeyAck;
+  "community.needStatus": CommunityNeedStatusAck;
 }
 
 export type Ack = AckMap[keyof AckMap];
@@ -1948,7 +2128,21 @@ export type ErrorCode =
   /** joining an [archived](#archived-rooms) room as anyone but its facilitator */
   | "room_archived"
   /** the archived room could not be read back from the data folder (operator: see the log) */
-  | "archive_unavailable";
+  | "archive_unavailable"
+  /** no community has this id */
+  | "community_not_found"
+  /** the node holds limits.maxCommunities communities */
+  | "too_many_communities"
+  /** the import would take the roster past limits.maxMembersPerCommunity (nothing is imported) */
+  | "community_full"
+  /** the roster is over limits.maxRosterBytes; import it in parts */
+  | "roster_too_large"
+  /** a community room: members join with their personal communityKey (a walk-in without one is refused) */
+  | "community_key_required"
+  /** communityKey given for a room that is not a session of a community; groups.assign strategy roster there */
+  | "not_community_room"
+  /** a community.import roster that does not read as one: a CSV without a name column, a line without a name, a broken quote, a row repeating another, no row at all (nothing is imported) */
+  | "roster_invalid";
 
 // ------------------------------------------------------------------ server messages
 
