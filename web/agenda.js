@@ -268,6 +268,7 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
     // Do not move the open editor under the user's fingers; the server refuses what became locked meanwhile.
     if (!force && editing && editing.el.contains(document.activeElement)) return;
     sig = next;
+    const heldFocus = list.contains(document.activeElement) ? document.activeElement.id || null : null;
     lockNote.textContent = lock.size ? 'Done and running steps stay as they are: change the steps after them.' : 'Nothing has run yet: change anything.';
     const firstFree = Math.max(-1, ...all.map((s, k) => (lock.has(s.id) ? k : -1))) + 1;
     const mine = (k) => k >= 0 && k < all.length && !lock.has(all[k].id);
@@ -295,8 +296,11 @@ export function buildAgendaEditor(rt, { act, field, plain, errorBox }) {
       if (editing?.id === s.id) li.append(editing.el);
       return li;
     }));
-    if (refocus) {
-      const b = document.getElementById(refocus);
+    // Redrawing replaces the buttons: give focus back to the same control (ids are per step), whether it is
+    // the arrow just pressed or one that had focus when another update (agenda.changed, agenda.full) came in.
+    const target = refocus || heldFocus;
+    if (target) {
+      const b = document.getElementById(target);
       const li = b?.closest('li');
       (b && !b.disabled ? b : li?.querySelector('.row-actions button:not([disabled])'))?.focus();
       refocus = null;
