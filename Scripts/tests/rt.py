@@ -66,7 +66,7 @@ class Client:
         text = json.dumps(msg)
         await (self.ws.send_raw(text) if raw else self.ws.send(text))
 
-    async def next(self, timeout=5):
+    async def next(self, timeout=10):
         if self.inbox:
             return self.inbox.pop(0)
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
@@ -79,12 +79,12 @@ class Client:
         ref = f"r{self.ref}"
         await self.send(dict(type=type_, ref=ref, **fields), raw=raw)
         while True:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
             if msg.get("ref") == ref and msg["type"] in ("ack", "error"):
                 return msg
             self.inbox.append(msg)
 
-    async def expect(self, type_, timeout=5, **match):
+    async def expect(self, type_, timeout=10, **match):
         """Returns the first message of this type (and matching fields), skipping others."""
         for i, m in enumerate(self.inbox):
             if m["type"] == type_ and all(m.get(k) == v for k, v in match.items()):

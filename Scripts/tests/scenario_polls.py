@@ -87,7 +87,7 @@ async def barrier(c):
     await refused(c, "poll_not_found", "vote.retract", poll=999999)
 
 
-async def until(c, pred, what, timeout=5, start=0):
+async def until(c, pred, what, timeout=10, start=0):
     """The first message of `c.log[start:]` matching `pred`, reading more as needed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
