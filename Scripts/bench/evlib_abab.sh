@@ -9,6 +9,9 @@
 # Two builds (issue 17 before/after):
 #   A_BIN=/path/before B_BIN=/path/after A_NAME=before B_NAME=after A_LOOP=poll B_LOOP=poll \
 #   AB_SCENARIOS="votes fanout1000 fanout5000 idle" Scripts/bench/evlib_abab.sh     (votes20000: 20,000 offered, not 50,000)
+# AB_JEMSTATS=1: idle runs also record jemalloc's counters (Scripts/bench/jemstats.c, LD_PRELOAD) in
+#   idle-5000-NAME-N.jem (+ .jem.bins, per size class) and the generator's end time in .end; summarise
+#   with Scripts/bench/idle_mem_summary.py OUT A_NAME B_NAME.
 # Env: AB_CYCLES (3), AB_FIRST (number of the first cycle, to add cycles to a folder), AB_OUT (docs/bench/raw-evlib), RT_BIN (default: release build of this tree, built first).
 # Summarise with Scripts/bench/ab_summary.py OUT.
 set -euo pipefail
@@ -35,10 +38,12 @@ A_BIN=${A_BIN:-$RT_BIN}; B_BIN=${B_BIN:-$RT_BIN}
 gcc -O2 -Wall -o "$WORK/rtbench" "$ROOT/Scripts/bench/rtbench.c" -lm
 gcc -O2 -Wall -o "$WORK/sendfloor" "$ROOT/Scripts/bench/sendfloor.c" -lpthread
 gen() { taskset -c 1 "$WORK/rtbench" "$@"; }
+JEMOUT=""
+[ -n "${AB_JEMSTATS:-}" ] && gcc -O2 -Wall -shared -fPIC -o "$WORK/jemstats.so" "$ROOT/Scripts/bench/jemstats.c" -ljemalloc -lpthread
 
 start_rt() { # start_rt BIN LOOP FSYNC
     local d; d=$(mktemp -d "$WORK/data.XXXX"); rm -f "$WORK/port"
-    env ROUNDTABLE_SERVER_EVENTLOOP="$2" ROUNDTABLE_STORAGE_FSYNC="$3" \
+    env ${JEMOUT:+LD_PRELOAD=$WORK/jemstats.so JEMSTATS_OUT=$JEMOUT} ROUNDTABLE_SERVER_EVENTLOOP="$2" ROUNDTABLE_STORAGE_FSYNC="$3" \
         ROUNDTABLE_TRANSPORT_MESSAGESPERSECOND=100000 ROUNDTABLE_TRANSPORT_MESSAGEBURST=100000 \
         ROUNDTABLE_TRANSPORT_MAXCONNECTIONSPERADDRESS=19900 ROUNDTABLE_TRANSPORT_MAXCONNECTIONS=19800 \
         ROUNDTABLE_LIMITS_MAXMEMBERSPERROOM=20000 ROUNDTABLE_TRANSPORT_JOINTIMEOUTSECONDS=600 \
@@ -76,9 +81,12 @@ run_one() { # run_one NAME BIN LOOP SCENARIO CYCLE
                 --inflight 32 --out "$f" --label "$name" >"$WORK/gen.log" 2>&1 || tail -5 "$WORK/gen.log" >&2
             stop_rt ;;
         idle)
-            f=$OUT/idle-5000-$name-$i.json; say "$s $name (cycle $i)"; start_rt "$bin" "$loop" none
+            f=$OUT/idle-5000-$name-$i.json; say "$s $name (cycle $i)"
+            if [ -n "${AB_JEMSTATS:-}" ]; then JEMOUT=${f%.json}.jem; rm -f "$JEMOUT" "$JEMOUT.bins"; fi
+            start_rt "$bin" "$loop" none
             gen idle --port "$SPORT" --server-pid "$SPID" --members 5000 --room-size 100 --hold 3 --concurrency 200 \
                 --setup-timeout 240 --out "$f" --label "$name" >"$WORK/gen.log" 2>&1 || tail -5 "$WORK/gen.log" >&2
+            date +%s%3N >"${f%.json}.end"; JEMOUT=""
             stop_rt ;;
     esac
 }

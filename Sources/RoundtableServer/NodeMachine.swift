@@ -54,24 +54,24 @@ struct NodeMachine {
         }
     }
 
-    /// What the machine knows of one WebSocket connection.
+    /// What the machine knows of one WebSocket connection. Kept to 40 bytes, as the table holds one per
+    /// connection: at 5,050 members (8,192 buckets) the first, 80-byte version (address, strikes, padding
+    /// between the flags) made it a 768 KiB block, 156 bytes per connection; now 448 KiB, 91
+    /// (BENCHMARKS.md, "Idle memory after the node machine"). The address stays with the driver, which
+    /// passes it on close; strikes are in `strikes`, for the few connections that ever hit the rate limit.
     struct ConnectionState: Equatable {
-        let address: String
         /// When the connection opened, or last left a room: the join deadline counts from here.
         var openedAt: Double
-        var joined = false
         /// When anything (a data frame or a pong) last arrived: keep-alive pings and hangs up from this.
         var lastHeard: Double
+        /// Token bucket for messages per second.
+        var tokens: Double
+        var lastRefill: Double
+        var joined = false
         /// A ping went out and nothing was heard since: no second one until the peer is heard.
         var pinged = false
         /// A close is scheduled: no more pings, deadlines or rate decisions.
         var closing = false
-        /// Token bucket for messages per second.
-        var tokens: Double
-        var lastRefill: Double
-        /// Strikes count abuse within a burst; a client that calmed down for 10 s starts afresh.
-        var strikes = 0
-        var lastStrike = 0.0
 
         /// The join deadline.
         func joinDeadline(_ s: Settings) -> Double { openedAt + s.joinTimeout }
@@ -80,6 +80,9 @@ struct NodeMachine {
     let settings: Settings
     private(set) var connections: [ConnectionID: ConnectionState] = [:]
     private(set) var perAddress: [String: Int] = [:]
+    /// Rate-limit strikes of connections that were over their rate: abuse within a burst; a client that
+    /// calmed down for 10 s starts afresh. Absent means no strikes (most connections never get one).
+    private(set) var strikes: [ConnectionID: (count: Int, last: Double)] = [:]
 
     // Storage (NodeMachine+Storage.swift).
     /// Where the node stands with its data folder.
@@ -117,8 +120,7 @@ struct NodeMachine {
 
     /// A WebSocket handshake completed.
     mutating func connectionOpened(_ id: ConnectionID, address: String, now: Double) -> OpenAction {
-        connections[id] = ConnectionState(
-            address: address, openedAt: now, lastHeard: now, tokens: settings.messageBurst, lastRefill: now)
+        connections[id] = ConnectionState(openedAt: now, lastHeard: now, tokens: settings.messageBurst, lastRefill: now)
         perAddress[address, default: 0] += 1
         let action: OpenAction
         if isStopping {
@@ -134,10 +136,11 @@ struct NodeMachine {
         return action
     }
 
-    /// The connection is gone (lws' CLOSED).
-    mutating func connectionClosed(_ id: ConnectionID) {
-        guard let c = connections.removeValue(forKey: id) else { return }
-        if let n = perAddress[c.address] { perAddress[c.address] = n > 1 ? n - 1 : nil }
+    /// The connection is gone (lws' CLOSED); `address` is the one it opened with.
+    mutating func connectionClosed(_ id: ConnectionID, address: String) {
+        guard connections.removeValue(forKey: id) != nil else { return }
+        strikes[id] = nil
+        if let n = perAddress[address] { perAddress[address] = n > 1 ? n - 1 : nil }
     }
 
     /// The driver scheduled a close (a reply that closes, a slow reader, shutdown): stop deciding for it.
@@ -172,10 +175,12 @@ struct NodeMachine {
             c.tokens -= 1
             return .process
         }
-        if now - c.lastStrike > 10 { c.strikes = 0 }
-        c.lastStrike = now
-        c.strikes += 1
-        if c.strikes > settings.rateLimitStrikes {
+        var strike = strikes[id] ?? (0, 0)
+        if now - strike.last > 10 { strike.count = 0 }
+        strike.last = now
+        strike.count += 1
+        strikes[id] = strike
+        if strike.count > settings.rateLimitStrikes {
             c.closing = true
             return .close(code: 1008, reason: "rate limit exceeded repeatedly")
         }

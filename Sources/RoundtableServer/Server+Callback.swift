@@ -224,7 +224,7 @@ extension RoundtableServer {
 
     private func closed(_ c: Connection) {
         connections[c.id] = nil
-        machine.connectionClosed(c.id)
+        machine.connectionClosed(c.id, address: c.address)
         let effects = coordinator.disconnected(c.id, at: wallClockMillis())
         if !effects.isEmpty { run(effects) }
     }
