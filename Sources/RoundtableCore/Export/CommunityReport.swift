@@ -144,7 +144,7 @@ public struct CommunityReport: Sendable {
                     facts[s.room]?.attendance.map(String.init) ?? "unknown",
                 ]
             }
-            out += ExportText.markdownTable(["#", "Date", "Title", "Room", "Attendance"], rows, alignRight: [0, 4]) + "\n"
+            out += ExportText.markdownTable(["Session", "Date", "Title", "Room", "Attendance"], rows, alignRight: [0, 4]) + "\n"
         }
 
         out += "## Needs backlog\n\n"
@@ -156,10 +156,10 @@ public struct CommunityReport: Sendable {
             let rows = needs.map { n in
                 var status = n.status.name
                 if case .merged(let into) = n.status { status += " into \(into)" }
-                return [n.text, status] + trend(n).map { $0.map { "#\($0)" } ?? "–" }
+                return [n.text, status] + trend(n).map { $0.map(String.init) ?? "–" }
             }
             out += ExportText.markdownTable(header, rows, alignRight: Set(2..<header.count))
-            out += "\nS1, S2, …: the need's rank in each session's poll over needs (– : not polled there).\n\n"
+            out += "\nS1, S2, …: the need's rank in each session's poll over needs (–: not polled there).\n\n"
         }
 
         out += "## Expertise\n\n"
