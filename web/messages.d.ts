@@ -2217,9 +2217,9 @@ export type HttpConfig = {
   publicUrl: string | null;
 };
 
-/** Error body of the report routes. */
+/** Error body of the report routes (room and community reports). */
 export type HttpError = {
-  error: "unauthorized" | "not_found" | "room_not_found" | "not_ready" | "archive_unavailable";
+  error: "unauthorized" | "not_found" | "room_not_found" | "not_ready" | "archive_unavailable" | "community_not_found";
   message: string;
 };
 
@@ -2252,4 +2252,46 @@ export type HttpReport = {
   polls: Array<Record<string, unknown>>;
   interviews: Record<string, unknown>;
   groups: Record<string, unknown>;
+};
+
+/** GET /communities/{id}/report.json: sessions, the needs backlog with each need's rank per session, members per expertise, pairs met (docs/OPERATIONS.md#community-reports). No names, keys or ballots. */
+export type HttpCommunityReport = {
+  format: "roundtable.community-report/1";
+  /** Limits: format date-time. */
+  generatedAt: string;
+  community: {
+    id: string;
+    name: string;
+    /** Limits: format date-time. */
+    createdAt: string;
+    members: Count;
+  };
+  sessions: Array<{
+    room: RoomCode;
+    /** Limits: format date-time. */
+    openedAt: string;
+    /** Limits: format date-time. */
+    harvestedAt?: string;
+    title: string;
+    attendance: Count | null;
+  }>;
+  backlog: Array<{
+    need: Id;
+    text: string;
+    tags: Array<string>;
+    status: "open" | "addressed" | "merged";
+    mergedInto?: Id;
+    firstRoom: string;
+    rankings: Array<{
+      room: string;
+      /** Limits: minimum 1. */
+      rank: number;
+      score: number;
+    }>;
+  }>;
+  expertise: Array<{
+    tag: string;
+    members: Count;
+  }>;
+  pairsMet: Count;
 };

@@ -5,8 +5,14 @@ between them: the same members are recognised by their personal keys, interview 
 are not repeated in the second, and the needs backlog (with the first meeting's ranking) opens the second.
 """
 import asyncio
+import csv
+import io
+import json
 import signal
+import urllib.error
+import urllib.request
 
+from contract import contract
 from rt import Client, join
 from scenario_lifecycle import wait_ready
 
@@ -16,6 +22,17 @@ ROSTER = ("name,organization,email,expertise,group\n"
           "\"Cy Tran, RN\",Valley Clinic,,workforce,East\n"
           "Dee Walker,Hill County Health,,,West\n")
 NEEDS = ["Grant writing", "Volunteer retention", "Data systems"]
+
+
+def report(server, cred, fmt, key=None):
+    """GET /communities/{id}/report.{fmt}: (status, content type, body bytes)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/communities/{cred['community']}/report.{fmt}",
+                                 headers={"Authorization": f"Bearer {key or cred['facilitatorKey']}"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers["Content-Type"], r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], e.read()
 
 
 async def open_session(server, cred, title):
@@ -96,6 +113,13 @@ async def test_two_meetings_remember_members_pairs_and_needs(server):
         c, a, st = await join(server, ack2["room"], None, communityKey=key)
         assert a["communityMember"] == cm and st["you"]["name"] == name, a
         members2.append((c, a["member"], cm))
+    # Meeting 2 ranks the backlog again, differently: Volunteer retention first, Grant writing second.
+    need_id = {n["text"]: n["id"] for n in state2["needs"]}
+    poll2 = await fac2.request("poll.create", question="Most urgent now?", kind="single", overNeeds=True, open=True)
+    assert poll2["type"] == "ack", poll2
+    for (c, _, _), text in zip(members2, ["Volunteer retention"] * 3 + ["Grant writing"]):
+        r = await c.request("vote.cast", poll=poll2["poll"], option=need_id[text])
+        assert r["type"] == "ack", r
     assert (await fac2.request("interviews.start", turnSeconds=600, reportSeconds=60))["type"] == "ack"
     fresh = await pairs_of_round(members2, 1)
     assert len(fresh) == 2 and not (fresh & met), f"pairs repeated across meetings: {fresh & met}"
@@ -113,10 +137,49 @@ async def test_two_meetings_remember_members_pairs_and_needs(server):
     assert (await fac2.request("room.close"))["type"] == "ack"
     after = await admin2.request("community.export", **cred)
     assert after["pairsMet"] == 6, after["pairsMet"]  # meeting 2's pairs handed back at its close
+    check_report_after_two_meetings(server, cred, [first_room, ack2["room"]], after, keys)
     fac3, ack3, state3 = await open_session(server, cred, "April meeting")
     assert [n["text"] for n in state3["needs"]] == ["Volunteer retention", "Grant writing"], state3["needs"]
     for c in [fac2, admin2, fac3] + [c for c, _, _ in members2]:
         await c.close()
+
+
+def check_report_after_two_meetings(server, cred, rooms, export, keys):
+    """The HTTP report shows the ranking trend the two meetings voted, and names nobody."""
+    status, ctype, body = report(server, cred, "json")
+    assert status == 200 and ctype == "application/json", (status, ctype, body)
+    doc = json.loads(body)
+    assert not contract().errors("http", "communityReport", doc), contract().errors("http", "communityReport", doc)
+    assert doc["community"]["name"] == "Rural health peer network" and doc["pairsMet"] == 6, doc["community"]
+    assert [(s["room"], s["title"], s["attendance"]) for s in doc["sessions"]] == [
+        (rooms[0], "February meeting", 4), (rooms[1], "March meeting", 4)], doc["sessions"]
+    trend = {n["text"]: [r["rank"] for r in n["rankings"]] for n in doc["backlog"]}
+    # What the votes decided: meeting 1 put Data systems (3 votes) over Volunteer retention (1); meeting 2
+    # Volunteer retention (3) over Grant writing (1).
+    assert trend["Data systems"][0] == 1 and trend["Volunteer retention"] == [2, 1], trend
+    assert trend["Grant writing"][1] == 2 and trend["Data systems"][1] > 2, trend
+    assert {n["text"]: n["rankings"] for n in doc["backlog"]} == {n["text"]: n["rankings"] for n in export["backlog"]}
+    assert {n["text"]: n["status"] for n in doc["backlog"]}["Data systems"] == "addressed"
+    assert {e["tag"]: e["members"] for e in doc["expertise"]} == {"grants": 1, "data": 1, "evaluation": 1, "workforce": 1}
+
+    status, ctype, body = report(server, cred, "csv")
+    assert status == 200 and ctype == "text/csv; charset=utf-8; header=present", (status, ctype)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["need", "text", "tags", "status", "first session", f"rank {rooms[0]}", f"rank {rooms[1]}"], rows[0]
+    by_text = {r[1]: r for r in rows[1:]}
+    assert by_text["Volunteer retention"][5:] == ["2", "1"] and by_text["Data systems"][5] == "1", rows
+    status, ctype, body = report(server, cred, "md")
+    md = body.decode()
+    assert status == 200 and ctype == "text/markdown; charset=utf-8" and "| Volunteer retention | open | 2 | 1 |" in md, md
+
+    text = b"".join(report(server, cred, f)[2] for f in ("json", "csv", "md")).decode("utf-8", "replace")
+    for name, (_, key) in keys.items():
+        assert key not in text and name.split(",")[0] not in text, name
+    assert "ana@example.org" not in text and cred["facilitatorKey"] not in text
+    wrong = report(server, cred, "json", key="0" * 32)
+    assert wrong[0] == 401 and json.loads(wrong[2])["error"] == "unauthorized", wrong
+    missing = report(server, dict(cred, community="C0000000000"), "json")
+    assert missing[0] == 404 and json.loads(missing[2])["error"] == "community_not_found", missing
 
 
 async def test_community_errors(server):

@@ -18,6 +18,8 @@ enum HTTPRoute: Equatable {
     case webSocketWithoutUpgrade
     /// `/rooms/{code}/report.{json,csv,md}`; the format is checked by `serveReport`.
     case report(code: String, file: String)
+    /// `/communities/{id}/report.{json,csv,md}`; the format is checked by `serveCommunityReport`.
+    case communityReport(id: String, file: String)
     /// `/` and `/r/{code}`: the web client's page.
     case clientPage
     /// `/{name}` or `/{dir}/.../{name}`: a file under the web root.
@@ -45,7 +47,9 @@ enum HTTPRoute: Equatable {
                 self = .clientPage
             } else if parts.count == 3, parts[0] == "rooms", Self.isCode(parts[1]), parts[2].hasPrefix("report.") {
                 self = .report(code: parts[1], file: parts[2])
-            } else if parts.allSatisfy(Self.isFileName), !["r", "rooms", "ws"].contains(parts[0]) {
+            } else if parts.count == 3, parts[0] == "communities", Self.isCode(parts[1]), parts[2].hasPrefix("report.") {
+                self = .communityReport(id: parts[1], file: parts[2])
+            } else if parts.allSatisfy(Self.isFileName), !["r", "rooms", "communities", "ws"].contains(parts[0]) {
                 self = .file(parts)
             } else {
                 return nil

@@ -20,7 +20,7 @@ extension RoundtableServer {
         guard let input else { return notFound(wsi) }
         let path = String(cString: input.assumingMemoryBound(to: CChar.self))
         guard let route = HTTPRoute(path: path, wholeURI: path.utf8.count == len) else {
-            return path.hasPrefix("/rooms/") ? reportNotFound(wsi) : notFound(wsi)
+            return path.hasPrefix("/rooms/") || path.hasPrefix("/communities/") ? reportNotFound(wsi) : notFound(wsi)
         }
         switch route {
         case .healthz:
@@ -35,6 +35,8 @@ extension RoundtableServer {
             return serveMetrics(wsi)
         case .report(let code, let file):
             return serveReport(wsi, code: code, file: file)
+        case .communityReport(let id, let file):
+            return serveCommunityReport(wsi, id: id, file: file)
         case .deploymentConfig:
             // What the web client needs to know about this deployment: the public address for join links and QR codes.
             let url: Value = config.publicUrl.map { .string($0) } ?? .null

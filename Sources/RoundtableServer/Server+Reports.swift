@@ -24,14 +24,19 @@ enum ReportFormat: String, CaseIterable {
         }
     }
 
-    func body(_ report: RoomReport) -> [UInt8] {
+    func body(_ report: RoomReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
+
+    func body(_ report: CommunityReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
+
+    /// Only the requested format is built: the autoclosures defer the other two.
+    private func body(json: @autoclosure () -> Value, csv: @autoclosure () -> String, markdown: @autoclosure () -> String) -> [UInt8] {
         switch self {
         case .json:
-            var bytes = JSON.serialize(report.json)
+            var bytes = JSON.serialize(json())
             bytes.append(UInt8(ascii: "\n"))
             return bytes
-        case .csv: return Array(report.csv.utf8)
-        case .md: return Array(report.markdown.utf8)
+        case .csv: return Array(csv().utf8)
+        case .md: return Array(markdown().utf8)
         }
     }
 }
@@ -96,10 +101,11 @@ extension RoundtableServer {
     }
 
     func reportNotFound(_ wsi: OpaquePointer) -> Int32 {
-        reportError(wsi, 404, "not_found", "reports are at /rooms/{code}/report.json, report.csv or report.md")
+        reportError(
+            wsi, 404, "not_found", "reports are at /rooms/{code}/report.json, report.csv or report.md, and /communities/{id}/report.json, .csv or .md")
     }
 
-    private func reportError(_ wsi: OpaquePointer, _ status: UInt32, _ code: String, _ message: String) -> Int32 {
+    func reportError(_ wsi: OpaquePointer, _ status: UInt32, _ code: String, _ message: String) -> Int32 {
         let body = JSON.serialize(["error": .string(code), "message": .string(message)])
         // RFC 6750: a 401 names the scheme it wants.
         let headers = status == 401 ? [("www-authenticate:", "Bearer realm=\"roundtable\"")] : []

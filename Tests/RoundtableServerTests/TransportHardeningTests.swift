@@ -23,6 +23,7 @@ import Glibc
         #expect(HTTPRoute(path: "/r/B8TQ", wholeURI: true) == .clientPage)
         #expect(HTTPRoute(path: "/r/b8tq-vj7g", wholeURI: true) == .clientPage)
         #expect(HTTPRoute(path: "/rooms/B8TQ/report.csv", wholeURI: true) == .report(code: "B8TQ", file: "report.csv"))
+        #expect(HTTPRoute(path: "/communities/CB8TQ/report.md", wholeURI: true) == .communityReport(id: "CB8TQ", file: "report.md"))
         #expect(HTTPRoute(path: "/app.js", wholeURI: true) == .file(["app.js"]))
         #expect(HTTPRoute(path: "/img/a-b_c.png", wholeURI: true) == .file(["img", "a-b_c.png"]))
         // lws cut the URI at ';' or '&': never a route, whatever the first piece is.
@@ -31,6 +32,7 @@ import Glibc
         for path in [
             "", "metrics", "/metrics/", "/metrics;", "/metrics x", "/r/", "/r/B8TQ/", "/r/B8TQ/x", "/r/-B8", "/r/B8_Q",
             "/rooms/", "/rooms/B8TQ", "/rooms//report.json", "/rooms/B8TQ/x/report.json", "/ws/", "/ws/B8/x", "/r",
+            "/communities", "/communities/", "/communities/CB8", "/communities//report.json", "/communities/CB8/x/report.json",
             "/.env", "/a/.git", "/a//b", "/a/../b", "/./a", "/a/", "/x%2fy", "/a b", "/é.js",
             "/" + String(repeating: "a", count: 129),
         ] {

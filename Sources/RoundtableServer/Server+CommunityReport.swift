@@ -1,0 +1,53 @@
+import RoundtableCore
+import RoundtableStore
+
+extension RoundtableServer {
+    /// `GET /communities/{id}/report.{json,csv,md}` with `Authorization: Bearer COMMUNITY_FACILITATOR_KEY`.
+    ///
+    /// The same rules and answers as room reports (`serveReport`): the header is checked before any lookup,
+    /// an unknown id is a 404 and a wrong key a 401, as `community.export` also tells them apart.
+    func serveCommunityReport(_ wsi: OpaquePointer, id rawID: String, file: String) -> Int32 {
+        guard let format = ReportFormat(file: Substring(file)) else { return reportNotFound(wsi) }
+        guard let key = bearerToken(wsi) else {
+            return reportError(wsi, 401, "unauthorized", "send the community's facilitator key as Authorization: Bearer KEY")
+        }
+        guard ready else {
+            return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
+        }
+        let id = Crockford.normalize(rawID)
+        guard let community = coordinator.communities[id] else {
+            return reportError(wsi, 404, "community_not_found", "no community has this id")
+        }
+        guard constantTimeEquals(SHA256Hasher().digest(key), community.facilitatorKeyHash) else {
+            logger.notice("community report refused: wrong facilitator key", metadata: ["community": "\(id)"])
+            return reportError(wsi, 401, "unauthorized", "this facilitator key is not valid for this community")
+        }
+        let report = CommunityReport(community: community, sessions: sessionFacts(community), generatedAt: wallClockMillis())
+        let body = format.body(report)
+        logger.info("community report exported", metadata: ["community": "\(id)", "format": "\(format.rawValue)", "bytes": "\(body.count)"])
+        var headers: [(String, String)] = []
+        if format != .json {
+            headers.append(("content-disposition:", "attachment; filename=\"\(id)-report.\(format.rawValue)\""))
+        }
+        return respond(wsi, 200, format.contentType, body, extraHeaders: headers)
+    }
+
+    /// Title and attendance of each session: live rooms in place, archived ones read back from their file
+    /// (title only when the file cannot be read, so one damaged archive does not sink the whole report).
+    private func sessionFacts(_ community: Community) -> [String: CommunityReport.SessionFacts] {
+        var facts: [String: CommunityReport.SessionFacts] = [:]
+        for s in community.sessions {
+            if let live = coordinator.rooms[s.room] {
+                facts[s.room] = .init(room: live)
+            } else if let a = coordinator.archived[s.room] {
+                if let journal, let room = try? Persistence.archivedRoom(in: journal.directory.path, code: s.room, seq: a.seq) {
+                    facts[s.room] = .init(room: room)
+                } else {
+                    logger.error("community report: could not read an archived session", metadata: ["room": "\(s.room)"])
+                    facts[s.room] = .init(title: a.title, attendance: nil)
+                }
+            }
+        }
+        return facts
+    }
+}
