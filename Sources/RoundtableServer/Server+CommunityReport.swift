@@ -7,12 +7,10 @@ extension RoundtableServer {
     /// The same rules and answers as room reports (`serveReport`): the header is checked before any lookup,
     /// an unknown id is a 404 and a wrong key a 401, as `community.export` also tells them apart.
     func serveCommunityReport(_ wsi: OpaquePointer, id rawID: String, file: String) -> Int32 {
-        guard let format = ReportFormat(file: Substring(file)) else { return reportNotFound(wsi) }
-        guard let key = bearerToken(wsi) else {
-            return reportError(wsi, 401, "unauthorized", "send the community's facilitator key as Authorization: Bearer KEY")
-        }
-        guard ready else {
-            return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
+        let format: ReportFormat, key: String
+        switch reportPrelude(wsi, file: file, keyOwner: "the community's") {
+        case .answered(let status): return status
+        case .proceed(let f, let k): (format, key) = (f, k)
         }
         let id = Crockford.normalize(rawID)
         guard let community = coordinator.communities[id] else {

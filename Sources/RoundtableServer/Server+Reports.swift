@@ -41,6 +41,26 @@ enum ReportFormat: String, CaseIterable {
     }
 }
 
+/// What every report route checks first, in this order; `answered` means the refusal is already sent.
+enum ReportPrelude {
+    case proceed(ReportFormat, key: String)
+    case answered(Int32)
+}
+
+extension RoundtableServer {
+    /// A known format, then a bearer key (refused before any lookup), then a node that has finished recovering.
+    func reportPrelude(_ wsi: OpaquePointer, file: String, keyOwner: String) -> ReportPrelude {
+        guard let format = ReportFormat(file: Substring(file)) else { return .answered(reportNotFound(wsi)) }
+        guard let key = bearerToken(wsi) else {
+            return .answered(reportError(wsi, 401, "unauthorized", "send \(keyOwner) facilitator key as Authorization: Bearer KEY"))
+        }
+        guard ready else {
+            return .answered(reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment"))
+        }
+        return .proceed(format, key: key)
+    }
+}
+
 extension RoundtableServer {
     /// `GET /rooms/{code}/report.{json,csv,md}` with `Authorization: Bearer FACILITATOR_KEY`.
     ///
@@ -49,12 +69,10 @@ extension RoundtableServer {
     /// missing room are told apart because room codes are not secret (room.join says the same).
     /// `code` and `file` come from `HTTPRoute.report`; any other path under `/rooms/` gets `reportNotFound`.
     func serveReport(_ wsi: OpaquePointer, code rawCode: String, file: String) -> Int32 {
-        guard let format = ReportFormat(file: Substring(file)) else { return reportNotFound(wsi) }
-        guard let key = bearerToken(wsi) else {
-            return reportError(wsi, 401, "unauthorized", "send the room's facilitator key as Authorization: Bearer KEY")
-        }
-        guard ready else {
-            return reportError(wsi, 503, "not_ready", "the server is still recovering; retry in a moment")
+        let format: ReportFormat, key: String
+        switch reportPrelude(wsi, file: file, keyOwner: "the room's") {
+        case .answered(let status): return status
+        case .proceed(let f, let k): (format, key) = (f, k)
         }
         let code = Crockford.normalize(rawCode)
         guard let keyHash = coordinator.rooms[code]?.facilitatorKeyHash ?? coordinator.archived[code]?.facilitatorKeyHash else {
