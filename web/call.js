@@ -17,6 +17,10 @@ const RESTART_EVERY_MS = 5000; // between the offerer's ICE restarts
 // The answering side waits out the offerer's ICE restarts before asking for a fresh session (`ready`).
 const ANSWER_WAIT_MS = 2000 + (RESTARTS + 1) * RESTART_EVERY_MS;
 const CONNECT_TIMEOUT_MS = 25000; // no connection after this long: offer the meeting link instead
+const PACE_BURST = 20; // signals sent at once before pacing starts (the server allows calls.signalBurst, 30)
+const PACE_PER_SECOND = 8; // then this many per second (the server allows calls.signalsPerSecond, 10)
+const RESENDS = 5; // a signal the server dropped as rate_limited is sent again this many times at most
+const RESEND_AFTER_MS = 300;
 
 /** SDP fingerprint line: a new one means a new session (the partner reloaded), not a renegotiation. */
 function fingerprint(sdp) {
@@ -38,6 +42,7 @@ export function callPanel(rt) {
   let pair = null; // yourPair as last seen
   let pairKey = '';
   let joined = false;
+  let live = false; // joined, with the camera and the ICE servers in hand
   let autoJoin = false; // once you joined a call, calls with later partners start by themselves
   let audioOnly = false;
   let relayOnly = localStorage.getItem('roundtable:callRelayOnly') === '1';
@@ -57,12 +62,39 @@ export function callPanel(rt) {
   const nameOf = (id) => partners().find((p) => p.id === id)?.name || `member ${id}`;
   const iOffer = (id) => rt.me < id;
 
+  // Signals leave through a pacer: the server drops what exceeds calls.signalBurst / signalsPerSecond
+  // (30 and 10 by default), and two partners' ICE candidates come in bursts. Pacing a little under that,
+  // and sending again what was dropped anyway (a server configured lower), keeps every candidate.
+  const outbox = [];
+  let tokens = PACE_BURST;
+  let refilledAt = Date.now();
+  let pump = null;
   function send(to, signal) {
-    const bytes = new TextEncoder().encode(JSON.stringify({ type: 'call.signal', to, signal })).length;
-    signalBytes.sent += bytes;
+    outbox.push({ to, signal, tries: 0 });
+    drain();
+  }
+  function drain(pause = 0) {
+    if (pump) return;
+    const now = Date.now();
+    tokens = Math.min(PACE_BURST, tokens + ((now - refilledAt) * PACE_PER_SECOND) / 1000);
+    refilledAt = now;
+    while (!pause && outbox.length && tokens >= 1) {
+      tokens -= 1;
+      transmit(outbox.shift());
+    }
+    if (outbox.length) pump = setTimeout(() => { pump = null; drain(); }, pause || Math.ceil(((1 - tokens) * 1000) / PACE_PER_SECOND));
+  }
+  function transmit(item) {
+    const { to, signal } = item;
+    signalBytes.sent += new TextEncoder().encode(JSON.stringify({ type: 'call.signal', to, signal })).length;
     signalBytes.messages += 1;
-    return rt.request('call.signal', { to, signal }).catch((e) => {
-      if (e.code === 'partner_offline') setPeerNote(to, `${nameOf(to)} is offline right now; the call resumes when they are back.`);
+    rt.request('call.signal', { to, signal }).catch((e) => {
+      if (e.code === 'rate_limited' && item.tries < RESENDS) {
+        item.tries += 1;
+        outbox.unshift(item);
+        tokens = 0;
+        drain(RESEND_AFTER_MS);
+      } else if (e.code === 'partner_offline') setPeerNote(to, `${nameOf(to)} is offline right now; the call resumes when they are back.`);
       else if (e.code !== 'interviews_inactive' && e.code !== 'not_partner') console.warn('call.signal', e.code, e.message);
     });
   }
@@ -159,7 +191,9 @@ export function callPanel(rt) {
       render();
       return;
     }
-    if (!joined) {
+    // Until join() has the camera and the ICE servers (`live`), a partner's ready or offer waits for it:
+    // a connection made before then would have no tracks to send and no relay to use.
+    if (!live) {
       if (s.kind === 'ready' || s.kind === 'offer') {
         waiting.add(from);
         if (s.kind === 'offer') pendingOffers.set(from, s.sdp);
@@ -227,6 +261,7 @@ export function callPanel(rt) {
     }
     if (!joined) return;
     if (!message.startsWith('No camera')) message = '';
+    live = true;
     for (const p of partners()) {
       if (iOffer(p.id)) offer(makePeer(p.id));
       else if (pendingOffers.has(p.id)) answer(p.id, pendingOffers.get(p.id));
@@ -239,6 +274,7 @@ export function callPanel(rt) {
 
   function refused(e) {
     joined = false;
+    live = false;
     autoJoin = false;
     const denied = e && (e.name === 'NotAllowedError' || e.name === 'SecurityError');
     fail(denied
@@ -260,6 +296,7 @@ export function callPanel(rt) {
     local = null;
     localVideo.srcObject = null;
     joined = false;
+    live = false;
     render();
   }
 

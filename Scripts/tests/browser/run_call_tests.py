@@ -145,7 +145,18 @@ def wait_connected(d, partners, what, timeout=40):
     def ok(d):
         s = call_state(d)
         return s and s["overall"] == "connected" and sorted(int(k) for k in s["peers"]) == sorted(partners) and s
-    return wait(d, ok, what, timeout=timeout)
+    try:
+        return wait(d, ok, what, timeout=timeout)
+    except AssertionError as e:
+        # What every page saw: which leg is stuck, and the page's own warnings (offer/answer/ICE errors).
+        for b in BROWSERS:
+            try:
+                log(f"  member {me(b)}: {call_state(b)}")
+                for entry in b.get_log("browser")[-15:]:
+                    log(f"    console: {entry.get('message', '')[:300]}")
+            except Exception as x:  # a page that is gone says so instead of hiding the first failure
+                log(f"  (no state from a page: {x})")
+        raise e
 
 
 def media_flows(ds, what):
@@ -218,6 +229,12 @@ def test_trio_connects_three_ways():
     T.measures["trio_cpu_s"] = cpu_seconds(T.server.proc.pid) - cpu0
     T.measures["trio_signal_bytes"] = [js(d, "return window.__call.signalBytes") for d in T.members]
     media_flows(T.members, "trio")
+    # The setup has to be clean, not just end connected: a page error (a connection made before the camera
+    # was ready) or a signal the server dropped (ICE candidates over calls.signalBurst) made this trio fail
+    # about one run in six before call.js waited for its camera and paced its signals.
+    for d in T.members:
+        bad = [e["message"] for e in d.get_log("browser") if "Uncaught" in e.get("message", "") or "rate_limited" in e.get("message", "")]
+        assert not bad, f"member {me(d)}: {bad[:3]}"
 
 
 def test_new_round_tears_down_and_sets_up_new_pairs():
