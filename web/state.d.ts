@@ -1,9 +1,9 @@
 // Types of web/state.js, the reducer behind `RoundtableClient.state`. Hand-written over the generated
 // message types (messages.d.ts), so a schema change that breaks the state's shape fails the type check.
 import type {
-  AgendaFull, AgendaPublic, Announcement, Ballot, Count, EpochMs, Group, GroupMode, HighlightEntry, Id,
+  AgendaFull, AgendaPublic, Announcement, Ballot, Count, EpochMs, HighlightEntry, Id,
   InterviewSettings, Need, Note, Pair, Phase, PollInState, PollResultsNotice, Profile, RankingFields,
-  RoomSettings, ServerMessage, Timer, Wall,
+  RoomSettings, RoomStateNotice, ServerMessage, Wall,
 } from './messages.js';
 
 /** A poll as the state keeps it: what room.state and the poll events say, plus what notices and acks added. */
@@ -56,13 +56,8 @@ export interface RoomState {
     pairs?: Count;
     unmet?: Count;
   };
-  groups: {
-    mode: GroupMode;
-    groups: Array<Group>;
-    timers: Array<Timer>;
-    yourGroup?: Id;
-    saved?: Array<string>;
-  };
+  /** As room.state carries it (generated from the schema). */
+  groups: RoomStateNotice['groups'];
   /** The run of show: full step definitions for facilitators, titles for others. */
   agenda: AgendaFull | AgendaPublic | { steps: [] };
   /** What the wall screen shows. */
