@@ -24,8 +24,7 @@ extension Coordinator {
             throw DomainError("too_many_communities", "the server holds its maximum of \(limits.maxCommunities) communities")
         }
         let name = try Self.text(name, "name", limit: limits.maxTitleLength, required: true)
-        var id = "C" + Crockford.code(9, from: &entropy)
-        while communities[id] != nil { id = "C" + Crockford.code(9, from: &entropy) }
+        let id = newCommunityID()
         let key = randomSecret(from: &entropy)
         var effects = commitCommunity(.created(name: name, facilitatorKeyHash: hasher.digest(key)), to: id, at: at)
         effects.append(.reply(.ack(["community": .string(id), "name": .string(name), "facilitatorKey": .string(key)]), ref: ref, to: c))
