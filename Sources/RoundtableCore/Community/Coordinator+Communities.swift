@@ -142,7 +142,9 @@ extension Coordinator {
             effects += harvest(s.room, at: at)
         }
         var map: [Int: Int] = [:]
-        for n in (communities[id]?.openBacklog ?? []).prefix(limits.maxNeedsPerRoom) {
+        // At most what one poll over needs can rank: a longer backlog would leave the session unable to poll its
+        // needs or take new ones, and every joiner's room.state carries them all (BENCHMARKS.md, community joins).
+        for n in (communities[id]?.openBacklog ?? []).prefix(min(limits.maxNeedsPerRoom, limits.maxOptionsPerPoll)) {
             let roomNeed = rooms[code]!.nextNeedID
             effects += commit(.needAdded(Need(id: roomNeed, text: n.text, tags: n.tags, submitter: nil, organization: "", createdAt: at)), in: code, at: at)
             map[roomNeed] = n.id
