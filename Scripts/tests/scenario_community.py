@@ -227,6 +227,12 @@ async def test_acknowledged_community_changes_survive_kill_9(server):
     member, joined, _ = await join(server, ack["room"], None, communityKey=key)
     assert (await member.request("need.submit", text="Shared data platform", tags=[]))["type"] == "ack"
     assert (await fac.request("room.close"))["type"] == "ack"  # hands the need to the backlog
+    # The newer community changes too: a standing group, a need in progress it owns, a member's own profile.
+    team = (await admin.request("community.groups", groups=[{"name": "Data team", "members": [joined["communityMember"]]}], **cred))["groups"][0]
+    need = (await admin.request("community.export", **cred))["backlog"][0]["need"]
+    assert (await admin.request("community.needStatus", need=need, status="in_progress", owner=team, **cred))["owner"] == team
+    mine = {"community": cred["community"], "communityKey": key}
+    assert (await admin.request("community.profile", bio="Survives crashes", listed=False, **mine))["type"] == "ack"
     server.stop(sig=signal.SIGKILL)
     server.start()
     await wait_ready(server)
@@ -234,6 +240,9 @@ async def test_acknowledged_community_changes_survive_kill_9(server):
     export = await admin2.request("community.export", **cred)
     assert export["type"] == "ack" and len(export["members"]) == 4, export
     assert [n["text"] for n in export["backlog"]] == ["Shared data platform"], export["backlog"]
+    view = await admin2.request("community.view", **mine)
+    assert view["me"]["bio"] == "Survives crashes" and view["me"]["listed"] is False and view["me"]["standingGroup"] == team, view["me"]
+    assert (view["backlog"][0]["status"], view["backlog"][0]["owner"]) == ("in_progress", team), view["backlog"]
     fac2, ack2, state2 = await open_session(server, cred, "After the crash")
     assert [n["text"] for n in state2["needs"]] == ["Shared data platform"]
     again, joined2, _ = await join(server, ack2["room"], None, communityKey=key)
