@@ -62,6 +62,7 @@ fi
 say "building the load generator and the Go peer"
 gcc -O2 -Wall -o "$WORK/rtbench" "$ROOT/Scripts/bench/rtbench.c" -lm
 gcc -O2 -Wall -o "$WORK/lws_floor" "$ROOT/Scripts/bench/peers/lws_floor.c" -lwebsockets
+gcc -O2 -Wall -o "$WORK/sendfloor" "$ROOT/Scripts/bench/sendfloor.c" -lpthread
 (cd "$WORK" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$WORK/gocache" \
     go build -o "$WORK/gorilla_broadcast" "$ROOT/Scripts/bench/peers/gorilla_broadcast.go")
 
@@ -208,6 +209,11 @@ if [[ " $ONLY " == *" fanout "* ]]; then
             --msgs 60 --window 4 --duration 60 --concurrency 100 --setup-timeout 400 \
             --out "$RAW/fanout-rt-$n.json" --label roundtable
         stop_server
+        # The kernel's own floor in the same run: one 200-byte send() per connection, no WebSocket, 20 rounds.
+        # sendfloor holds both ends of each connection, so 9,900 is its ceiling under the 20,000-file limit.
+        floor_n=$(( n < 9900 ? n : 9900 ))
+        say "fan-out floor: sendfloor send $floor_n"
+        "$WORK/sendfloor" send "$floor_n" 20 | tail -1 >"$RAW/sendfloor-$n.json"
         for s in $PEERS; do
             start_peer $s
             # shellcheck disable=SC2046

@@ -94,6 +94,17 @@ for k, v in runs.items():
             "bcast_last_ms_p99", "bytes_per_delivery", "client_bound", "client_core_utilisation", "errors", "dropped")
     d[who] = {x: v.get(x) for x in keep if x in v}
 S["fanout"] = {str(n): fan[n] for n in sorted(fan)}
+# the kernel's send floor measured next to each fan-out size (Scripts/bench/sendfloor.c, `send` mode)
+S["fanout_floor"] = {}
+for k, v in runs.items():
+    m = re.match(r"sendfloor-(\d+)$", k)
+    if m:
+        rt = S["fanout"].get(m.group(1), {}).get("rt", {})
+        e = {x: v.get(x) for x in ("n", "wall_ms_p50", "wall_ms_p99", "send_cpu_us_per_send_p50")}
+        if rt.get("vote_to_last_ms_p99") and v.get("wall_ms_p99"):
+            e["rt_p99_over_floor_p99"] = rt["vote_to_last_ms_p99"] / v["wall_ms_p99"]
+            e["rt_p50_over_floor_p50"] = rt["vote_to_last_ms_p50"] / v["wall_ms_p50"]
+        S["fanout_floor"][m.group(1)] = e
 
 S["churn"] = {k: v for k, v in runs.items() if k.startswith("churn-")}
 
@@ -154,6 +165,12 @@ if f5:
     T.append({"target": "fan-out to 5,000: p99 vote -> last delivery < 100 ms",
               "measured": f"p99 {p99:.1f} ms (p50 {f5.get('vote_to_last_ms_p50'):.1f})" if p99 is not None else "no rounds",
               "met": p99 is not None and 0 <= p99 < 100 and not f5.get("rounds_timed_out")})
+for n in ("5000", "10000"):
+    e = S["fanout_floor"].get(n, {})
+    if "rt_p99_over_floor_p99" in e:
+        T.append({"target": f"fan-out to {int(n):,}: p99 vote -> last delivery within 1.15x of the kernel send floor (sendfloor, {e['n']:,} sends, same run)",
+                  "measured": f"{e['rt_p99_over_floor_p99']:.2f}x (p99 {S['fanout'][n]['rt']['vote_to_last_ms_p99']:.1f} ms vs floor {e['wall_ms_p99']:.1f} ms)",
+                  "met": e["rt_p99_over_floor_p99"] <= 1.15})
 b = S["broadcast"]
 for label, table in (("16 in flight", S["broadcast"]), ("paced, 1 in flight", S["broadcast_paced"])):
     f = table.get("floor", {}).get("cpu_per_delivery_ratio_rt_over_peer")
@@ -216,6 +233,13 @@ for n, d in S["fanout"].items():
         L.append(f"| {n} | {who} | {fmt(v.get('setup_seconds'))} | {fmt(v.get('vote_to_last_ms_p50'))} / {fmt(v.get('vote_to_last_ms_p99'))} | "
                  f"{fmt(v.get('vote_to_first_ms_p50'))} | {fmt(v.get('deliveries_per_s'))} | {fmt(v.get('server_cpu_us_per_delivery'), 2)} | "
                  f"{fmt(v.get('bcast_last_ms_p50'))} | {fmt(v.get('bytes_per_delivery'), 0)} |")
+if S["fanout_floor"]:
+    L += ["", "Kernel send floor beside each size (sendfloor `send`: one 200-byte send() per connection, no WebSocket):", "",
+          "| size | floor sends | floor p50 / p99 ms | rt vote→last p50 / p99 ms | rt/floor p50 | rt/floor p99 |", "|---|---|---|---|---|---|"]
+    for n, e in sorted(S["fanout_floor"].items(), key=lambda kv: int(kv[0])):
+        rt = S["fanout"].get(n, {}).get("rt", {})
+        L.append(f"| {n} | {e.get('n')} | {fmt(e.get('wall_ms_p50'))} / {fmt(e.get('wall_ms_p99'))} | {fmt(rt.get('vote_to_last_ms_p50'))} / "
+                 f"{fmt(rt.get('vote_to_last_ms_p99'))} | {fmt(e.get('rt_p50_over_floor_p50'), 2)} | {fmt(e.get('rt_p99_over_floor_p99'), 2)} |")
 L += ["", "## Churn", ""]
 for k, v in S["churn"].items():
     L.append(f"- {k}: {fmt(v.get('joins_per_s'))} joins/s (offered {fmt(v.get('offered_ops_per_s'))}), join p50 {fmt(v.get('join_ms_p50'), 2)} ms, "
