@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
-#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_LAUNCH_LOOPS="poll libev"; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
 #   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
 #   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
 #   most one message queued per connection, so nobody can)
@@ -236,13 +236,17 @@ if [[ " $ONLY " == *" launch "* ]]; then
     # A virtual launch event: thousands join one room within seconds (issue 20). Paced at 250 joins/s,
     # then flat out (fill rate); each run on a fresh server.
     LAUNCH_SPECS=${BENCH_LAUNCH:-5000:250 1000:0 5000:0 10000:0}
+    # Both event loops (server.eventLoop): the paced launch's CPU target is met only without poll()'s walk.
+    LAUNCH_LOOPS=${BENCH_LAUNCH_LOOPS:-poll libev}
     for spec in $LAUNCH_SPECS; do
         n=${spec%%:*}; rate=${spec##*:}
-        say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none)"
-        start_rt none
-        gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 50 --hold 3 \
-            --setup-timeout 300 --out "$RAW/launch-rt-$n-$rate.json" --label roundtable
-        stop_server
+        for loop in $LAUNCH_LOOPS; do
+            say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none, $loop loop)"
+            start_rt none ROUNDTABLE_SERVER_EVENTLOOP="$loop"
+            gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 50 --hold 3 \
+                --setup-timeout 300 --out "$RAW/launch-rt-$loop-$n-$rate.json" --label "roundtable $loop"
+            stop_server
+        done
     done
 fi
 

@@ -108,6 +108,16 @@ for k, v in runs.items():
 
 S["churn"] = {k: v for k, v in runs.items() if k.startswith("churn-")}
 
+# launch: M members join one room, paced or flat out, per event loop (launch-rt-<loop>-<members>-<rate>;
+# older runs without the loop in the name were the poll loop)
+S["launch"] = {}
+for k, v in runs.items():
+    m = re.match(r"launch-rt-(?:(poll|libev)-)?(\d+)-(\d+)$", k)
+    if m:
+        S["launch"][f"{m.group(1) or 'poll'}-{m.group(2)}-{m.group(3)}"] = {
+            x: v.get(x) for x in ("members", "offered_joins_per_s", "joined", "joins_per_s", "join_ack_ms_p50", "join_ack_ms_p99",
+                                  "server_cores", "server_cpu_ms_per_join", "messages_per_joiner", "errors")}
+
 # broadcast pairs, per window: 16 in flight lets a server coalesce frames per send; 1 is paced (nobody can).
 # Files: bcast-w<window>-<who>-vs-<peer>-<pair>.json; older runs without -w<window> used 16.
 pairs_by_window = {}
@@ -165,6 +175,18 @@ if f5:
     T.append({"target": "fan-out to 5,000: p99 vote -> last delivery < 100 ms",
               "measured": f"p99 {p99:.1f} ms (p50 {f5.get('vote_to_last_ms_p50'):.1f})" if p99 is not None else "no rounds",
               "met": p99 is not None and 0 <= p99 < 100 and not f5.get("rounds_timed_out")})
+for loop in ("poll", "libev"):
+    paced = S["launch"].get(f"{loop}-5000-250")
+    if paced:
+        T.append({"target": f"launch of 5,000 at 250 joins/s ({loop} loop): <= 0.3 core, <= 10 messages per joiner, ack p99 < 100 ms",
+                  "measured": f"{paced['server_cores']:.2f} core, {paced['messages_per_joiner']:.1f} messages/joiner, p99 {paced['join_ack_ms_p99']:.1f} ms",
+                  "met": paced["server_cores"] <= 0.3 and paced["messages_per_joiner"] <= 10 and paced["join_ack_ms_p99"] < 100})
+    for n, floor in (("5000", 3000), ("10000", 2000)):
+        fill = S["launch"].get(f"{loop}-{n}-0")
+        if fill:
+            T.append({"target": f"fill one room to {int(n):,} at >= {floor:,} joins/s ({loop} loop), ack p99 < 100 ms",
+                      "measured": f"{fill['joins_per_s']:.0f} joins/s, p99 {fill['join_ack_ms_p99']:.1f} ms",
+                      "met": fill["joins_per_s"] >= floor and fill["join_ack_ms_p99"] < 100})
 for n in ("5000", "10000"):
     e = S["fanout_floor"].get(n, {})
     if "rt_p99_over_floor_p99" in e:
@@ -240,6 +262,12 @@ if S["fanout_floor"]:
         rt = S["fanout"].get(n, {}).get("rt", {})
         L.append(f"| {n} | {e.get('n')} | {fmt(e.get('wall_ms_p50'))} / {fmt(e.get('wall_ms_p99'))} | {fmt(rt.get('vote_to_last_ms_p50'))} / "
                  f"{fmt(rt.get('vote_to_last_ms_p99'))} | {fmt(e.get('rt_p50_over_floor_p50'), 2)} | {fmt(e.get('rt_p99_over_floor_p99'), 2)} |")
+if S["launch"]:
+    L += ["", "## Launch: one room filled, paced or flat out", "",
+          "| loop-members-rate | joins/s | ack p50 / p99 ms | server cores | ms CPU/join | messages/joiner | errors |", "|---|---|---|---|---|---|---|"]
+    for k, v in sorted(S["launch"].items()):
+        L.append(f"| {k} | {fmt(v['joins_per_s'])} | {fmt(v['join_ack_ms_p50'], 2)} / {fmt(v['join_ack_ms_p99'], 2)} | {fmt(v['server_cores'], 2)} | "
+                 f"{fmt(v['server_cpu_ms_per_join'], 3)} | {fmt(v['messages_per_joiner'], 1)} | {v['errors']} |")
 L += ["", "## Churn", ""]
 for k, v in S["churn"].items():
     L.append(f"- {k}: {fmt(v.get('joins_per_s'))} joins/s (offered {fmt(v.get('offered_ops_per_s'))}), join p50 {fmt(v.get('join_ms_p50'), 2)} ms, "
