@@ -185,6 +185,9 @@ if [[ " $ONLY " == *" cost "* ]]; then
     # attempts, and the CPU of a server holding 2,000 idle members (a loop that spins shows up there).
     # (the default is a separate variable: ${X:-"a b"} unquoted would be one word, one run)
     COST_SPECS=${BENCH_COST:-none:5000 none:20000 always:5000 always:20000 always:50000 none:300000}
+    # The device's floor for a group commit (write + fdatasync) on the data folder's filesystem, same run.
+    say "cost: the device's fdatasync floor"
+    python3 "$ROOT/Scripts/bench/fsyncfloor.py" "$WORK/fsyncfloor.probe" 2000 4096 >"$RAW/fsyncfloor.json"
     for spec in $COST_SPECS; do
         fs=${spec%%:*}; rate=${spec##*:}
         say "cost: fsync $fs, offered $rate votes/s"
