@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
-#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_LAUNCH_LOOPS="poll libev"; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_LAUNCH_LOOPS="poll libev"; BENCH_COST_LOOPS="poll libev"; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
 #   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
 #   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
 #   most one message queued per connection, so nobody can)
@@ -188,14 +188,18 @@ if [[ " $ONLY " == *" cost "* ]]; then
     # The device's floor for a group commit (write + fdatasync) on the data folder's filesystem, same run.
     say "cost: the device's fdatasync floor"
     python3 "$ROOT/Scripts/bench/fsyncfloor.py" "$WORK/fsyncfloor.probe" 2000 4096 >"$RAW/fsyncfloor.json"
+    # Per event loop: at low rates each vote is its own wake, and a poll() pass walks every socket.
+    COST_LOOPS=${BENCH_COST_LOOPS:-poll libev}
     for spec in $COST_SPECS; do
         fs=${spec%%:*}; rate=${spec##*:}
-        say "cost: fsync $fs, offered $rate votes/s"
-        start_rt "$fs"
-        gen votes --port "$SPORT" --server-pid "$SPID" --members "${BENCH_VOTERS:-200}" --rate "$rate" --warmup 2 \
-            --duration 10 --inflight $([ "$rate" -gt 100000 ] && echo 64 || echo 32) \
-            --out "$RAW/cost-$fs-$rate.json" --label "fsync=$fs offered $rate/s"
-        stop_server
+        for loop in $COST_LOOPS; do
+            say "cost: fsync $fs, offered $rate votes/s ($loop loop)"
+            start_rt "$fs" ROUNDTABLE_SERVER_EVENTLOOP="$loop"
+            gen votes --port "$SPORT" --server-pid "$SPID" --members "${BENCH_VOTERS:-200}" --rate "$rate" --warmup 2 \
+                --duration 10 --inflight $([ "$rate" -gt 100000 ] && echo 64 || echo 32) \
+                --out "$RAW/cost-$fs-$rate$([ "$loop" = poll ] || echo "-$loop").json" --label "fsync=$fs offered $rate/s $loop"
+            stop_server
+        done
     done
     say "cost: 2000 idle members for 20 s"
     start_rt none
