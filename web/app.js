@@ -291,7 +291,12 @@ function helpersNote(r) {
   const org = rt.state.needs[r.need]?.organization;
   const parts = [];
   if (org) parts.push(org);
-  if (names.length) parts.push(`can help: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}`);
+  // The server lists at most maxHelpersPerNeed ids and counts them all in helperCount; a large room's state
+  // may also not name every listed helper, so the rest is counted, not named.
+  const total = Math.max(r.helperCount ?? 0, names.length);
+  const shown = names.slice(0, 3);
+  if (shown.length) parts.push(`can help: ${shown.join(', ')}${total > shown.length ? ` and ${total - shown.length} more` : ''}`);
+  else if (total) parts.push(`${total} can help`);
   return parts.join(' · ');
 }
 

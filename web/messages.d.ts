@@ -319,7 +319,10 @@ export type RankingFields = {
     support: Count;
     polls: Count;
     tied: boolean;
+    /** At most maxHelpersPerNeed ids: the earliest-joined current members whose expertise shares a tag with the need. */
     helpers: Array<Id>;
+    /** Every current member whose expertise shares a tag with the need; more than helpers lists when capped. */
+    helperCount: Count;
   }>;
 };
 

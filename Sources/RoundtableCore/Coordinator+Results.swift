@@ -223,24 +223,39 @@ extension Coordinator {
         for (i, m) in experts.enumerated() {
             for t in Set(m.expertise) where needTags.contains(t) { byTag[t, default: []].append(i) }
         }
+        let cap = max(0, limits.maxHelpersPerNeed)
         let entries: [Value] = ranked.map { r in
             let need = room.needs[r.need]
-            var found: [Int] = []
-            for t in Set(need?.tags ?? []) { found += byTag[t] ?? [] }
-            // Ascending positions keep the helpers in joining order, as the filter did.
-            var last = -1
-            var helpers: [Value] = []
-            for i in found.sorted() where i != last {
-                helpers.append(Value(experts[i].id))
-                last = i
-            }
+            let (first, count) = Self.firstHelpers(Set(need?.tags ?? []).compactMap { byTag[$0] }, cap: cap)
             return [
                 "need": Value(r.need), "text": .string(need?.text ?? ""), "rank": Value(r.rank), "score": .double(r.score),
                 "low": .double(r.low), "high": .double(r.high), "support": Value(r.support), "polls": Value(r.polls),
-                "tied": .bool(r.tied), "helpers": .array(helpers),
+                "tied": .bool(r.tied), "helpers": .array(first.map { Value(experts[$0].id) }), "helperCount": Value(count),
             ]
         }
         return ["polls": .array(polls.map { Value($0.id) }), "needs": .array(entries)]
+    }
+
+    /// The first `cap` distinct positions of the union of ascending lists, and the union's size. Positions are
+    /// indices into experts in joining order, so the listed helpers are the earliest-joined matching members: stable
+    /// while people come and go online (the ranking is not re-sent on presence changes), the same in `room.state`
+    /// and in every `needs.ranking`, and a pure function of the room. Merging costs O(matches × tags of the need),
+    /// with no sort; a single-tag need (the usual case) is a prefix.
+    static func firstHelpers(_ lists: [[Int]], cap: Int) -> (first: [Int], count: Int) {
+        if lists.isEmpty { return ([], 0) }
+        if lists.count == 1 { return (Array(lists[0].prefix(cap)), lists[0].count) }
+        var next = [Int](repeating: 0, count: lists.count)
+        var first: [Int] = []
+        var count = 0
+        while true {
+            var low = Int.max
+            for (k, l) in lists.enumerated() where next[k] < l.count { low = min(low, l[next[k]]) }
+            if low == Int.max { break }
+            for (k, l) in lists.enumerated() where next[k] < l.count && l[next[k]] == low { next[k] += 1 }
+            if first.count < cap { first.append(low) }
+            count += 1
+        }
+        return (first, count)
     }
 
     /// Needs, polls (with results the viewer may see and the viewer's own ballot) and the ranking, for `room.state`.

@@ -11,6 +11,10 @@ public struct Limits: Sendable, Hashable {
     public var maxNeedsPerRoom = 1_000
     public var maxPollsPerRoom = 200
     public var maxOptionsPerPoll = 100
+    /// Helper ids listed per need in `needs.ranking` (and `room.state`'s ranking): the earliest-joined current members
+    /// whose expertise matches, with `helperCount` the total. Everyone gets the ranking at every results tick, and in
+    /// a community session everyone declares expertise: uncapped, a 5,000-member session sent ~197 KB to each member.
+    public var maxHelpersPerNeed = 20
     public var maxGroupsPerRoom = 200
     /// Steps in a room's agenda (run of show).
     public var maxAgendaSteps = 50

@@ -95,6 +95,7 @@ extension Configuration {
         int("limits.maxNeedsPerRoom", \.limits.maxNeedsPerRoom, 1...Double.infinity, "needs in one room"),
         int("limits.maxPollsPerRoom", \.limits.maxPollsPerRoom, 1...Double.infinity, "polls in one room"),
         int("limits.maxOptionsPerPoll", \.limits.maxOptionsPerPoll, 1...Double.infinity, "options in one poll"),
+        int("limits.maxHelpersPerNeed", \.limits.maxHelpersPerNeed, 0...Double.infinity, "helper ids listed per need in the needs ranking"),
         int("limits.maxGroupsPerRoom", \.limits.maxGroupsPerRoom, 1...Double.infinity, "groups in one room"),
         int("limits.maxAgendaSteps", \.limits.maxAgendaSteps, 1...Double.infinity, "steps in one agenda"),
         int("limits.resumeBufferEvents", \.limits.resumeBufferEvents, 1...Double.infinity, "recent events kept per room for resume"),

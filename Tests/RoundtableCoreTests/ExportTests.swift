@@ -116,7 +116,9 @@ import Testing
             #expect(l["support"]?.intValue == Int64(r.support))
             let liveHelpers = l["helpers"]?.arrayValue?.compactMap(\.intValue) ?? []
             let need = f.room.needs[r.need]!
-            #expect(liveHelpers == f.room.helpers(for: need).map { Int64($0.id) })
+            let all = f.room.helpers(for: need).map { Int64($0.id) }
+            #expect(liveHelpers == Array(all.prefix(f.h.coordinator.limits.maxHelpersPerNeed)))
+            #expect(l["helperCount"]?.intValue == Int64(all.count))
         }
     }
 

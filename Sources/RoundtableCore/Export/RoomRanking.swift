@@ -2,7 +2,8 @@
 ///
 /// `Coordinator.rankingValue(_:forFacilitator:)` builds the live `needs.ranking` notice from the same
 /// inputs: every poll over needs that is not a draft, the room's active needs, and as helpers the current
-/// members whose expertise shares a tag with the need. Keep the two in step (ExportTests checks they agree).
+/// members whose expertise shares a tag with the need (the live one lists the first `maxHelpersPerNeed` of
+/// `helpers(for:)` and counts them all). Keep the two in step (ExportTests checks they agree).
 extension Room {
     /// Polls that feed the facilitator's ranking: over needs and not drafts, by id.
     public var rankingPolls: [Poll] {
