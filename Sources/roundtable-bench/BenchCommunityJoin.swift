@@ -16,6 +16,8 @@ struct BenchCommunityJoin: ParsableCommand {
     @Option(help: "Backlog sizes to measure, comma-separated.") var backlogs = "0,100,1000"
     @Option(help: "Members on the roster; every one of them joins the measured session.") var members = 1_000
     @Option(help: "Expertise tags in use (each member declares two, each need one).") var tags = 30
+    @Option(help: "limits.maxHelpersPerNeed (a very large value lists every helper, as before the cap).")
+    var maxHelpers = Limits().maxHelpersPerNeed
 
     func run() throws {
         print("community-join: \(members) members join one session; per join: coordinator + encoding of every message it sends")
@@ -41,6 +43,7 @@ struct BenchCommunityJoin: ParsableCommand {
     func measure(backlog: Int) -> Result {
         var c = makeCoordinator(seed: 5)
         c.limits.maxMembersPerCommunity = max(members, 1)
+        c.limits.maxHelpersPerNeed = maxHelpers
         var now: Millis = 1_800_000_000_000
         var conn: ConnectionID = 1
         func send(_ command: Command, from: ConnectionID) -> Value.Object {
