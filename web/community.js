@@ -104,7 +104,7 @@ export function trendChart(rankings, needId) {
     for (const [k, v] of Object.entries({ cx: x, cy: y, r: 2.6, class: 'spark-dot' })) c.setAttribute(k, String(v));
     svg.append(c);
   }
-  return h('div', { class: 'trend', id: `trend-${needId}` }, svg, h('span', { class: 'trend-text' }, words));
+  return h('div', { class: 'trend', id: `trend-${needId}` }, svg, h('span', { class: 'trend-text', 'aria-hidden': 'true' }, words));
 }
 
 // ---------------------------------------------------------------- sections
@@ -367,7 +367,7 @@ async function start() {
   const backlog = backlogSection(admin);
   const groups = groupsSection(admin);
   const sessions = sessionsSection();
-  parts = [session, profile, backlog, groups, sessions, ...(admin ? admin.parts : [])];
+  parts = [session, profile, backlog, groups, sessions, directory, ...(admin ? admin.parts : [])];
   try {
     view = await fetchView();
   } catch (e) {
@@ -385,7 +385,6 @@ async function start() {
     admin ? admin.rosterEl : null);
   header(view);
   for (const p of parts) p.update(view);
-  directory.update();
   globalThis.communityView = view;
 }
 
