@@ -182,7 +182,8 @@ function showJoin(code, notice) {
   fill(main,
     h('div', { class: 'intro' },
       h('h1', {}, code ? `Room ${code}` : 'Welcome to Roundtable'),
-      h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.')),
+      h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.'),
+      code || key ? null : h('p', { class: 'hint' }, 'Meeting every month as a community? ', h('a', { href: '/community.html', id: 'community-home-link' }, 'Create a community'), ': members, expertise and needs carry over between sessions.')),
     notice ? h('p', { class: 'card notice-card', id: 'join-notice', role: 'status' }, notice) : null,
     h('div', { class: code || key ? 'join-grid single' : 'join-grid' }, joinForm, code || key ? null : createForm));
   (code ? nameInput : codeInput).focus();
