@@ -73,10 +73,12 @@ export function adminSections(ctx) {
   exportBtn.addEventListener('click', async () => {
     try {
       const x = await act(call('community.export'));
-      const a = h('a', { href: URL.createObjectURL(new Blob([x.csv], { type: 'text/csv' })), download: rosterFileName(id), class: 'offscreen' });
+      const href = URL.createObjectURL(new Blob([x.csv], { type: 'text/csv' }));
+      const a = h('a', { href, download: rosterFileName(id), class: 'offscreen' }, 'Download the roster');
       document.body.append(a);
       a.click();
-      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 10000);
     } catch { /* flashed */ }
   });
   async function reissue(m) {

@@ -155,7 +155,8 @@ def test_import_roster():
     assert len(set(S.links.values())) == 3
     assert "shown only this once" in el(f, "#import-results").text
     # The same roster again changes nobody's key: they are already on it.
-    type_into(f, "#roster-csv", "name,organization\nAna Ruiz,Valley Clinic\n")
+    # (An import row updates the profile: the row repeats Ana's expertise to keep it.)
+    type_into(f, "#roster-csv", "name,organization,expertise,group\nAna Ruiz,Valley Clinic,grants;data,East\n")
     click(f, "#roster-import")
     wait(f, lambda d: [r[1] for r in new_links(d)] == [None] and "already on the roster" in new_links(d)[0][2], "an existing member keeps their link")
     # A file chosen with the file input.
