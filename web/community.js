@@ -211,7 +211,7 @@ function directorySection() {
       if (!r.total) list.append(h('li', { class: 'empty' }, query ? 'Nobody lists this yet. Try a broader word.' : 'Nobody is listed yet.'));
       more.hidden = shown >= r.total;
     } catch (e) {
-      if (e.code === 'unknown_type') { el.hidden = true; return; }
+      if (e.code === 'unknown_type') { el.hidden = true; syncJump(); return; }
       flash(errorText(e));
     }
   }
@@ -243,7 +243,7 @@ const STATUS = { open: 'Open', in_progress: 'In progress', addressed: 'Addressed
 function backlogSection(admin) {
   const list = h('ol', { class: 'backlog-list', id: 'backlog-list' });
   const el = h('section', { class: 'card', id: 'backlog', 'aria-labelledby': 'bl-h' }, h('h2', { id: 'bl-h' }, 'Needs backlog'),
-    h('p', { class: 'hint' }, 'Needs carry over from session to session; the line shows each need’s rank in every session that ranked it (higher is better).'), list);
+    h('p', { class: 'hint' }, 'Needs carry over from session to session; the line shows each need’s rank in every session that ranked it (a higher point is a better place).'), list);
   return {
     el,
     update(v) {
@@ -331,11 +331,17 @@ async function fetchView() {
   }
 }
 
+/** "On this page" links only to the sections shown (a server without a request hides its section). */
+function syncJump() {
+  for (const a of document.querySelectorAll('nav.jump a')) a.hidden = !!document.querySelector(a.hash)?.hidden;
+}
+
 async function reload() {
   view = await fetchView();
   globalThis.communityView = view;
   header(view);
   for (const p of parts) p.update(view);
+  syncJump();
 }
 
 function header(v) {
@@ -385,6 +391,7 @@ async function start() {
     admin ? admin.rosterEl : null);
   header(view);
   for (const p of parts) p.update(view);
+  syncJump();
   globalThis.communityView = view;
 }
 
