@@ -348,6 +348,32 @@ def test_second_session_and_trend():
     axe_check(S.ana, "member community page with trends")
 
 
+def test_standing_groups():
+    f = S.fac
+    community_page(f)
+    click(f, "#groups-editor summary")
+    click(f, "#group-add")
+    type_into(f, "#sg-name-0", "Volunteer team")
+    type_into(f, "#sg-desc-0", "Recruits and trains volunteers")
+    for name in ("Ben Okafor", "Dee Park"):
+        Select(el(f, "#sg-members-0")).select_by_visible_text(name)
+    Select(el(f, "#sg-focus-0")).select_by_visible_text("Volunteer training")
+    click(f, "#groups-save")
+    wait(f, lambda d: texts(d, "#standing-groups .group strong") == ["Volunteer team"], "the standing group on the page")
+    assert texts(f, "#standing-groups .group-members") == ["Ben Okafor, Dee Park"], texts(f, "#standing-groups .group-members")
+    assert "Volunteer training" in el(f, "#standing-groups .group").text
+    # The group owns the need: the page and the roster say so, and so does a member's page.
+    need = js(f, "return [...document.querySelectorAll('#backlog-list .backlog-item')].find(li => li.querySelector('.backlog-text').textContent === 'Volunteer training').dataset.need")
+    Select(el(f, f"#owner-{need}")).select_by_visible_text("Volunteer team")
+    click(f, f"#need-save-{need}")
+    wait(f, lambda d: "Owner: Volunteer team" in el(d, f"#backlog-list li[data-need='{need}'] .backlog-meta").text, "the owner group on the page")
+    wait(f, lambda d: [r for r in texts(d, "#roster-table tbody tr") if "Volunteer team" in r] and len([r for r in texts(d, "#roster-table tbody tr") if "Volunteer team" in r]) == 2, "the standing group in the roster")
+    community_page(S.ana)
+    assert "Owner: Volunteer team" in el(S.ana, f"#backlog-list li[data-need='{need}'] .backlog-meta").text
+    assert texts(S.ana, "#standing-groups .group-members") == ["Ben Okafor, Dee Park"]
+    assert not S.ana.find_elements(By.CSS_SELECTOR, "#groups-editor"), "members cannot edit groups"
+
+
 def main():
     if not B.BINARY.exists() or not B.chromium_binary() or not B.driver_binary():
         B.log("missing the server binary, chromium or chromedriver: run swift build and Scripts/tests/browser/deps.sh")
@@ -366,6 +392,7 @@ def main():
         ok = ok and run("own profile: edit, leave and rejoin the directory", test_profile_and_directory_listing)
         ok = ok and run("a session opened from the page, joined from personal links, backlog polled", test_first_session)
         ok = ok and run("a second session: trend charts, who can help, need status", test_second_session_and_trend)
+        ok = ok and run("standing groups: edited on the page, owning a need", test_standing_groups)
         for d in B.BROWSERS:
             for e in B.console_errors(d):
                 B.log(f"  browser console error: {e['message'][:200]}")
