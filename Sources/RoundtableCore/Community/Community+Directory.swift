@@ -1,0 +1,52 @@
+/// The expertise directory: who knows what, from what members disclosed by name (their profile and the interview
+/// highlights they accepted). Never from ballots, notes, keys or roster groups.
+extension Community {
+    public struct DirectoryEntry: Sendable, Hashable {
+        public var member: CommunityMember
+        /// The expertise tags or highlight texts that matched, in profile order.
+        public var matches: [String]
+    }
+
+    /// Listed members, filtered by `tag` (an expertise tag or highlight containing it, case ignored) and/or by who
+    /// can help with `need` (an expertise tag equal to one of the need's tags or found as a word or phrase in its
+    /// text); both given, a member must match both. Most matches first, then by name.
+    public func directory(tag: String?, need: BacklogNeed?) -> [DirectoryEntry] {
+        let query = tag.map { $0.trimmingWhitespace().lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
+        let needTags = Set((need?.tags ?? []).map { $0.trimmingWhitespace().lowercased() })
+        let needText = need?.text.lowercased() ?? ""
+        var out: [DirectoryEntry] = []
+        for m in members.values where m.listed {
+            var matches: [String] = []
+            if let query {
+                matches += m.expertise.filter { $0.lowercased().contains(query) }
+                matches += m.highlights.filter { $0.lowercased().contains(query) }
+                if matches.isEmpty { continue }
+            }
+            if need != nil {
+                let helps = m.expertise.filter { t in
+                    let t = t.trimmingWhitespace().lowercased()
+                    return !t.isEmpty && (needTags.contains(t) || Self.contains(phrase: t, in: needText))
+                }
+                if helps.isEmpty { continue }
+                for t in helps where !matches.contains(t) { matches.append(t) }
+            }
+            out.append(DirectoryEntry(member: m, matches: matches))
+        }
+        return out.sorted { x, y in
+            if x.matches.count != y.matches.count { return x.matches.count > y.matches.count }
+            let a = x.member.name.lowercased(), b = y.member.name.lowercased()
+            return a != b ? a < b : x.member.id < y.member.id
+        }
+    }
+
+    /// Whether `phrase` occurs in `text` as whole words ("data" in "better data systems", not in "database").
+    static func contains(phrase: String, in text: String) -> Bool {
+        func isWord(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber } ?? false }
+        for r in text.ranges(of: phrase) {
+            let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
+            let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
+            if !isWord(before) && !isWord(after) { return true }
+        }
+        return false
+    }
+}
