@@ -191,7 +191,7 @@ function personItem(p) {
 
 /** The expertise directory: every listed member, or those matching a tag. */
 function directorySection() {
-  const tag = h('input', { id: 'dir-tag', type: 'search', placeholder: 'e.g. grants', autocomplete: 'off' });
+  const tag = h('input', { id: 'dir-tag', type: 'search', placeholder: 'e.g. grants' });
   const form = h('form', { id: 'dir-form', class: 'inline-form', role: 'search' }, field('Find people by expertise', tag),
     h('button', { type: 'submit', id: 'dir-search' }, 'Search'));
   const summary = h('p', { class: 'hint', id: 'dir-summary', 'aria-live': 'polite' });
@@ -394,6 +394,12 @@ async function start() {
   syncJump();
   globalThis.communityView = view;
 }
+
+// A new link opened over this page (only the fragment differs): the browser does not reload, so do it.
+window.addEventListener('hashchange', () => {
+  const next = parseCommunityLink(location.search, location.hash);
+  if (next.communityKey || next.facilitatorKey) location.reload();
+});
 
 /** For the browser tests: the data the page shows, fetched again. */
 globalThis.communityReload = reload;
