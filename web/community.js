@@ -301,7 +301,7 @@ function sessionsSection() {
       const ss = [...(v.sessions || [])].reverse();
       fill(list, ss.length ? ss.map((s) => h('li', { dataset: { room: s.room } },
         h('strong', {}, s.title || `Room ${s.room}`), ` · ${when(s.openedAt)}`,
-        s.open ? h('span', { class: 'badge', dataset: { state: 'open' } }, 'open now') : s.closedAt ? h('span', { class: 'hint' }, ` · closed ${when(s.closedAt)}`) : null,
+        s.open ? [' ', h('span', { class: 'badge', dataset: { state: 'open' } }, 'open now')] : s.closedAt ? h('span', { class: 'hint' }, ` · closed ${when(s.closedAt)}`) : null,
         s.members != null ? h('span', { class: 'hint' }, ` · ${s.members} took part`) : null))
         : [h('li', { class: 'empty' }, 'No session yet.')]);
     },
