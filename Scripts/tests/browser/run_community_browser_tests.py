@@ -9,7 +9,8 @@ directory. The facilitator opens a session from the page (landing in the console
 their links and see their carried-over profile; the console's "Poll the backlog" ranks the needs. After a
 second session ranked them again, every backlog need shows a trend chart with two points that agrees with
 the server's community report, "who can help" lists the members whose expertise matches, and a need's
-status set on the page reaches the report. Every WebSocket frame is checked against docs/schema; axe finds
+status set on the page reaches the report; standing groups edited on the page own a need. The server closes
+connections outside a room after 3 s (transport.joinTimeoutSeconds), and the pages stay open longer. Every WebSocket frame is checked against docs/schema; axe finds
 no serious or critical violation; screenshots (1366x768 and phone) go to build-artifacts/screenshots-community/.
 
 Prints `community browser tests: N passed, M failed` last; exits non-zero on any failure.
@@ -38,6 +39,9 @@ ROSTER = ("name,organization,expertise,group,email\n"
           "Ben Okafor,Hill County Health,volunteers,West,ben@example.org\n"
           "Cy Diaz,River Food Bank,grants;evaluation,East,cy@example.org\n")
 ROSTER_FILE = "name,organization,expertise\nDee Park,Library Friends,volunteers;youth\n"
+# The server closes a connection that joins no room after this long; the community page joins none, so its
+# requests must keep working on a page left open longer (the test idles past it before acting).
+JOIN_TIMEOUT = 3
 
 
 class S:
@@ -222,6 +226,7 @@ def test_member_links_and_directory():
 
 def test_profile_and_directory_listing():
     a = S.ana
+    time.sleep(JOIN_TIMEOUT + 1)  # the page has been open longer than a connection outside a room may live
     type_into(a, "#me-expertise", "grants, data, evaluation")
     type_into(a, "#me-bio", "Grant writer for rural clinics")
     click(a, "#me-listed")
@@ -381,7 +386,7 @@ def main():
         return 1
     S.tmp = pathlib.Path(tempfile.mkdtemp(prefix="roundtable-community-"))
     (S.tmp / "data").mkdir()
-    server = B.Server(S.tmp / "data", S.tmp / "server.log")
+    server = B.Server(S.tmp / "data", S.tmp / "server.log", env={"ROUNDTABLE_TRANSPORT_JOINTIMEOUTSECONDS": str(JOIN_TIMEOUT)})
     try:
         server.start(port=0)
         S.base = f"http://127.0.0.1:{server.port}"
