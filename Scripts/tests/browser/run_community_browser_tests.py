@@ -299,6 +299,11 @@ def test_first_session():
     assert visible(a, "#profile-carried")
     assert texts(a, "#profile .chips .chip") == ["grants", "data", "evaluation"], texts(a, "#profile .chips .chip")
     assert el(a, "#bio").get_attribute("value") == "Grant writer for rural clinics"
+    # A reload resumes the same seat with its token (no second member for Ana).
+    me = js(a, "return roundtable.me")
+    a.refresh()
+    wait(a, lambda d: visible(d, "#need-form") and js(d, "return roundtable.joined && roundtable.me") == me, "Ana's seat resumed")
+    assert [m for m in js(a, "return Object.values(roundtable.state.members).map(m => m.name)") if m == "Ana Ruiz"] == ["Ana Ruiz"]
     for d, text, tags in ((S.ana, "Grant writing help", "grants"), (S.ben, "Volunteer training", "volunteers")):
         type_into(d, "#need-text", text)
         type_into(d, "#need-tags", tags)
