@@ -334,6 +334,12 @@ def test_second_session_and_trend():
     assert trends["Volunteer training"][:2] == ["2", "Ranked 2, then 1 over 2 sessions: rising."], trends
     assert trends["Grant writing help"][:2] == ["2", "Ranked 1, then 2 over 2 sessions: falling."], trends
     assert all(t[1] == t[2] for t in trends.values()), "the chart's text alternative says what the words say"
+    # The chart itself: oldest session at the left, a better (smaller) rank higher up.
+    dots = js(S.ana, "return Object.fromEntries([...document.querySelectorAll('#backlog-list .backlog-item')].map(li => [li.querySelector('.backlog-text').textContent, [...li.querySelectorAll('svg.spark circle')].map(c => [+c.getAttribute('cx'), +c.getAttribute('cy')])]))")
+    (x0, y0), (x1, y1) = dots["Volunteer training"]
+    assert x0 < x1 and y1 < y0, ("rising: the second point is higher", dots)
+    (x0, y0), (x1, y1) = dots["Grant writing help"]
+    assert x0 < x1 and y1 > y0, ("falling: the second point is lower", dots)
     assert texts(S.ana, "#past-sessions li strong") == ["April meeting", "March meeting"], texts(S.ana, "#past-sessions li strong")
     # Who can help with volunteer training: the members whose expertise says so.
     need = js(S.ana, "return [...document.querySelectorAll('#backlog-list .backlog-item')].find(li => li.querySelector('.backlog-text').textContent === 'Volunteer training').dataset.need")
