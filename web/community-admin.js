@@ -30,13 +30,15 @@ export function adminSections(ctx) {
       location.assign(`/r/${ack.room}`);
     } catch { btn.disabled = false; }
   });
+  // Inside the session card: unfolded while no session is open, one click away while one is.
+  let folded = null;
   const openSession = {
-    el: h('section', { class: 'card', id: 'open-session-card', 'aria-labelledby': 'os-h' }, h('h2', { id: 'os-h' }, 'Open the next session'),
+    el: h('details', { class: 'builder', id: 'open-session-card' }, h('summary', {}, 'Open the next session'),
       h('p', { class: 'hint' }, 'It starts with the open backlog as its needs and the standing groups; members join from their personal links.'), openForm),
     update(v) {
-      // One session at a time is the usual run; opening the next also hands the open one's results back.
-      if (v.current) openForm.querySelector('button').textContent = 'Open the next session (hands this one’s results back)';
-      else openForm.querySelector('button').textContent = 'Open the next session';
+      if (folded === null) { folded = !!v.current; openSession.el.open = !folded; }
+      // Opening the next session also hands the open one's results back to the community.
+      openForm.querySelector('button').textContent = v.current ? 'Open the next session (hands this one’s results back)' : 'Open the next session';
     },
   };
 

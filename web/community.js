@@ -110,12 +110,14 @@ export function trendChart(rankings, needId) {
 // ---------------------------------------------------------------- sections
 
 /** Next or current session: a Join button for members, the console for facilitators. */
-function sessionSection() {
+function sessionSection(extra) {
   const body = h('div', {});
-  const el = h('section', { class: 'card', id: 'session', 'aria-labelledby': 'session-h' }, h('h2', { id: 'session-h' }, 'This month’s session'), body);
+  const heading = h('h2', { id: 'session-h' }, 'Session');
+  const el = h('section', { class: 'card', id: 'session', 'aria-labelledby': 'session-h' }, heading, body, extra);
   return {
     el,
     update(v) {
+      heading.textContent = v.current ? 'Current session' : 'Next session';
       const cur = (v.sessions || []).find((s) => s.room === v.current);
       if (!v.current) {
         fill(body, h('p', { id: 'no-session' }, 'No session is open right now.'),
@@ -367,7 +369,7 @@ async function start() {
   }
   fill(main, h('p', { class: 'card loading' }, 'Loading the community…'));
   const admin = role === 'facilitator' ? adminSections({ call, act, field, linkBox, reload, keys, id, unsupported, store }) : null;
-  const session = sessionSection();
+  const session = sessionSection(admin ? admin.openSession.el : null);
   const profile = profileSection();
   directory = directorySection();
   const backlog = backlogSection(admin);
@@ -386,7 +388,7 @@ async function start() {
       h('a', { href: '#session' }, 'Session'), h('a', { href: '#directory' }, 'Directory'), h('a', { href: '#backlog' }, 'Backlog'),
       h('a', { href: '#groups' }, 'Groups'), admin ? h('a', { href: '#roster' }, 'Roster') : null),
     h('div', { class: 'layout community-layout' },
-      h('div', { class: 'col' }, session.el, admin ? admin.openSession.el : null, profile.el, backlog.el),
+      h('div', { class: 'col' }, session.el, profile.el, backlog.el),
       h('div', { class: 'col' }, directory.el, groups.el, sessions.el)),
     admin ? admin.rosterEl : null);
   header(view);
