@@ -108,7 +108,7 @@ export function adminSections(ctx) {
         h('tbody', {}, ms.length ? ms.map((m) => h('tr', { dataset: { member: m.member } },
           h('th', { scope: 'row' }, m.name), h('td', {}, m.organization || ''), h('td', {}, (m.expertise || []).join(', ')),
           h('td', {}, m.group || ''), h('td', {}, standing.get(m.member) || ''),
-          h('td', {}, h('button', { type: 'button', class: 'small', 'aria-label': `New personal link for ${m.name}`, dataset: { reissue: m.member }, on: { click: () => reissue(m) } }, 'New link'))))
+          h('td', {}, h('button', { type: 'button', class: 'small', id: `reissue-${m.member}`, 'aria-label': `New personal link for ${m.name}`, dataset: { reissue: m.member }, on: { click: () => reissue(m) } }, 'New link'))))
           : [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'Nobody yet: import the roster below.'))]));
     },
   };

@@ -341,9 +341,12 @@ function syncJump() {
 async function reload() {
   view = await fetchView();
   globalThis.communityView = view;
+  // Rows are rebuilt: keyboard focus goes back to the control with the same id (a need's Save, a New link).
+  const focused = document.activeElement?.id;
   header(view);
   for (const p of parts) p.update(view);
   syncJump();
+  if (focused && document.activeElement?.id !== focused) document.getElementById(focused)?.focus();
 }
 
 function header(v) {
