@@ -314,6 +314,8 @@ def test_first_session():
     wait(S.fac, lambda d: len(B.ranked_texts(d, "#console-needs-chart")) == 2, "two needs in the console")
     poll_backlog("Grant writing help")
     viewport_shot(S.fac, "console-community-session")
+    B.shot(S.ana, "session-member-carried-profile")
+    axe_check(S.ana, "member view of a community session")
 
 
 def test_second_session_and_trend():
