@@ -71,18 +71,34 @@ export function adminSections(ctx) {
       await reload();
     } catch { /* flashed */ }
   });
+  const download = (blob, name) => {
+    const href = URL.createObjectURL(blob);
+    const a = h('a', { href, download: name, class: 'offscreen' }, `Download ${name}`);
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 10000);
+  };
   const exportBtn = h('button', { type: 'button', id: 'roster-export' }, 'Export roster (CSV)');
   exportBtn.addEventListener('click', async () => {
     try {
       const x = await act(call('community.export'));
-      const href = URL.createObjectURL(new Blob([x.csv], { type: 'text/csv' }));
-      const a = h('a', { href, download: rosterFileName(id), class: 'offscreen' }, 'Download the roster');
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(href), 10000);
+      download(new Blob([x.csv], { type: 'text/csv' }), rosterFileName(id));
     } catch { /* flashed */ }
   });
+  // The community report (roster size, directory, backlog with rankings, sessions): the key goes in a
+  // header, never in the address, so it is fetched here rather than linked.
+  const reportButtons = ['csv', 'md', 'json'].map((fmt) => h('button', {
+    type: 'button', id: `report-${fmt}`, on: {
+      click: async () => {
+        try {
+          const res = await fetch(`/communities/${id}/report.${fmt}`, { headers: { Authorization: `Bearer ${keys.facilitatorKey}` }, cache: 'no-store' });
+          if (!res.ok) throw new Error(`The report could not be made (HTTP ${res.status}).`);
+          download(await res.blob(), `community-${id}-report.${fmt}`);
+        } catch (e) { flash(e.message); }
+      },
+    },
+  }, `Report (${fmt.toUpperCase()})`));
   async function reissue(m) {
     if (!confirm(`Make a new personal link for ${m.name}? Their old link stops working.`)) return;
     try {
@@ -93,7 +109,7 @@ export function adminSections(ctx) {
   }
   const rosterEl = h('section', { class: 'card', id: 'roster', 'aria-labelledby': 'ro-h' },
     h('h2', { id: 'ro-h' }, 'Roster'),
-    h('div', { class: 'form-actions' }, exportBtn),
+    h('div', { class: 'form-actions' }, exportBtn, reportButtons),
     reissued,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'ro-h' }, table),
     h('details', { class: 'builder', id: 'import-details', open: true }, h('summary', {}, 'Import members'), importForm, importResults));

@@ -358,6 +358,13 @@ def test_second_session_and_trend():
     click(S.fac, f"#need-save-{need}")
     wait(S.fac, lambda d: el(d, f"#backlog-list li[data-need='{need}'] .badge").text == "In progress", "the new status on the page")
     assert {n["text"]: n["status"] for n in report()["backlog"]}["Volunteer training"] == "in_progress"
+    # The report downloaded from the page is the server's, with the key sent in a header.
+    dl = S.tmp / "reports"
+    dl.mkdir()
+    S.fac.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(dl)})
+    click(S.fac, "#report-csv")
+    got = wait(S.fac, lambda d: (lambda fs: fs[0].read_text(encoding="utf-8-sig") if fs and fs[0].name == f"community-{S.cid}-report.csv" else None)(list(dl.iterdir())), "the report download")
+    assert "Volunteer training" in got and "in_progress" in got, got
     viewport_shot(S.ana, "community-member-1366")
     viewport_shot(S.fac, "community-facilitator-1366")
     B.shot(S.fac, "community-facilitator-full")
