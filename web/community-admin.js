@@ -16,7 +16,8 @@ export function adminSections(ctx) {
 
   // ------------------------------------------------------------ open the next session
   const title = h('input', { id: 'session-title', required: true, maxlength: 200, placeholder: 'e.g. March meeting' });
-  const fname = h('input', { id: 'session-name', required: true, maxlength: 80, autocomplete: 'name' });
+  // The name is remembered with the community's keys in this browser: the next session's form has it.
+  const fname = h('input', { id: 'session-name', required: true, maxlength: 80, autocomplete: 'name', value: keys.facilitatorName || '' });
   const openForm = h('form', { id: 'open-session-form' }, field('Session title', title), field('Your name', fname, 'Shown to members as the facilitator.'),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', id: 'open-session' }, 'Open the next session')));
   openForm.addEventListener('submit', async (e) => {
@@ -25,6 +26,7 @@ export function adminSections(ctx) {
     btn.disabled = true;
     try {
       // The seat (token and the room's facilitator key) is stored like any room's: the console resumes it.
+      saveKeys(ctx.store, id, { facilitatorName: fname.value.trim() });
       const rt = new RoundtableClient(defaultURL());
       const ack = await act(rt.createRoom({ title: title.value.trim(), name: fname.value.trim(), community: id, facilitatorKey: keys.facilitatorKey }));
       location.assign(`/r/${ack.room}`);

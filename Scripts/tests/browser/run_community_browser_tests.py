@@ -256,6 +256,8 @@ def open_session(title):
         assert not visible(f, "#session-title")
         click(f, "#open-session-card summary")
     type_into(f, "#session-title", title)
+    if S.rooms:  # remembered from the first session
+        assert el(f, "#session-name").get_attribute("value") == "Fay Facilitator"
     type_into(f, "#session-name", "Fay Facilitator")
     click(f, "#open-session")
     code = wait(f, lambda d: visible(d, ".room-code") and el(d, ".room-code").text.strip(), "the session's console")
