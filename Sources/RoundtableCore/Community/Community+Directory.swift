@@ -32,11 +32,12 @@ extension Community {
             }
             out.append(DirectoryEntry(member: m, matches: matches))
         }
-        return out.sorted { x, y in
-            if x.matches.count != y.matches.count { return x.matches.count > y.matches.count }
-            let a = x.member.name.lowercased(), b = y.member.name.lowercased()
-            return a != b ? a < b : x.member.id < y.member.id
-        }
+        // Sort keys made once per entry, not once per comparison (thousands of entries on a large roster).
+        let keyed = out.map { (e: $0, name: $0.member.name.lowercased()) }
+        return keyed.sorted { x, y in
+            if x.e.matches.count != y.e.matches.count { return x.e.matches.count > y.e.matches.count }
+            return x.name != y.name ? x.name < y.name : x.e.member.id < y.e.member.id
+        }.map(\.e)
     }
 
     /// Whether `phrase` occurs in `text` as whole words ("data" in "better data systems", not in "database").

@@ -106,7 +106,9 @@ extension Coordinator {
                 o["title"] = .string(room.title)
                 if let t = room.closedAt { o["closedAt"] = .int(t) }
                 o["open"] = .bool(room.closedAt == nil)
-                o["members"] = Value(room.members.values.lazy.filter { $0.role == .member }.count)
+                // A closed session's attendance is final and was counted at its close (no walk over its members).
+                let attendance = room.closedAt != nil ? s.attendance : nil
+                o["members"] = Value(attendance ?? room.members.values.lazy.filter { $0.role == .member }.count)
                 if room.closedAt == nil { current = s.room }
             } else {
                 // Archived: what the index and the last harvest remember (a member cannot join it with their key).
