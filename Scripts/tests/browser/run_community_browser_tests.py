@@ -9,7 +9,8 @@ directory. The facilitator opens a session from the page (landing in the console
 their links and see their carried-over profile; the console's "Poll the backlog" ranks the needs. After a
 second session ranked them again, every backlog need shows a trend chart with two points that agrees with
 the server's community report, "who can help" lists the members whose expertise matches, and a need's
-status set on the page reaches the report; standing groups edited on the page own a need. The server closes
+status set on the page reaches the report; an interview highlight accepted in a session is on the member's
+community profile and found in the directory; standing groups edited on the page own a need. The server closes
 connections outside a room after 3 s (transport.joinTimeoutSeconds), and the pages stay open longer. Every WebSocket frame is checked against docs/schema; axe finds
 no serious or critical violation; screenshots (1366x768 and phone) go to build-artifacts/screenshots-community/.
 
@@ -39,6 +40,7 @@ ROSTER = ("name,organization,expertise,group,email\n"
           "Ben Okafor,Hill County Health,volunteers,West,ben@example.org\n"
           "Cy Diaz,River Food Bank,grants;evaluation,East,cy@example.org\n")
 ROSTER_FILE = "name,organization,expertise\nDee Park,Library Friends,volunteers;youth\n"
+HIGHLIGHT = "Her grant template saved our clinic a month of work"
 # The server closes a connection that joins no room after this long; the community page joins none, so its
 # requests must keep working on a page left open longer (the test idles past it before acting).
 JOIN_TIMEOUT = 3
@@ -328,6 +330,18 @@ def test_second_session_and_trend():
     for d in (S.ana, S.ben):
         join_from_link(d, code)
     poll_backlog("Volunteer training")
+    # An interview: Ben shares a highlight about Ana, she adds it to her profile; it carries into the community.
+    click(S.fac, "#tab-interviews")
+    type_into(S.fac, "#iv-turn", "60")
+    click(S.fac, "#iv-start")
+    for d in (S.ana, S.ben):
+        wait(d, lambda d: visible(d, "#partner-name"), "an interview partner", timeout=20)
+    assert "Ana Ruiz" in el(S.ben, "#partner-name").text
+    type_into(S.ben, "#note-text", HIGHLIGHT)
+    click(S.ben, "form.note-form button[type=submit]")
+    click(S.ana, "#highlights-list button")
+    wait(S.ana, lambda d: "On profile" in el(d, "#highlights-list").text, "the highlight on Ana's profile")
+    click(S.fac, "#iv-end")
     click(S.fac, "#tab-settings")
     click(S.fac, "#room-close")
     click(S.fac, "#room-close-yes")
@@ -348,6 +362,11 @@ def test_second_session_and_trend():
     (x0, y0), (x1, y1) = dots["Grant writing help"]
     assert x0 < x1 and y1 > y0, ("falling: the second point is lower", dots)
     assert texts(S.ana, "#past-sessions li strong") == ["April meeting", "March meeting"], texts(S.ana, "#past-sessions li strong")
+    # The accepted highlight is on her community profile and in the directory; the pair that met is counted.
+    assert texts(S.ana, "#me-highlights li") == ["★ " + HIGHLIGHT], texts(S.ana, "#me-highlights li")
+    assert "1 pair has met" in el(S.ana, "#community-counts").text, el(S.ana, "#community-counts").text
+    search(S.ana, "template")
+    found(S.ana, ["Ana Ruiz"])
     # Who can help with volunteer training: the members whose expertise says so.
     need = js(S.ana, "return [...document.querySelectorAll('#backlog-list .backlog-item')].find(li => li.querySelector('.backlog-text').textContent === 'Volunteer training').dataset.need")
     click(S.ana, f"#help-{need}")
