@@ -121,6 +121,17 @@ export function trendText(rankings) {
   return `Ranked ${list} over ${sessions}: ${way}.`;
 }
 
+/**
+ * The page's data from `community.export`, for a facilitator on a server without `community.view`: the
+ * same shape, without what only the view knows (the current session, titles, the member's own profile).
+ */
+export function viewFromExport(community, x) {
+  return {
+    community, name: x.name, role: 'facilitator', memberCount: x.members.length, pairsMet: x.pairsMet, members: x.members,
+    sessions: x.sessions, backlog: x.backlog.filter((b) => b.status !== 'merged'), groups: x.groups,
+  };
+}
+
 /** The roster CSV's file name for a download. */
 export function rosterFileName(community, now = new Date()) {
   return `roster-${community}-${now.toISOString().slice(0, 10)}.csv`;

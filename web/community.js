@@ -12,7 +12,7 @@ import { defaultURL } from './client.js';
 import { defaultStore } from './session.js';
 import { h, fill, flash, announce, copyText, parseTags } from './ui.js';
 import {
-  parseCommunityLink, loadKeys, saveKeys, credentials, communityRequest, sparkline, trendText, memberLink,
+  parseCommunityLink, loadKeys, saveKeys, credentials, communityRequest, sparkline, trendText, memberLink, viewFromExport,
 } from './community-lib.js';
 import { adminSections, createCommunityPage } from './community-admin.js';
 
@@ -325,11 +325,7 @@ async function fetchView() {
     return await call('community.view');
   } catch (e) {
     if (e.code !== 'unknown_type' || role !== 'facilitator') throw e;
-    const x = await call('community.export');
-    return {
-      community: id, name: x.name, role, memberCount: x.members.length, pairsMet: x.pairsMet, members: x.members,
-      sessions: x.sessions, backlog: x.backlog.filter((b) => b.status !== 'merged'), groups: x.groups,
-    };
+    return viewFromExport(id, await call('community.export'));
   }
 }
 

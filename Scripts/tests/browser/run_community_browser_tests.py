@@ -29,7 +29,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
-from run_browser_tests import By, browser, click, el, js, type_into, visible, wait  # noqa: E402
+from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-community"
@@ -372,6 +372,10 @@ def test_second_session_and_trend():
     click(S.ana, f"#help-{need}")
     wait(S.ana, lambda d: texts(d, f"#helpers-{need} .person-name") == ["Ben Okafor", "Dee Park"], f"who can help (got {texts(S.ana, f'#helpers-{need} .person-name')})")
     assert el(S.ana, f"#help-{need}").get_attribute("aria-expanded") == "true"
+    # By keyboard: Enter on the focused button folds the list away again.
+    js(S.ana, "document.getElementById(arguments[0]).focus()", f"help-{need}")
+    S.ana.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(S.ana, lambda d: el(d, f"#help-{need}").get_attribute("aria-expanded") == "false" and not visible(d, f"#helpers-{need}"), "who can help folded by keyboard")
     # The facilitator marks the need in progress; the server's report says so.
     community_page(S.fac)
     sel = f"#status-{need}"

@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   normalizeCommunity, parseCommunityLink, memberLink, facilitatorLink, loadKeys, saveKeys, forgetKey, keyName,
-  credentials, sparkline, trendText, communityRequest, rosterFileName,
+  credentials, sparkline, trendText, communityRequest, rosterFileName, viewFromExport,
 } from '../../../web/community-lib.js';
 import { FakeClock, fakeNet, memory, flush } from './fakes.mjs';
 
@@ -108,4 +108,22 @@ test('communityRequest: a connection lost before the reply or no reply in time r
 
 test('the roster download is named after the community and the day', () => {
   assert.equal(rosterFileName('C7Q2M9XK4T', new Date(Date.UTC(2026, 11, 6, 21))), 'roster-C7Q2M9XK4T-2026-12-06.csv');
+});
+
+test('a server without community.view: the facilitator page is built from the export, merged needs left out', () => {
+  const x = {
+    name: 'Peers', createdAt: 1, pairsMet: 2, csv: '',
+    members: [{ member: 1, name: 'Ana', organization: '', expertise: [], group: '' }],
+    sessions: [{ room: 'E7Z98H5K', openedAt: 5 }],
+    backlog: [
+      { need: 1, text: 'Grants', tags: [], status: 'open', firstRoom: 'E7Z98H5K', rankings: [{ room: 'E7Z98H5K', rank: 1, score: 0.5 }] },
+      { need: 2, text: 'Grant help', tags: [], status: 'merged', mergedInto: 1, firstRoom: 'E7Z98H5K', rankings: [] },
+    ],
+  };
+  const v = viewFromExport('C7Q2M9XK4T', x);
+  assert.deepEqual(v.backlog.map((b) => b.need), [1]);
+  assert.equal(v.memberCount, 1);
+  assert.equal(v.role, 'facilitator');
+  assert.equal(v.current, undefined, 'the export does not say which session is open');
+  assert.equal(v.groups, undefined, 'no groups editor without the server knowing standing groups');
 });
