@@ -14,18 +14,28 @@ extension Community {
         let query = tag.map { $0.trimmingWhitespace().lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
         let needTags = Set((need?.tags ?? []).map { $0.trimmingWhitespace().lowercased() })
         let needText = need?.text.lowercased() ?? ""
+        // Members share tags: each distinct tag is judged once per query (5,000 members, a few dozen tags).
+        var tagHas: [String: Bool] = [:]
+        var tagHelps: [String: Bool] = [:]
         var out: [DirectoryEntry] = []
         for m in members.values where m.listed {
             var matches: [String] = []
             if let query {
-                matches += m.expertise.filter { $0.lowercased().contains(query) }
+                for t in m.expertise {
+                    let has = tagHas[t] ?? t.lowercased().contains(query)
+                    tagHas[t] = has
+                    if has { matches.append(t) }
+                }
                 matches += m.highlights.filter { $0.lowercased().contains(query) }
                 if matches.isEmpty { continue }
             }
             if need != nil {
-                let helps = m.expertise.filter { t in
-                    let t = t.trimmingWhitespace().lowercased()
-                    return !t.isEmpty && (needTags.contains(t) || Self.contains(phrase: t, in: needText))
+                let helps = m.expertise.filter { tag in
+                    if let known = tagHelps[tag] { return known }
+                    let t = tag.trimmingWhitespace().lowercased()
+                    let helps = !t.isEmpty && (needTags.contains(t) || Self.contains(phrase: t, in: needText))
+                    tagHelps[tag] = helps
+                    return helps
                 }
                 if helps.isEmpty { continue }
                 for t in helps where !matches.contains(t) { matches.append(t) }
