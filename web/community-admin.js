@@ -109,25 +109,47 @@ export function adminSections(ctx) {
         linkBox(memberLink(location.origin, id, ack.communityKey), `New personal link of ${m.name}`, 'reissued-link'));
     } catch { /* flashed */ }
   }
+  const rosterFilter = h('input', { id: 'roster-filter', type: 'search', placeholder: 'name, organization, tag or group' });
+  const rosterCount = h('p', { class: 'hint', id: 'roster-count', 'aria-live': 'polite' });
+  const rosterMore = h('button', { type: 'button', class: 'small', id: 'roster-more', hidden: true });
   const rosterEl = h('section', { class: 'card', id: 'roster', 'aria-labelledby': 'ro-h' },
     h('h2', { id: 'ro-h' }, 'Roster'),
     h('div', { class: 'form-actions' }, exportBtn, reportButtons),
     reissued,
-    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'ro-h' }, table),
+    h('div', { class: 'inline-form' }, field('Filter the roster', rosterFilter)), rosterCount,
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'ro-h' }, table), rosterMore,
     h('details', { class: 'builder', id: 'import-details', open: true }, h('summary', {}, 'Import members'), importForm, importResults));
+  // A roster of thousands: a filter, and the first rows only until asked (5,000 rows took seconds to draw).
+  const PAGE = 100;
+  let rosterView = null;
+  let shownRows = PAGE;
+  const drawRoster = () => {
+    const v = rosterView;
+    const q = rosterFilter.value.trim().toLowerCase();
+    const all = v.members || [];
+    const standing = new Map();
+    for (const g of v.groups || []) for (const m of g.members || []) standing.set(m.member, g.name);
+    const ms = q ? all.filter((m) => [m.name, m.organization, m.group, standing.get(m.member), ...(m.expertise || [])].some((x) => x && x.toLowerCase().includes(q))) : all;
+    const rows = ms.slice(0, shownRows);
+    rosterCount.textContent = q ? `${ms.length} of ${all.length} members match “${rosterFilter.value.trim()}”${rows.length < ms.length ? `; showing the first ${rows.length}` : ''}.`
+      : `${all.length} member${all.length === 1 ? '' : 's'}${rows.length < ms.length ? `; showing the first ${rows.length}` : ''}.`;
+    rosterMore.hidden = rows.length >= ms.length;
+    rosterMore.textContent = `Show all ${ms.length}`;
+    fill(table,
+      h('caption', { class: 'sr-only' }, 'Community members'),
+      h('thead', {}, h('tr', {}, ['Name', 'Organization', 'Expertise', 'Roster group', 'Standing group', 'Link'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows.map((m) => h('tr', { dataset: { member: m.member } },
+        h('th', { scope: 'row' }, m.name), h('td', {}, m.organization || ''), h('td', {}, (m.expertise || []).join(', ')),
+        h('td', {}, m.group || ''), h('td', {}, standing.get(m.member) || ''),
+        h('td', {}, h('button', { type: 'button', class: 'small', id: `reissue-${m.member}`, 'aria-label': `New personal link for ${m.name}`, dataset: { reissue: m.member }, on: { click: () => reissue(m) } }, 'New link'))))
+        : [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, all.length ? 'Nobody matches.' : 'Nobody yet: import the roster below.'))]));
+  };
+  rosterFilter.addEventListener('input', () => { shownRows = PAGE; drawRoster(); });
+  rosterMore.addEventListener('click', () => { shownRows = Infinity; drawRoster(); });
   const roster = {
     update(v) {
-      const ms = v.members || [];
-      const standing = new Map();
-      for (const g of v.groups || []) for (const m of g.members || []) standing.set(m.member, g.name);
-      fill(table,
-        h('caption', { class: 'sr-only' }, 'Community members'),
-        h('thead', {}, h('tr', {}, ['Name', 'Organization', 'Expertise', 'Roster group', 'Standing group', 'Link'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, ms.length ? ms.map((m) => h('tr', { dataset: { member: m.member } },
-          h('th', { scope: 'row' }, m.name), h('td', {}, m.organization || ''), h('td', {}, (m.expertise || []).join(', ')),
-          h('td', {}, m.group || ''), h('td', {}, standing.get(m.member) || ''),
-          h('td', {}, h('button', { type: 'button', class: 'small', id: `reissue-${m.member}`, 'aria-label': `New personal link for ${m.name}`, dataset: { reissue: m.member }, on: { click: () => reissue(m) } }, 'New link'))))
-          : [h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'Nobody yet: import the roster below.'))]));
+      rosterView = v;
+      drawRoster();
     },
   };
 

@@ -174,6 +174,15 @@ def test_import_roster():
     rows = wait(f, lambda d: (lambda r: r if len(r) == 1 and r[0][0] == "Dee Park" and r[0][1] else None)(new_links(d)), "Dee's link")
     S.links["Dee Park"] = rows[0][1]
     wait(f, lambda d: sorted(texts(d, "#roster-table tbody th")) == ["Ana Ruiz", "Ben Okafor", "Cy Diaz", "Dee Park"], "the roster table")
+    # The filter: by organization, and by expertise tag.
+    type_into(f, "#roster-filter", "hill county")
+    wait(f, lambda d: texts(d, "#roster-table tbody th") == ["Ben Okafor"], "the roster filtered by organization")
+    type_into(f, "#roster-filter", "grants")
+    wait(f, lambda d: texts(d, "#roster-table tbody th") == ["Ana Ruiz", "Cy Diaz"], "the roster filtered by tag")
+    assert el(f, "#roster-count").text == "2 of 4 members match “grants”.", el(f, "#roster-count").text
+    el(f, "#roster-filter").clear()
+    js(f, "document.getElementById('roster-filter').dispatchEvent(new Event('input'))")
+    wait(f, lambda d: len(texts(d, "#roster-table tbody th")) == 4, "the whole roster again")
     r = report()
     assert r["community"]["members"] == 4, r["community"]
     assert {e["tag"]: e["members"] for e in r["expertise"]}["grants"] == 2, r["expertise"]
