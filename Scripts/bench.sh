@@ -5,7 +5,7 @@
 #
 #   Scripts/bench.sh              everything (~12 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
-#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
+#   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_LAUNCH_LOOPS="poll libev"; BENCH_COST_LOOPS="poll libev"; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
 #   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
 #   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
 #   most one message queued per connection, so nobody can)
@@ -62,6 +62,7 @@ fi
 say "building the load generator and the Go peer"
 gcc -O2 -Wall -o "$WORK/rtbench" "$ROOT/Scripts/bench/rtbench.c" -lm
 gcc -O2 -Wall -o "$WORK/lws_floor" "$ROOT/Scripts/bench/peers/lws_floor.c" -lwebsockets
+gcc -O2 -Wall -o "$WORK/sendfloor" "$ROOT/Scripts/bench/sendfloor.c" -lpthread
 (cd "$WORK" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$WORK/gocache" \
     go build -o "$WORK/gorilla_broadcast" "$ROOT/Scripts/bench/peers/gorilla_broadcast.go")
 
@@ -184,14 +185,21 @@ if [[ " $ONLY " == *" cost "* ]]; then
     # attempts, and the CPU of a server holding 2,000 idle members (a loop that spins shows up there).
     # (the default is a separate variable: ${X:-"a b"} unquoted would be one word, one run)
     COST_SPECS=${BENCH_COST:-none:5000 none:20000 always:5000 always:20000 always:50000 none:300000}
+    # The device's floor for a group commit (write + fdatasync) on the data folder's filesystem, same run.
+    say "cost: the device's fdatasync floor"
+    python3 "$ROOT/Scripts/bench/fsyncfloor.py" "$WORK/fsyncfloor.probe" 2000 4096 >"$RAW/fsyncfloor.json"
+    # Per event loop: at low rates each vote is its own wake, and a poll() pass walks every socket.
+    COST_LOOPS=${BENCH_COST_LOOPS:-poll libev}
     for spec in $COST_SPECS; do
         fs=${spec%%:*}; rate=${spec##*:}
-        say "cost: fsync $fs, offered $rate votes/s"
-        start_rt "$fs"
-        gen votes --port "$SPORT" --server-pid "$SPID" --members "${BENCH_VOTERS:-200}" --rate "$rate" --warmup 2 \
-            --duration 10 --inflight $([ "$rate" -gt 100000 ] && echo 64 || echo 32) \
-            --out "$RAW/cost-$fs-$rate.json" --label "fsync=$fs offered $rate/s"
-        stop_server
+        for loop in $COST_LOOPS; do
+            say "cost: fsync $fs, offered $rate votes/s ($loop loop)"
+            start_rt "$fs" ROUNDTABLE_SERVER_EVENTLOOP="$loop"
+            gen votes --port "$SPORT" --server-pid "$SPID" --members "${BENCH_VOTERS:-200}" --rate "$rate" --warmup 2 \
+                --duration 10 --inflight $([ "$rate" -gt 100000 ] && echo 64 || echo 32) \
+                --out "$RAW/cost-$fs-$rate$([ "$loop" = poll ] || echo "-$loop").json" --label "fsync=$fs offered $rate/s $loop"
+            stop_server
+        done
     done
     say "cost: 2000 idle members for 20 s"
     start_rt none
@@ -208,6 +216,11 @@ if [[ " $ONLY " == *" fanout "* ]]; then
             --msgs 60 --window 4 --duration 60 --concurrency 100 --setup-timeout 400 \
             --out "$RAW/fanout-rt-$n.json" --label roundtable
         stop_server
+        # The kernel's own floor in the same run: one 200-byte send() per connection, no WebSocket, 20 rounds.
+        # sendfloor holds both ends of each connection, so 9,900 is its ceiling under the 20,000-file limit.
+        floor_n=$(( n < 9900 ? n : 9900 ))
+        say "fan-out floor: sendfloor send $floor_n"
+        "$WORK/sendfloor" send "$floor_n" 20 | tail -1 >"$RAW/sendfloor-$n.json"
         for s in $PEERS; do
             start_peer $s
             # shellcheck disable=SC2046
@@ -230,13 +243,17 @@ if [[ " $ONLY " == *" launch "* ]]; then
     # A virtual launch event: thousands join one room within seconds (issue 20). Paced at 250 joins/s,
     # then flat out (fill rate); each run on a fresh server.
     LAUNCH_SPECS=${BENCH_LAUNCH:-5000:250 1000:0 5000:0 10000:0}
+    # Both event loops (server.eventLoop): the paced launch's CPU target is met only without poll()'s walk.
+    LAUNCH_LOOPS=${BENCH_LAUNCH_LOOPS:-poll libev}
     for spec in $LAUNCH_SPECS; do
         n=${spec%%:*}; rate=${spec##*:}
-        say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none)"
-        start_rt none
-        gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 50 --hold 3 \
-            --setup-timeout 300 --out "$RAW/launch-rt-$n-$rate.json" --label roundtable
-        stop_server
+        for loop in $LAUNCH_LOOPS; do
+            say "launch: $n members join one room at $([ "$rate" = 0 ] && echo 'full speed' || echo "$rate/s") (fsync none, $loop loop)"
+            start_rt none ROUNDTABLE_SERVER_EVENTLOOP="$loop"
+            gen launch --port "$SPORT" --server-pid "$SPID" --members "$n" --rate "$rate" --concurrency 50 --hold 3 \
+                --setup-timeout 300 --out "$RAW/launch-rt-$loop-$n-$rate.json" --label "roundtable $loop"
+            stop_server
+        done
     done
 fi
 

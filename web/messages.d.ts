@@ -432,6 +432,8 @@ export type Group = {
   /** Limits: minimum 1, maximum 1000000. */
   capacity?: number;
   need?: Id;
+  /** A community session: the standing group this group stands for. */
+  standing?: Id;
 };
 
 export type Timer = {
@@ -691,14 +693,19 @@ export type CommunityMember = {
   organization: string;
   expertise: Array<string>;
   group: string;
+  bio: string;
+  /** In the directory. */
+  listed: boolean;
 };
 
 export type BacklogNeed = {
   need: Id;
   text: string;
   tags: Array<string>;
-  status: "open" | "addressed" | "merged";
+  status: "open" | "in_progress" | "addressed" | "merged";
   mergedInto?: Id;
+  /** The standing group that took the need on. */
+  owner?: Id;
   firstRoom: RoomCode;
   /** The need's rank in each session that polled it, oldest first. */
   rankings: Array<{
@@ -707,6 +714,22 @@ export type BacklogNeed = {
     rank: number;
     score: number;
   }>;
+};
+
+/** A member's own community profile. */
+export type CommunityMe = {
+  member: Id;
+  name: string;
+  organization: string;
+  expertise: Array<string>;
+  bio: string;
+  /** Accepted interview highlights, newest last. */
+  highlights: Array<string>;
+  listed: boolean;
+  /** The roster group text. */
+  group: string;
+  /** The standing group the member is in. */
+  standingGroup?: Id;
 };
 
 // ------------------------------------------------------------------ requests (requests.json)
@@ -1131,7 +1154,7 @@ export type CommunityReissueKeyRequest = {
   member?: Id;
 };
 
-/** F: marks a backlog need addressed (left out of later sessions) or open again. */
+/** F: a backlog need's status (open and in_progress needs open new sessions, addressed ones do not) and owner standing group. */
 export type CommunityNeedStatusRequest = {
   type: "community.needStatus";
   ref?: Ref;
@@ -1139,7 +1162,77 @@ export type CommunityNeedStatusRequest = {
   /** The community's facilitator key. */
   facilitatorKey: SecretInput;
   need: Id;
-  status: "open" | "addressed";
+  status: "open" | "in_progress" | "addressed";
+  /** A standing group id, or null for none; omitted: unchanged. */
+  owner?: Id | null;
+};
+
+/** M: the member's own community profile, for every later session; a field left out keeps its value. */
+export type CommunityProfileRequest = {
+  type: "community.profile";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The member's personal community key. */
+  communityKey: SecretInput;
+  name?: RequiredName;
+  organization?: OptionalName;
+  expertise?: Tags;
+  bio?: OptionalText;
+  /** In the directory (default true). */
+  listed?: boolean;
+};
+
+/** F|M: listed members, all or those matching tag and/or able to help with a backlog need. */
+export type CommunityDirectoryRequest = {
+  type: "community.directory";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey?: SecretInput;
+  /** The member's personal community key. */
+  communityKey?: SecretInput;
+  /**
+   * Contained in an expertise tag or a highlight (case ignored).
+   * Limits: maxLength 1000.
+   */
+  tag?: string;
+  /** A backlog need id: who can help with it. */
+  need?: Id | null;
+  /** Limits: minimum 1, maximum 200. */
+  limit?: number;
+  /** Limits: minimum 0. */
+  offset?: number;
+};
+
+/** F: replaces the standing groups (entries with group keep their id; left out: deleted). */
+export type CommunityGroupsRequest = {
+  type: "community.groups";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey: SecretInput;
+  /** Limits: maxItems 200. */
+  groups: Array<{
+    /** An existing standing group's id; absent: a new group. */
+    group?: Id;
+    name: RequiredTitle;
+    description?: OptionalText;
+    /** Backlog need ids. */
+    focus?: Array<Id>;
+    /** Community member ids; a member is in at most one group. */
+    members?: Array<Id>;
+  }>;
+};
+
+/** F|M: the community home page in one reply. */
+export type CommunityViewRequest = {
+  type: "community.view";
+  ref?: Ref;
+  community: CommunityIdInput;
+  /** The community's facilitator key. */
+  facilitatorKey?: SecretInput;
+  /** The member's personal community key. */
+  communityKey?: SecretInput;
 };
 
 /** Every request, by type. */
@@ -1191,6 +1284,10 @@ export interface RequestMap {
   "community.export": CommunityExportRequest;
   "community.reissueKey": CommunityReissueKeyRequest;
   "community.needStatus": CommunityNeedStatusRequest;
+  "community.profile": CommunityProfileRequest;
+  "community.directory": CommunityDirectoryRequest;
+  "community.groups": CommunityGroupsRequest;
+  "community.view": CommunityViewRequest;
 }
 
 export type RequestType = keyof RequestMap;
@@ -1544,7 +1641,80 @@ export type CommunityNeedStatusAck = {
   ref?: Ref;
   community: CommunityId;
   need: Id;
-  status: "open" | "addressed";
+  status: "open" | "in_progress" | "addressed";
+  owner?: Id;
+};
+
+export type CommunityProfileAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  me: CommunityMe;
+};
+
+export type CommunityDirectoryAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  /** Entries before paging. */
+  total: Count;
+  entries: Array<{
+    member: Id;
+    name: string;
+    organization: string;
+    expertise: Array<string>;
+    bio: string;
+    highlights: Array<string>;
+    /** The tags or highlight texts that matched. */
+    matches: Array<string>;
+  }>;
+};
+
+export type CommunityGroupsAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  /** The standing group ids, in order. */
+  groups: Array<Id>;
+};
+
+export type CommunityViewAck = {
+  type: "ack";
+  ref?: Ref;
+  community: CommunityId;
+  name: string;
+  role: "facilitator" | "member";
+  /** Members: their own profile. */
+  me?: CommunityMe;
+  memberCount: Count;
+  listedCount: Count;
+  sessions: Array<{
+    room: RoomCode;
+    title: string;
+    openedAt: EpochMs;
+    closedAt?: EpochMs;
+    /** In memory and not closed: members can join it. */
+    open: boolean;
+    /** Attendance (member role). */
+    members: Count;
+  }>;
+  /** The newest open session. */
+  current?: RoomCode;
+  /** Needs not merged: open and in progress in session order, then addressed. */
+  backlog: Array<BacklogNeed>;
+  groups: Array<{
+    group: Id;
+    name: string;
+    description: string;
+    focus: Array<Id>;
+    members: Array<{
+      member: Id;
+      name: string;
+    }>;
+  }>;
+  pairsMet: Count;
+  /** Facilitators: the roster, no keys. */
+  members?: Array<CommunityMember>;
 };
 
 /** The ack of each request, by request type. */
@@ -1596,6 +1766,10 @@ export interface AckMap {
   "community.export": CommunityExportAck;
   "community.reissueKey": CommunityReissueKeyAck;
   "community.needStatus": CommunityNeedStatusAck;
+  "community.profile": CommunityProfileAck;
+  "community.directory": CommunityDirectoryAck;
+  "community.groups": CommunityGroupsAck;
+  "community.view": CommunityViewAck;
 }
 
 export type Ack = AckMap[keyof AckMap];
@@ -2254,7 +2428,7 @@ export type HttpReport = {
   groups: Record<string, unknown>;
 };
 
-/** GET /communities/{id}/report.json: sessions, the needs backlog with each need's rank per session, members per expertise, pairs met (docs/OPERATIONS.md#community-reports). No names, keys or ballots. */
+/** GET /communities/{id}/report.json: sessions, the needs backlog with each need's rank per session, standing groups, members per expertise, the directory's size, pairs met (docs/OPERATIONS.md#community-reports). No names, keys or ballots. */
 export type HttpCommunityReport = {
   format: "roundtable.community-report/1";
   /** Limits: format date-time. */
@@ -2265,6 +2439,8 @@ export type HttpCommunityReport = {
     /** Limits: format date-time. */
     createdAt: string;
     members: Count;
+    /** Members in the directory. */
+    listed: Count;
   };
   sessions: Array<{
     room: RoomCode;
@@ -2279,8 +2455,10 @@ export type HttpCommunityReport = {
     need: Id;
     text: string;
     tags: Array<string>;
-    status: "open" | "addressed" | "merged";
+    status: "open" | "in_progress" | "addressed" | "merged";
     mergedInto?: Id;
+    /** The standing group id that owns the need. */
+    owner?: Id;
     firstRoom: string;
     rankings: Array<{
       room: string;
@@ -2288,6 +2466,14 @@ export type HttpCommunityReport = {
       rank: number;
       score: number;
     }>;
+  }>;
+  /** Standing groups with a member count (no names). */
+  standingGroups: Array<{
+    id: Id;
+    name: string;
+    description: string;
+    focus: Array<Id>;
+    members: Count;
   }>;
   expertise: Array<{
     tag: string;

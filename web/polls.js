@@ -270,20 +270,20 @@ export function turnoutText(poll) {
  * Renders results of a poll into `box` (an element with an `ol.bars` and a heading inside).
  * @returns {boolean} whether there were results to show
  */
-export function renderResults(rt, poll, box, { big = false } = {}) {
+export function renderResults(rt, poll, box, { big = false, withTurnout = true } = {}) {
   const r = poll.results;
   const heading = box.querySelector('.results-heading');
   const list = box.querySelector('ol.bars');
   const answers = box.querySelector('.answers');
   if (!r) {
-    heading.textContent = [turnoutText(poll), visibilityNote(poll)].filter(Boolean).join(' · ');
+    heading.textContent = [withTurnout ? turnoutText(poll) : '', visibilityNote(poll)].filter(Boolean).join(' · ');
     list.hidden = true;
     if (answers) answers.hidden = true;
     return false;
   }
   const resp = r.responses;
   const waiting = resp?.waiting?.length ? ` (waiting: ${resp.waiting.map((id) => rt.state.members[id]?.name || `#${id}`).join(', ')})` : '';
-  const turnout = turnoutText(poll);
+  const turnout = withTurnout ? turnoutText(poll) : '';
   heading.textContent = `${r.final ? 'Final results' : 'Live results'} · ${r.ballots} ballot${r.ballots === 1 ? '' : 's'}${turnout ? ` · ${turnout}` : ''}${waiting}`;
   if (poll.kind === 'open') {
     list.hidden = true;

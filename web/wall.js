@@ -68,7 +68,8 @@ export function wallView(rt, { main, joinLink, closedPanel }) {
   function pollScreen(p, { resultsOnly }) {
     if (!p) return h('section', { class: 'wall-empty' }, h('p', { class: 'wall-lede' }, 'No poll yet.'));
     if (lastPoll !== p.id || !results) { results = resultsBox('wall-results'); lastPoll = p.id; }
-    const shownResults = renderResults(rt, p, results, { big: true });
+    // The wall has its own large turnout line: the results heading leaves it out so it is not said twice.
+    const shownResults = renderResults(rt, p, results, { big: true, withTurnout: false });
     const turnout = turnoutText(p);
     return h('section', { class: 'wall-poll', id: 'wall-poll', dataset: { poll: p.id } },
       h('h1', { class: 'wall-question', id: 'proj-question' }, p.question),

@@ -499,6 +499,8 @@ static long results_msgs = 0;
 static int round_no = -1, round_count = 0, rounds_done = 0, rounds_timeout = 0;
 static uint64_t round_t0, round_first, round_last, round_ack, next_round_at;
 static samples lat_last, lat_first, lat_ackf, rate_round;
+/* the same latencies in round order (pct() sorts its samples in place): one slow round can be told from a slow start */
+static samples seq_last, seq_first;
 static long missing_total = 0;
 
 /* bcast */
@@ -709,6 +711,12 @@ static void jstr(const char *k, const char *v) {
         if ((unsigned char)*v < 32) fputc(' ', jf); else fputc(*v, jf);
     }
     fputc('"', jf);
+    jfirst = 0;
+}
+static void jarr(const char *k, const samples *s) {
+    fprintf(jf, "%s\n  \"%s\": [", jfirst ? "" : ",", k);
+    for (size_t i = 0; i < s->n; i++) fprintf(jf, "%s%.3f", i ? ", " : "", s->v[i]);
+    fputc(']', jf);
     jfirst = 0;
 }
 static void jend(void) {
@@ -1079,6 +1087,8 @@ static void scen_fanout(void) {
                 rounds_done++;
                 sample_add(&lat_last, (round_last - round_t0) / 1e6);
                 sample_add(&lat_first, (round_first - round_t0) / 1e6);
+                sample_add(&seq_last, (round_last - round_t0) / 1e6);
+                sample_add(&seq_first, (round_first - round_t0) / 1e6);
                 if (round_last > round_first) sample_add(&rate_round, round_count / ((round_last - round_first) / 1e9));
             } else {
                 rounds_timeout++;
@@ -1109,6 +1119,8 @@ static void scen_fanout(void) {
     jnum("vote_to_last_ms_max", pct(&lat_last, 100));
     jnum("vote_to_first_ms_p50", pct(&lat_first, 50));
     jnum("vote_to_first_ms_p99", pct(&lat_first, 99));
+    jarr("vote_to_last_ms_rounds", &seq_last);
+    jarr("vote_to_first_ms_rounds", &seq_first);
     jnum("vote_ack_ms_p50", pct(&lat_ackf, 50));
     jnum("round_delivery_rate_per_s_p50", pct(&rate_round, 50));
     jnum("rounds_server_cpu_s", scpu);

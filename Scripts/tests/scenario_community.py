@@ -1,8 +1,11 @@
-"""A community over two meetings, driven by a third-party client (Python websockets).
+"""A community over several meetings, driven by a third-party client (Python websockets).
 
 One community, a roster imported as CSV (its groups pre-assign members), two sessions with a server restart
 between them: the same members are recognised by their personal keys, interview pairs from the first meeting
 are not repeated in the second, and the needs backlog (with the first meeting's ranking) opens the second.
+Then three sessions with restarts between them: standing groups whose self-selection carries over, accepted
+interview highlights in the profile two sessions later, a need in progress with an owner group, the expertise
+directory (by tag, for a need, a member leaving it), `community.view`, and keys that stay in their community.
 """
 import asyncio
 import csv
@@ -165,9 +168,9 @@ def check_report_after_two_meetings(server, cred, rooms, export, keys):
     status, ctype, body = report(server, cred, "csv")
     assert status == 200 and ctype == "text/csv; charset=utf-8; header=present", (status, ctype)
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["need", "text", "tags", "status", "first session", f"rank {rooms[0]}", f"rank {rooms[1]}"], rows[0]
+    assert rows[0] == ["need", "text", "tags", "status", "owner", "first session", f"rank {rooms[0]}", f"rank {rooms[1]}"], rows[0]
     by_text = {r[1]: r for r in rows[1:]}
-    assert by_text["Volunteer retention"][5:] == ["2", "1"] and by_text["Data systems"][5] == "1", rows
+    assert by_text["Volunteer retention"][6:] == ["2", "1"] and by_text["Data systems"][6] == "1", rows
     status, ctype, body = report(server, cred, "md")
     md = body.decode()
     assert status == 200 and ctype == "text/markdown; charset=utf-8" and "| Volunteer retention | open | 2 | 1 |" in md, md
@@ -224,6 +227,12 @@ async def test_acknowledged_community_changes_survive_kill_9(server):
     member, joined, _ = await join(server, ack["room"], None, communityKey=key)
     assert (await member.request("need.submit", text="Shared data platform", tags=[]))["type"] == "ack"
     assert (await fac.request("room.close"))["type"] == "ack"  # hands the need to the backlog
+    # The newer community changes too: a standing group, a need in progress it owns, a member's own profile.
+    team = (await admin.request("community.groups", groups=[{"name": "Data team", "members": [joined["communityMember"]]}], **cred))["groups"][0]
+    need = (await admin.request("community.export", **cred))["backlog"][0]["need"]
+    assert (await admin.request("community.needStatus", need=need, status="in_progress", owner=team, **cred))["owner"] == team
+    mine = {"community": cred["community"], "communityKey": key}
+    assert (await admin.request("community.profile", bio="Survives crashes", listed=False, **mine))["type"] == "ack"
     server.stop(sig=signal.SIGKILL)
     server.start()
     await wait_ready(server)
@@ -231,9 +240,139 @@ async def test_acknowledged_community_changes_survive_kill_9(server):
     export = await admin2.request("community.export", **cred)
     assert export["type"] == "ack" and len(export["members"]) == 4, export
     assert [n["text"] for n in export["backlog"]] == ["Shared data platform"], export["backlog"]
+    view = await admin2.request("community.view", **mine)
+    assert view["me"]["bio"] == "Survives crashes" and view["me"]["listed"] is False and view["me"]["standingGroup"] == team, view["me"]
+    assert (view["backlog"][0]["status"], view["backlog"][0]["owner"]) == ("in_progress", team), view["backlog"]
     fac2, ack2, state2 = await open_session(server, cred, "After the crash")
     assert [n["text"] for n in state2["needs"]] == ["Shared data platform"]
     again, joined2, _ = await join(server, ack2["room"], None, communityKey=key)
     assert joined2["communityMember"] == joined["communityMember"]
     for c in [admin2, fac2, again]:
+        await c.close()
+
+
+async def member_join(server, room, key):
+    c, a, st = await join(server, room, None, communityKey=key)
+    return c, a, st
+
+
+def room_group_of(state, standing):
+    """The room group of a session that stands for a standing group."""
+    return next(g for g in state["groups"]["groups"] if g.get("standing") == standing)
+
+
+async def restart(server):
+    server.stop()
+    server.start()
+    await wait_ready(server)
+
+
+async def test_three_sessions_carry_groups_highlights_and_the_directory(server):
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Peers over a season")
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    imported = await admin.request("community.import", csv=ROSTER, **cred)
+    ids = {m["name"]: m["member"] for m in imported["members"]}
+    keys = {m["name"]: m["communityKey"] for m in imported["members"]}
+    ana, cy = ids["Ana Ruiz"], ids["Cy Tran, RN"]
+    made = await admin.request("community.groups", groups=[{"name": "Grants team", "members": [ana]}, {"name": "Data team"}], **cred)
+    assert made["type"] == "ack", made
+    grants, data = made["groups"]
+    await admin.close()
+
+    # Session 1: the standing groups are the room's self-select groups; Ana is placed in hers, Cy picks Data team.
+    fac, ack, state = await open_session(server, cred, "Season, session 1")
+    assert state["groups"]["mode"] == "self-select" and [g["standing"] for g in state["groups"]["groups"]] == [grants, data], state["groups"]
+    joined = {}
+    for name in ["Ana Ruiz", "Ben Okafor", "Cy Tran, RN", "Dee Walker"]:
+        joined[name] = await member_join(server, ack["room"], keys[name])
+    a_conn, a_ack, a_state = joined["Ana Ruiz"]
+    assert a_ack["member"] in room_group_of(a_state, grants)["members"], a_state["groups"]
+    cy_conn, cy_ack, cy_state = joined["Cy Tran, RN"]
+    r = await cy_conn.request("group.join", group=room_group_of(cy_state, data)["id"])
+    assert r["type"] == "ack", r
+    assert (await a_conn.request("need.submit", text="Data systems", tags=["reporting"]))["type"] == "ack"
+    # An interview highlight about Ana, accepted by her.
+    assert (await fac.request("interviews.start", turnSeconds=600, reportSeconds=60))["type"] == "ack"
+    assigned = await a_conn.expect("interview.assigned", round=1)
+    partner_id = assigned["partners"][0]["id"]
+    partner = next(c for c, a, _ in joined.values() if a["member"] == partner_id)
+    note = await partner.request("interview.note", about=a_ack["member"], text="Knows every grant deadline", shared=True)
+    assert note["type"] == "ack", note
+    assert (await a_conn.request("interview.accept", highlight=note["note"]))["type"] == "ack"
+    assert (await fac.request("room.close"))["type"] == "ack"
+    for c in [fac] + [c for c, _, _ in joined.values()]:
+        await c.close()
+
+    # The need goes in progress with the Data team as owner.
+    admin = await Client.connect(server)
+    backlog = (await admin.request("community.export", **cred))["backlog"]
+    need = next(n["need"] for n in backlog if n["text"] == "Data systems")
+    st = await admin.request("community.needStatus", need=need, status="in_progress", owner=data, **cred)
+    assert st["type"] == "ack" and st["status"] == "in_progress" and st["owner"] == data, st
+    await admin.close()
+    await restart(server)
+
+    # Session 2: the need in progress still opens it; Cy's self-selection carried over.
+    fac, ack, state = await open_session(server, cred, "Season, session 2")
+    assert [n["text"] for n in state["needs"]] == ["Data systems"], state["needs"]
+    cy_conn, cy_ack, cy_state = await member_join(server, ack["room"], keys["Cy Tran, RN"])
+    assert room_group_of(cy_state, data)["members"] == [cy_ack["member"]], cy_state["groups"]
+    assert (await fac.request("room.close"))["type"] == "ack"
+    for c in [fac, cy_conn]:
+        await c.close()
+    await restart(server)
+
+    # Session 3: Ana arrives with the highlight she accepted in session 1, in her standing group.
+    fac, ack, state = await open_session(server, cred, "Season, session 3")
+    a_conn, a_ack, a_state = await member_join(server, ack["room"], keys["Ana Ruiz"])
+    assert a_state["you"]["highlights"] == ["Knows every grant deadline"], a_state["you"]
+    assert a_ack["member"] in room_group_of(a_state, grants)["members"]
+
+    # The directory: by tag, and who can help with the need; Ana leaves it and is gone at once.
+    ben_cred = {"community": cred["community"], "communityKey": keys["Ben Okafor"]}
+    by_tag = await a_conn.request("community.directory", tag="GRANT", **ben_cred)
+    assert by_tag["type"] == "ack" and [e["member"] for e in by_tag["entries"]] == [ana], by_tag
+    assert by_tag["entries"][0]["matches"] == ["grants", "Knows every grant deadline"], by_tag
+    helpers = await a_conn.request("community.directory", need=need, **ben_cred)
+    assert [e["member"] for e in helpers["entries"]] == [ana] and helpers["entries"][0]["matches"] == ["data"], helpers
+    everyone = await a_conn.request("community.directory", **ben_cred)
+    assert everyone["total"] == 4 and all("communityKey" not in e and "group" not in e for e in everyone["entries"])
+    ana_cred = {"community": cred["community"], "communityKey": keys["Ana Ruiz"]}
+    me = await a_conn.request("community.profile", listed=False, bio="Clinic manager", **ana_cred)
+    assert me["type"] == "ack" and me["me"]["listed"] is False and me["me"]["standingGroup"] == grants, me
+    gone = await a_conn.request("community.directory", tag="grant", **ben_cred)
+    assert gone["total"] == 0 and gone["entries"] == [], gone
+    assert (await a_conn.request("community.directory", **cred))["total"] == 3
+
+    # community.view: a member sees their profile, a facilitator the roster too.
+    view = await a_conn.request("community.view", **ana_cred)
+    assert view["role"] == "member" and "members" not in view and view["me"]["highlights"] == ["Knows every grant deadline"], view
+    assert view["current"] == ack["room"] and [s["open"] for s in view["sessions"]] == [False, False, True], view["sessions"]
+    assert [(n["text"], n["status"], n.get("owner")) for n in view["backlog"]] == [("Data systems", "in_progress", data)], view
+    assert {g["group"]: [m["member"] for m in g["members"]] for g in view["groups"]} == {grants: [ana], data: [cy]}, view["groups"]
+    fview = await a_conn.request("community.view", **cred)
+    assert fview["role"] == "facilitator" and len(fview["members"]) == 4 and fview["listedCount"] == 3, fview
+
+    # Keys stay in their community: Ana's key names nobody in another one, another facilitator key opens nothing here.
+    other = await a_conn.request("community.create", name="Another network")
+    for fields in [dict(ana_cred, community=other["community"]), dict(cred, facilitatorKey=other["facilitatorKey"])]:
+        for type_ in ["community.view", "community.directory"]:
+            r = await a_conn.request(type_, **fields)
+            assert r["type"] == "error" and r["code"] == "bad_credentials", (type_, r)
+    r = await a_conn.request("community.export", **dict(cred, facilitatorKey=other["facilitatorKey"]))
+    assert r["code"] == "bad_credentials", r
+
+    # The report: statuses, owners, standing groups and the directory's size, still naming nobody.
+    status, _, body = report(server, cred, "json")
+    doc = json.loads(body)
+    assert status == 200 and not contract().errors("http", "communityReport", doc), contract().errors("http", "communityReport", doc)
+    assert doc["community"]["listed"] == 3 and doc["backlog"][0]["owner"] == data and doc["backlog"][0]["status"] == "in_progress"
+    assert [(g["name"], g["members"]) for g in doc["standingGroups"]] == [("Grants team", 1), ("Data team", 1)], doc["standingGroups"]
+    rows = list(csv.reader(io.StringIO(report(server, cred, "csv")[2].decode("utf-8-sig"), newline="")))
+    assert rows[1][3:5] == ["in_progress", "Data team"], rows
+    md = report(server, cred, "md")[2].decode()
+    assert "## Standing groups" in md and "| Data systems | in progress · Data team |" in md and "3 in the directory" in md, md
+    assert "Ana" not in md and "Knows every grant deadline" not in md
+    for c in [fac, a_conn]:
         await c.close()

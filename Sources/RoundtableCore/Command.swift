@@ -56,7 +56,54 @@ public enum Command: Sendable, Hashable {
     case exportCommunity(Community.Credentials)
     /// A member's new personal key (the old stops working), or the facilitator key when `member` is nil.
     case reissueCommunityKey(Community.Credentials, member: Int?)
-    case setBacklogStatus(Community.Credentials, need: Int, BacklogStatus)
+    /// `owner`: nil leaves the need's owner group as it is; `.some(nil)` clears it.
+    case setBacklogStatus(Community.Credentials, need: Int, BacklogStatus, owner: Int??)
+    /// A member edits their own community profile (and whether they are in the directory).
+    case communityProfile(Community.Credentials, CommunityProfileUpdate)
+    /// Listed members, all or those matching a tag and/or able to help with a backlog need.
+    case communityDirectory(Community.Credentials, CommunityDirectoryQuery)
+    /// Replaces the standing groups.
+    case communityGroups(Community.Credentials, [StandingGroupSpec])
+    /// The community home page in one reply.
+    case communityView(Community.Credentials)
+
+    public struct CommunityProfileUpdate: Sendable, Hashable {
+        public var profile: MemberUpdate
+        public var listed: Bool?
+        public init(_ profile: MemberUpdate = MemberUpdate(), listed: Bool? = nil) {
+            self.profile = profile
+            self.listed = listed
+        }
+    }
+
+    public struct CommunityDirectoryQuery: Sendable, Hashable {
+        public var tag: String?
+        public var need: Int?
+        public var limit: Int
+        public var offset: Int
+        public init(tag: String? = nil, need: Int? = nil, limit: Int = 50, offset: Int = 0) {
+            self.tag = tag
+            self.need = need
+            self.limit = limit
+            self.offset = offset
+        }
+    }
+
+    public struct StandingGroupSpec: Sendable, Hashable {
+        /// An existing group keeps its id; nil makes a new group.
+        public var group: Int?
+        public var name: String
+        public var description: String
+        public var focus: [Int]
+        public var members: [Int]
+        public init(group: Int? = nil, name: String, description: String = "", focus: [Int] = [], members: [Int] = []) {
+            self.group = group
+            self.name = name
+            self.description = description
+            self.focus = focus
+            self.members = members
+        }
+    }
 
     public struct CreateRoom: Sendable, Hashable {
         public var title: String

@@ -165,7 +165,9 @@ extension Command {
         switch self {
         case .createRoom, .join, .leave, .removeMember, .rotateKey: false
         // Community requests act on the community they name, not on the caller's room.
-        case .createCommunity, .importRoster, .exportCommunity, .reissueCommunityKey, .setBacklogStatus: false
+        case .createCommunity, .importRoster, .exportCommunity, .reissueCommunityKey, .setBacklogStatus, .communityProfile, .communityDirectory,
+            .communityGroups, .communityView:
+            false
         default: true
         }
     }

@@ -14,7 +14,6 @@ extension Coordinator {
                 continue
             }
             guard at - rt.lastFlush >= limits.resultsIntervalMs else { continue }
-            rt.lastFlush = at
             let (facilitators, others) = audiences(room, rt)
             // Turnout of open polls: after ballots, and after joins and presence changes (the "of N").
             var turnouts: [Int: Turnout] = [:]
@@ -23,6 +22,10 @@ extension Coordinator {
             let large = room.currentMemberCount > room.settings.presenceEventsUpTo
             let presencePaceDue = at - rt.lastPresenceFlush >= limits.presenceIntervalMs
             let turnoutFromPresence = rt.turnoutDirty && (!large || presencePaceDue)
+            // Only a flush that sends results restarts the results pace. A pass that finds only counts not yet
+            // due (a large room for presenceIntervalMs after joins) sends nothing, and must not hold the next
+            // vote's results back by up to resultsIntervalMs (issue 20: the first rounds after a launch, ~180 ms).
+            if turnoutFromPresence || !rt.dirtyPolls.isEmpty || rt.rankingDirty || !rt.catchUp.isEmpty { rt.lastFlush = at }
             for id in room.polls.keys.sorted() where room.polls[id]!.state == .open && (turnoutFromPresence || rt.dirtyPolls.contains(id)) {
                 let t = turnout(id, in: code, rt)
                 turnouts[id] = t

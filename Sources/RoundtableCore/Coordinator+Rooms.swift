@@ -93,8 +93,9 @@ extension Coordinator {
         if let cm = communityMember {
             // The community's profile comes along; edits made in the session go back to it (`harvest`).
             member = Member(
-                id: rooms[code]!.nextMemberID, name: cm.name, organization: cm.organization, role: role, expertise: cm.expertise,
+                id: rooms[code]!.nextMemberID, name: cm.name, organization: cm.organization, role: role, expertise: cm.expertise, bio: cm.bio,
                 tokenHash: hasher.digest(token), joinedAt: at)
+            member.highlights = cm.highlights
             member.communityMember = cm.id
         } else {
             let name = try Self.text(j.name ?? "", "name", limit: limits.maxNameLength, required: true)
@@ -104,6 +105,7 @@ extension Coordinator {
         }
 
         var effects = commit(.joined(member), in: code, at: at)
+        effects += standingPlacement(member, in: code, at: at)
         runtime[code]?.joinedSeq[member.id] = rooms[code]!.seq
         bind(c, to: member.id, in: code)
         effects += interviewArrival(member.id, in: code, at: at)

@@ -114,7 +114,12 @@ public struct Coordinator {
         case .importRoster(let cred, let roster): return try importRoster(cred, roster, ref: ref, from: c, at: at)
         case .exportCommunity(let cred): return try exportCommunity(cred, ref: ref, from: c, at: at)
         case .reissueCommunityKey(let cred, let member): return try reissueCommunityKey(cred, member: member, ref: ref, from: c, at: at)
-        case .setBacklogStatus(let cred, let need, let status): return try setBacklogStatus(cred, need: need, status, ref: ref, from: c, at: at)
+        case .setBacklogStatus(let cred, let need, let status, let owner):
+            return try setBacklogStatus(cred, need: need, status, owner: owner, ref: ref, from: c, at: at)
+        case .communityProfile(let cred, let update): return try communityProfile(cred, update, ref: ref, from: c, at: at)
+        case .communityDirectory(let cred, let query): return try communityDirectory(cred, query, ref: ref, from: c)
+        case .communityGroups(let cred, let specs): return try setStandingGroups(cred, specs, ref: ref, from: c, at: at)
+        case .communityView(let cred): return try communityView(cred, ref: ref, from: c)
         }
     }
 

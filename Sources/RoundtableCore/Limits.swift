@@ -38,6 +38,8 @@ public struct Limits: Sendable, Hashable {
     /// Size of one `community.import` roster (CSV text, or the JSON members' text). An import adds to the roster,
     /// so a larger one goes in parts; the default matches `transport.maxFrameBytes`.
     public var maxRosterBytes = 65_536
+    /// Accepted interview highlights a community member's profile keeps (newest last; the oldest drop out).
+    public var maxHighlightsPerMember = 20
 
     public init() {}
 }

@@ -29,6 +29,9 @@ public struct Room: Sendable {
     public internal(set) var closedAt: Millis?
     /// Time of the last applied op (presence included): idle rooms are archived from this.
     public internal(set) var lastActivityAt: Millis = 0
+    /// When each member who joined with a community key last edited their profile here (`member.update`): the
+    /// harvest carries only such edits, and only when newer than the community's own copy.
+    public internal(set) var profileEditedAt: [MemberID: Millis] = [:]
     /// Ops applied since this value was built (not persisted): tells whether a room changed between two
     /// looks, even through ops that make no event (quiet presence in large rooms leaves `seq` alone).
     public private(set) var appliedOps: UInt64 = 0
@@ -104,6 +107,7 @@ public struct Room: Sendable {
             m.bio = bio
             members[id] = m
             index(m)
+            if m.communityMember != nil { profileEditedAt[id] = at }
             return [event("member.updated", at, ["member": m.profile(online: online.contains(id))])]
         case .departed(let id, let removed):
             guard var m = members[id], !m.departed else { return [] }

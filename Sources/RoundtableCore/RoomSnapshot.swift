@@ -39,6 +39,9 @@ extension Room {
         if let passcodeHash { o["passcodeHash"] = .string(passcodeHash) }
         if let closedAt { o["closedAt"] = .int(closedAt) }
         o["lastActivityAt"] = .int(lastActivityAt)
+        if !profileEditedAt.isEmpty {
+            o["profileEditedAt"] = .array(profileEditedAt.keys.sorted().map { [Value($0), .int(profileEditedAt[$0]!)] })
+        }
         o["interviews"] = interviews.snapshotValue
         o["grouping"] = grouping.snapshotValue
         o["show"] = show.snapshotValue
@@ -57,6 +60,9 @@ extension Room {
         passcodeHash = v["passcodeHash"]?.stringValue
         closedAt = v["closedAt"]?.intValue
         lastActivityAt = v["lastActivityAt"]?.intValue ?? createdAt
+        for e in v["profileEditedAt"]?.arrayValue ?? [] {
+            if let a = e.arrayValue, a.count == 2, let id = a[0].intValue, let t = a[1].intValue { profileEditedAt[Int(id)] = t }
+        }
         self.seq = UInt64(seq)
         for mv in v["members"]?.arrayValue ?? [] {
             let m = try Member(journal: mv)

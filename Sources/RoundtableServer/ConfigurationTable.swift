@@ -106,6 +106,9 @@ extension Configuration {
         int("limits.maxCommunities", \.limits.maxCommunities, 1...Double.infinity, "communities on this node"),
         int("limits.maxMembersPerCommunity", \.limits.maxMembersPerCommunity, 1...Double.infinity, "members on one community's roster"),
         int("limits.maxRosterBytes", \.limits.maxRosterBytes, 1...Double.infinity, "bytes in one community.import roster (larger rosters go in parts)"),
+        int(
+            "limits.maxHighlightsPerMember", \.limits.maxHighlightsPerMember, 0...Double.infinity,
+            "accepted interview highlights a community profile keeps (oldest drop out)"),
     ]
 
     static let settingsByName: [String: Setting] = Dictionary(uniqueKeysWithValues: settings.map { ($0.name, $0) })

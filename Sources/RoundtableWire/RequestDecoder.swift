@@ -207,6 +207,8 @@ public enum RequestDecoder {
         case "call.ice": return .callIce
         case "community.create", "community.import", "community.export", "community.reissueKey", "community.needStatus":
             return try communityCommand(type, f)
+        case "community.profile", "community.directory", "community.groups", "community.view":
+            return try communityMemberCommand(type, f)
         default:
             throw DomainError("unknown_type", "unknown request type \"\(String(type.unicodeScalars.prefix(64)))\"")
         }

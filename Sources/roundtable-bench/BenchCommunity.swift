@@ -95,5 +95,29 @@ struct BenchCommunity: ParsableCommand {
         print("  open a session: \(ms(openLast)) ms (median over the past sessions \(ms(openMs.sorted()[openMs.count / 2])) ms)")
         print("  join by community key: median \(ms(joinMs[joinMs.count / 2])) ms, p99 \(ms(joinMs[joinMs.count * 99 / 100])) ms, max \(ms(joinMs.last!)) ms")
         print("  pair \(keys.count) members against the history: \(ms(pairMs)) ms, \(room.interviews.pairs.count) pairs, \(repeats) repeated")
+
+        // The community home page and the directory over the whole roster (median of 21 each).
+        let member = Community.Credentials(id: cred.id, key: keys[0], asMember: true)
+        let someNeed = c.communities[cred.id]!.openBacklog.first?.id
+        func median(_ command: Command) -> (ms: Double, reply: Value.Object) {
+            var times: [Double] = []
+            var reply: Value.Object = [:]
+            for _ in 0..<21 {
+                conn += 1
+                let t = benchClock()
+                reply = send(command, from: conn)
+                times.append((benchClock() - t) * 1000)
+            }
+            return (times.sorted()[10], reply)
+        }
+        let byTag = median(.communityDirectory(member, .init(tag: "t1")))
+        let forNeed = median(.communityDirectory(member, .init(need: someNeed)))
+        let viewF = median(.communityView(cred))
+        let viewM = median(.communityView(member))
+        let edit = median(.communityProfile(member, .init(.init(bio: "bench"))))
+        print(
+            "  directory by tag: \(ms(byTag.ms)) ms (\(byTag.reply["total"]?.intValue ?? 0) found); for a need: \(ms(forNeed.ms)) ms (\(forNeed.reply["total"]?.intValue ?? 0) found)"
+        )
+        print("  community.view: facilitator (whole roster) \(ms(viewF.ms)) ms, member \(ms(viewM.ms)) ms; community.profile \(ms(edit.ms)) ms")
     }
 }

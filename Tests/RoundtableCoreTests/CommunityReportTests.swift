@@ -35,7 +35,12 @@ import Testing
                     room: "ROOMB",
                     needs: [item(1, "Volunteer scheduling", rank: 1), item(2, "Cold storage", rank: nil, into: 1), item(3, "=1+2 \"cells\"", rank: 2)],
                     pairs: [PairKey(1, 3), PairKey(2, 3)])), at: t0 + 8 * day + 3_600_000)
-        c.apply(.needStatusSet(need: 4, .addressed), at: t0 + 9 * day)
+        c.apply(.needStatusSet(need: 4, .addressed, owner: nil), at: t0 + 9 * day)
+        c.apply(.groupsSet([StandingGroup(id: 1, name: "Ops team", focus: [1], members: [1, 2])]), at: t0 + 9 * day)
+        c.apply(.needStatusSet(need: 1, .inProgress, owner: 1), at: t0 + 9 * day)
+        var cy = c.members[3]!
+        cy.listed = false
+        c.apply(.membersSet([cy]), at: t0 + 9 * day)
         return c
     }
 
@@ -78,8 +83,11 @@ import Testing
         #expect(sessions.map { $0["attendance"] } == [7, .null])
         #expect(sessions.first?["openedAt"] == "2026-11-30T08:18:29.569Z")
         let backlog = j["backlog"]?.arrayValue ?? []
-        #expect(backlog.map { $0["status"]?.stringValue } == ["open", "merged", "open", "addressed"])
-        #expect(backlog[1]["mergedInto"] == 1)
+        #expect(backlog.map { $0["status"]?.stringValue } == ["in_progress", "merged", "open", "addressed"])
+        #expect(backlog[1]["mergedInto"] == 1 && backlog[0]["owner"] == 1 && backlog[1]["owner"] == nil)
+        #expect(j["community"]?["listed"] == 2)
+        let groups = j["standingGroups"]?.arrayValue ?? []
+        #expect(groups.count == 1 && groups[0]["name"] == "Ops team" && groups[0]["members"] == 2 && groups[0]["focus"] == [1])
         #expect(backlog[0]["rankings"]?.arrayValue?.map { $0["rank"] } == [2, 1])
         #expect(j["pairsMet"] == 3)
         #expect(j["expertise"]?.arrayValue?.first?["tag"] == "data")
@@ -87,25 +95,26 @@ import Testing
 
     @Test func csvHasOneRowPerNeedWithARankColumnPerSession() {
         let csv = Self.report().csv
-        #expect(csv.hasPrefix("\u{FEFF}need,text,tags,status,first session,rank ROOMA,rank ROOMB\r\n"))
+        #expect(csv.hasPrefix("\u{FEFF}need,text,tags,status,owner,first session,rank ROOMA,rank ROOMB\r\n"))
         let lines = csv.dropFirst().components(separatedBy: "\r\n")
         #expect(lines.count == 6 && lines.last == "")
-        #expect(lines[1] == "1,Volunteer scheduling,ops; =tag,open,ROOMA,2,1")
-        #expect(lines[2] == "2,Cold storage,,merged into 1,ROOMA,1,")
+        #expect(lines[1] == "1,Volunteer scheduling,ops; =tag,in_progress,Ops team,ROOMA,2,1")
+        #expect(lines[2] == "2,Cold storage,,merged into 1,,ROOMA,1,")
         // A need typed as a formula is neutralized, then quoted for its quotes (RFC 4180).
-        #expect(lines[3] == "3,\"'=1+2 \"\"cells\"\"\",,open,ROOMB,,2")
-        #expect(lines[4] == "4,Vans,,addressed,ROOMA,,")
+        #expect(lines[3] == "3,\"'=1+2 \"\"cells\"\"\",,open,,ROOMB,,2")
+        #expect(lines[4] == "4,Vans,,addressed,,ROOMA,,")
     }
 
     @Test func markdownReadsAsMinutes() {
         let md = Self.report().markdown
         #expect(md.hasPrefix("# Food, \"Rescue\" Network\n\n"))
         #expect(md.contains("report generated 2026-12-09 08:18 UTC"))
-        #expect(md.contains("3 members · 2 sessions · 4 needs · 3 interview pairs met"))
+        #expect(md.contains("3 members · 2 sessions · 4 needs · 3 interview pairs met · 2 in the directory"))
         #expect(md.contains("| 1 | 2026-11-30 08:18 UTC | Kick-off | ROOMA | 7 |"))
         #expect(md.contains("| 2 | 2026-12-07 08:18 UTC | Follow-up \\| two | ROOMB | unknown |"))
         #expect(md.contains("| Need | Status | S1 | S2 |"))
-        #expect(md.contains("| Volunteer scheduling | open | 2 | 1 |"))
+        #expect(md.contains("| Volunteer scheduling | in progress · Ops team | 2 | 1 |"))
+        #expect(md.contains("## Standing groups") && md.contains("| Ops team | Volunteer scheduling | 2 |"))
         #expect(md.contains("| Cold storage | merged into 1 | 1 | – |"))
         #expect(md.contains("| =1+2 \"cells\" | open | – | 2 |"))
         #expect(md.contains("| data | 2 |"))
@@ -129,8 +138,8 @@ import Testing
         var c = Community(id: "CEMPTY")
         c.apply(.created(name: "", facilitatorKeyHash: "h"), at: Self.t0)
         let r = CommunityReport(community: c, sessions: [:], generatedAt: Self.t0)
-        #expect(r.csv == "\u{FEFF}need,text,tags,status,first session\r\n")
+        #expect(r.csv == "\u{FEFF}need,text,tags,status,owner,first session\r\n")
         #expect(r.markdown.hasPrefix("# Community CEMPTY"))
-        #expect(r.markdown.contains("No sessions yet.") && r.markdown.contains("No needs yet."))
+        #expect(r.markdown.contains("No sessions yet.") && r.markdown.contains("No needs yet.") && r.markdown.contains("No standing groups yet."))
     }
 }

@@ -119,7 +119,7 @@ extension Harness {
         #expect(h.send(90, .importRoster(cred, .csv("name\n\"open\n")))["code"] == "roster_invalid")
         #expect(h.send(90, .importRoster(cred, .csv("name,organization\nAna,X\nana,x\n")))["code"] == "roster_invalid")
         #expect(h.send(90, .importRoster(cred, .rows([])))["code"] == "roster_invalid")
-        #expect(h.send(90, .setBacklogStatus(cred, need: 7, .addressed))["code"] == "need_not_found")
+        #expect(h.send(90, .setBacklogStatus(cred, need: 7, .addressed, owner: nil))["code"] == "need_not_found")
         #expect(h.send(1, .createRoom(.init(title: "S", name: "F", community: .init(id: cred.id, key: "wrong"))))["code"] == "bad_credentials")
         #expect(h.coordinator.rooms.isEmpty) // a refused session creates no room
     }
@@ -183,7 +183,7 @@ extension Harness {
         var room = h.coordinator.rooms[second]!
         #expect(room.needs.keys.sorted().map { room.needs[$0]!.text } == ["Data systems", "Volunteer retention", "Grant writing"])
         let dataNeed = backlog.values.first { $0.text == "Data systems" }!.id
-        #expect(h.send(90, .setBacklogStatus(cred, need: dataNeed, .addressed))["status"] == "addressed")
+        #expect(h.send(90, .setBacklogStatus(cred, need: dataNeed, .addressed, owner: nil))["status"] == "addressed")
         _ = h.joinWithKey(11, second, keys["Dee"]!)
         #expect(h.send(11, .submitNeed(text: "Peer mentoring", tags: []))["type"] == "ack")
         let poll2 = Int(h.send(10, .createPoll(PollDefinition(question: "Now?", kind: .single, overNeeds: true), openNow: true))["poll"]!.intValue!)
@@ -209,7 +209,7 @@ extension Harness {
         _ = h.send(1, .closeRoom)
         _ = h.openSession(cred, from: 10)
         _ = h.send(90, .reissueCommunityKey(cred, member: 2))
-        _ = h.send(90, .setBacklogStatus(cred, need: 1, .addressed))
+        _ = h.send(90, .setBacklogStatus(cred, need: 1, .addressed, owner: nil))
         let live = h.coordinator.communities
         #expect(live[cred.id]!.met.count == 2 && live[cred.id]!.backlog.count == 1)
 

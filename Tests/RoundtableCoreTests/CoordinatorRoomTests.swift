@@ -269,6 +269,29 @@ import Testing
         #expect(h.drain(2).isEmpty, "nothing changed: nothing sent")
     }
 
+    /// A results tick that only finds counts not yet due sends nothing and must not restart the results pace:
+    /// a vote just after it gets its results at the next tick, not a `resultsIntervalMs` later.
+    @Test func largeRoomPendingCountsDoNotDelayResults() {
+        var limits = Limits()
+        limits.presenceEventsUpTo = 2
+        limits.presenceIntervalMs = 2_000
+        limits.resultsIntervalMs = 250
+        var h = Harness.polls(limits: limits)
+        let (code, _, _) = h.createRoom()
+        h.join(2, code, "A")
+        h.join(3, code, "B") // large from here on: counts go out at the presence pace
+        let poll = h.poll(.labelled(.single))
+        let t1 = h.now + 3_000
+        h.tick(at: t1) // counts and results sent: both paces restart here
+        h.join(4, code, "C") // counts pending again, due only at t1 + 2 s
+        _ = h.drain(3)
+        h.tick(at: t1 + 300)
+        #expect(h.drain(3).isEmpty, "counts are not due yet: nothing to send")
+        #expect(h.vote(3, poll, Cast.single(1))["type"] == "ack")
+        h.tick(at: t1 + 350)
+        #expect(h.drain(3).contains { $0.type == "poll.results" }, "the vote's results wait for nothing")
+    }
+
     @Test func passcodeGuardsNewMembersNotReturningOnes() {
         var h = Harness()
         let ack = h.send(1, .createRoom(.init(title: "Private", name: "Fay", passcode: "tulip")))

@@ -23,7 +23,7 @@ import Testing
         #expect(Self.decode(#"{"type":"community.reissueKey",\#(Self.auth)}"#) == .success(.reissueCommunityKey(Self.cred, member: nil)))
         #expect(
             Self.decode(#"{"type":"community.needStatus",\#(Self.auth),"need":2,"status":"addressed"}"#)
-                == .success(.setBacklogStatus(Self.cred, need: 2, .addressed)))
+                == .success(.setBacklogStatus(Self.cred, need: 2, .addressed, owner: nil)))
         guard case .success(.createRoom(let r)) = Self.decode(#"{"type":"room.create","title":"T","name":"F",\#(Self.auth)}"#) else {
             Issue.record("room.create with a community did not decode")
             return
@@ -34,6 +34,45 @@ import Testing
             return
         }
         #expect(j.communityKey == "abc" && j.name == nil)
+    }
+
+    @Test func memberRequestsDecode() {
+        let member = Community.Credentials(id: "C7Q2M9XK4T", key: "m", asMember: true)
+        let mauth = #""community":"C7Q2M9XK4T","communityKey":"m""#
+        #expect(
+            Self.decode(#"{"type":"community.needStatus",\#(Self.auth),"need":2,"status":"in_progress","owner":3}"#)
+                == .success(.setBacklogStatus(Self.cred, need: 2, .inProgress, owner: 3)))
+        #expect(
+            Self.decode(#"{"type":"community.needStatus",\#(Self.auth),"need":2,"status":"open","owner":null}"#)
+                == .success(.setBacklogStatus(Self.cred, need: 2, .open, owner: .some(nil))))
+        #expect(
+            Self.decode(#"{"type":"community.profile",\#(mauth),"bio":"Nurse","listed":false}"#)
+                == .success(.communityProfile(member, .init(.init(bio: "Nurse"), listed: false))))
+        #expect(
+            Self.decode(#"{"type":"community.directory",\#(mauth),"tag":"grants","need":4,"limit":10,"offset":5}"#)
+                == .success(.communityDirectory(member, .init(tag: "grants", need: 4, limit: 10, offset: 5))))
+        #expect(Self.decode(#"{"type":"community.directory",\#(Self.auth)}"#) == .success(.communityDirectory(Self.cred, .init())))
+        #expect(
+            Self.decode(#"{"type":"community.groups",\#(Self.auth),"groups":[{"group":2,"name":"Grants","focus":[4],"members":[1,3]},{"name":"New"}]}"#)
+                == .success(.communityGroups(Self.cred, [.init(group: 2, name: "Grants", focus: [4], members: [1, 3]), .init(name: "New")])))
+        #expect(Self.decode(#"{"type":"community.view",\#(mauth)}"#) == .success(.communityView(member)))
+        #expect(Self.decode(#"{"type":"community.view",\#(Self.auth)}"#) == .success(.communityView(Self.cred)))
+        for text in [
+            #"{"type":"community.profile",\#(Self.auth),"bio":"x"}"#, // (M) only
+            #"{"type":"community.groups",\#(mauth),"groups":[]}"#, // (F) only
+            #"{"type":"community.view","community":"C7Q2M9XK4T","facilitatorKey":"k","communityKey":"m"}"#, // both keys
+            #"{"type":"community.view","community":"C7Q2M9XK4T"}"#, // no key
+            #"{"type":"community.directory",\#(mauth),"limit":0}"#,
+            #"{"type":"community.directory",\#(mauth),"limit":201}"#,
+            #"{"type":"community.groups",\#(Self.auth),"groups":[{"name":"A","members":[0]}]}"#,
+            #"{"type":"community.needStatus",\#(Self.auth),"need":2,"status":"open","owner":"x"}"#,
+        ] {
+            guard case .failure(let e) = Self.decode(text) else {
+                Issue.record("accepted: \(text)")
+                continue
+            }
+            #expect(e.code == "invalid_field", "\(text): \(e)")
+        }
     }
 
     @Test func badRequestsGetFieldErrors() {
@@ -66,9 +105,28 @@ import Testing
                     .init(roomNeed: 4, need: 9, text: "Dup", tags: [], mergedInto: 8, rank: nil, score: nil),
                 ],
                 profiles: [.init(id: 1, name: "Ana R", organization: "Clinic", expertise: [])], pairs: [PairKey(1, 2)])),
-        .needStatusSet(need: 8, .addressed),
-        .needStatusSet(need: 9, .merged(into: 8)),
+        .needStatusSet(need: 8, .addressed, owner: nil),
+        .needStatusSet(need: 9, .merged(into: 8), owner: nil),
+        .needStatusSet(need: 8, .inProgress, owner: 2),
+        .membersSet([Self.profiled]),
+        .groupsSet([
+            StandingGroup(id: 2, name: "Grants team", description: "Writes the joint bid", focus: [8], members: [1, 3]), StandingGroup(id: 5, name: "Data"),
+        ]),
+        .groupsSet([]),
+        .harvested(
+            Harvest(
+                room: "E7Z98H5K", profiles: [.init(id: 1, name: "Ana", organization: "Clinic", expertise: ["data"], bio: "Nurse", editedAt: 42)],
+                highlights: [1: ["Knows every grant deadline"], 3: []], standing: [1: 2, 3: Int?.none], attendance: 4)),
     ]
+
+    static var profiled: CommunityMember {
+        var m = CommunityMember(id: 1, name: "Ana", organization: "Clinic", expertise: ["grants"], keyHash: "h2", group: "East")
+        m.bio = "Runs the valley clinic"
+        m.highlights = ["Great listener", "Knows every grant deadline"]
+        m.listed = false
+        m.profileEditedAt = 1_700_000_000_123
+        return m
+    }
 
     @Test(arguments: ops) func opsSurviveTheJournalBytes(_ op: CommunityOp) throws {
         let entry = JournalEntry(room: "C7Q2M9XK4T", seq: 3, at: 1_700_000_000_000, journalOp: .community(op))

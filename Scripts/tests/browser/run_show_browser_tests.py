@@ -186,6 +186,8 @@ def test_hidden_poll_turnout_and_reveal():
     wait(S.members[1], lambda d: [b.get_attribute("aria-pressed") for b in d.find_elements(By.CSS_SELECTOR, ".poll-card[data-state=open] .choice")] == ["false", "true"], "the chosen option shows as selected")
     wait(S.wall, lambda d: el(d, "#wall-turnout").text == "2 of 3 have answered", "wall turnout counts members only")
     wait(S.fac, lambda d: el(d, "#show-turnout").text == "2 of 3 have answered", "console turnout")
+    # Said once on the wall: the results heading leaves turnout to the wall's own large line.
+    assert el(S.wall, "#wall-poll").text.count("have answered") == 1, el(S.wall, "#wall-poll").text
     assert not js(S.members[0], "return Object.values(roundtable.state.polls).some(p => p.results)"), "hidden results reached a member"
     assert "reveals them" in el(S.members[0], ".poll-card[data-state=open] .results-heading").text
     viewport_shot(S.wall, "wall-poll-1080p")
@@ -332,6 +334,7 @@ def test_needs_and_ranking():
         wait(d, lambda d: visible(d, ".poll-card[data-state=open] .rank-list"), "ranking ballot")
         click(d, ".poll-card[data-state=open] button[type=submit]")
     wait(S.wall, lambda d: el(d, "#wall-turnout").text == "3 of 3 have answered", "everyone ranked")
+    assert el(S.wall, "#wall-poll").text.count("have answered") == 1, el(S.wall, "#wall-poll").text
     viewport_shot(S.wall, "wall-ranking-1080p")
 
 

@@ -13,6 +13,9 @@ public struct Community: Sendable, Hashable {
     public internal(set) var nextNeedID = 1
     /// Pairs of community member ids that met in an interview of an earlier session.
     public internal(set) var met: Set<PairKey> = []
+    /// Standing groups (action teams), in the facilitator's order.
+    public internal(set) var groups: [StandingGroup] = []
+    public internal(set) var nextGroupID = 1
     /// Ops applied so far: the journal's `seq` for community records.
     public internal(set) var seq: UInt64 = 0
     /// Derived: member by the hash of their personal key.
@@ -24,9 +27,13 @@ public struct Community: Sendable, Hashable {
 
     public func session(_ room: String) -> CommunitySession? { sessions.first { $0.room == room } }
 
-    /// Open backlog needs in the order a new session lists them: best last rank first, then never ranked, by id.
+    /// The standing group a member is in (at most one).
+    public func standingGroup(of member: Int) -> StandingGroup? { groups.first { $0.members.contains(member) } }
+
+    /// Backlog needs still being worked on (open or in progress), in the order a new session lists them: best
+    /// last rank first, then never ranked, by id.
     public var openBacklog: [BacklogNeed] {
-        backlog.values.filter { $0.status == .open }.sorted { x, y in
+        backlog.values.filter(\.status.isWorkedOn).sorted { x, y in
             switch (x.lastRank, y.lastRank) {
             case (let a?, let b?): a != b ? a < b : x.id < y.id
             case (.some, nil): true
@@ -51,8 +58,15 @@ public struct Community: Sendable, Hashable {
             sessions.append(CommunitySession(room: room, openedAt: at, needs: needs))
         case .harvested(let h):
             applyHarvest(h, at: at)
-        case .needStatusSet(let id, let status):
+        case .needStatusSet(let id, let status, let owner):
             backlog[id]?.status = status
+            backlog[id]?.owner = owner
+        case .groupsSet(let list):
+            groups = list
+            nextGroupID = max(nextGroupID, (list.map(\.id).max() ?? 0) + 1)
+            // A need owned by a group that is gone has no owner any more.
+            let ids = Set(list.map(\.id))
+            for (id, n) in backlog where n.owner.map({ !ids.contains($0) }) ?? false { backlog[id]?.owner = nil }
         }
     }
 
@@ -83,9 +97,18 @@ public struct Community: Sendable, Hashable {
             m.name = p.name
             m.organization = p.organization
             m.expertise = p.expertise
+            m.bio = p.bio
+            m.profileEditedAt = p.editedAt
             members[p.id] = m
         }
+        for (id, list) in h.highlights { members[id]?.highlights = list }
+        for member in h.standing.keys.sorted() {
+            let target = h.standing[member]!
+            for i in groups.indices { groups[i].members.removeAll { $0 == member } }
+            if let target, let i = groups.firstIndex(where: { $0.id == target }) { groups[i].members.append(member) }
+        }
         met.formUnion(h.pairs)
+        if let n = h.attendance { sessions[s].attendance = n }
         sessions[s].harvestedAt = at
     }
 
@@ -117,6 +140,14 @@ public struct CommunityMember: Sendable, Hashable {
     public var keyHash: String
     /// Group the roster pre-assigned (free text from the import; empty: none).
     public var group: String
+    public var bio: String = ""
+    /// Interview highlights the member accepted in sessions, newest last (at most `maxHighlightsPerMember`).
+    public var highlights: [String] = []
+    /// In the directory (the member may leave it; the roster export still lists them for facilitators).
+    public var listed = true
+    /// When the profile was last changed at community level (`community.profile`, an import that changed it)
+    /// or by a harvested session edit: a session's older edit of the same profile must not overwrite it.
+    public var profileEditedAt: Millis = 0
 
     public init(id: Int, name: String, organization: String, expertise: [String], keyHash: String, group: String = "") {
         self.id = id
@@ -128,6 +159,25 @@ public struct CommunityMember: Sendable, Hashable {
     }
 }
 
+/// An action team that persists across sessions: its members and the backlog needs it works on.
+public struct StandingGroup: Sendable, Hashable {
+    public var id: Int
+    public var name: String
+    public var description: String
+    /// Backlog need ids.
+    public var focus: [Int]
+    /// Community member ids, in joining order.
+    public var members: [Int]
+
+    public init(id: Int, name: String, description: String = "", focus: [Int] = [], members: [Int] = []) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.focus = focus
+        self.members = members
+    }
+}
+
 public struct CommunitySession: Sendable, Hashable {
     public var room: String
     public var openedAt: Millis
@@ -135,27 +185,35 @@ public struct CommunitySession: Sendable, Hashable {
     public var needs: [Int: Int]
     /// When the room's needs and pairs were last carried into the community.
     public var harvestedAt: Millis?
+    /// Members (member role) who joined the session, as of its last harvest: what an archived session still tells.
+    public var attendance: Int?
 
-    public init(room: String, openedAt: Millis, needs: [Int: Int], harvestedAt: Millis? = nil) {
+    public init(room: String, openedAt: Millis, needs: [Int: Int], harvestedAt: Millis? = nil, attendance: Int? = nil) {
         self.room = room
         self.openedAt = openedAt
         self.needs = needs
         self.harvestedAt = harvestedAt
+        self.attendance = attendance
     }
 }
 
 public enum BacklogStatus: Sendable, Hashable {
     case open
+    case inProgress
     case addressed
     case merged(into: Int)
 
     public var name: String {
         switch self {
         case .open: "open"
+        case .inProgress: "in_progress"
         case .addressed: "addressed"
         case .merged: "merged"
         }
     }
+
+    /// Open and in-progress needs are still being worked on: they open every new session.
+    public var isWorkedOn: Bool { self == .open || self == .inProgress }
 }
 
 public struct BacklogRanking: Sendable, Hashable {
@@ -169,6 +227,8 @@ public struct BacklogNeed: Sendable, Hashable {
     public var text: String
     public var tags: [String]
     public var status: BacklogStatus = .open
+    /// The standing group that took the need on.
+    public var owner: Int?
     public var createdAt: Millis
     /// The session the need was first submitted in.
     public var firstRoom: String
@@ -204,12 +264,22 @@ public struct Harvest: Sendable, Hashable {
         public var name: String
         public var organization: String
         public var expertise: [String]
+        public var bio: String = ""
+        /// When the member last edited their profile in the session.
+        public var editedAt: Millis = 0
     }
     public var room: String
     public var needs: [NeedItem] = []
+    /// Profiles the members edited in the session after their last change at community level.
     public var profiles: [Profile] = []
+    /// Member id → their whole highlight list once the session's newly accepted highlights are added (trimmed).
+    public var highlights: [Int: [String]] = [:]
+    /// Member id → the standing group the session's self-selection put them in (nil: none), for attending members.
+    public var standing: [Int: Int?] = [:]
     /// New pairs of community member ids (met before: left out).
     public var pairs: [PairKey] = []
+    /// Members (member role) who joined the session.
+    public var attendance: Int?
 }
 
 /// A state change of one community. Like `RoomOp`, a fact: applying it never fails.
@@ -221,7 +291,10 @@ public enum CommunityOp: Sendable, Hashable {
     /// A room opened from the community, with the backlog needs it starts with (room need → backlog need).
     case sessionOpened(room: String, needs: [Int: Int])
     case harvested(Harvest)
-    case needStatusSet(need: Int, BacklogStatus)
+    /// A need's status and owner standing group (nil: none), both as they are after the change.
+    case needStatusSet(need: Int, BacklogStatus, owner: Int?)
+    /// The standing groups, whole (owners of needs pointing at a group that is gone are cleared).
+    case groupsSet([StandingGroup])
 }
 
 /// Every community on the node.

@@ -3,9 +3,12 @@ extension Community {
     public struct Credentials: Sendable, Hashable {
         public var id: String
         public var key: String
-        public init(id: String, key: String) {
+        /// The key is a member's personal `communityKey`, not the facilitator key.
+        public var asMember: Bool
+        public init(id: String, key: String, asMember: Bool = false) {
             self.id = id
             self.key = key
+            self.asMember = asMember
         }
     }
 }
@@ -54,9 +57,11 @@ extension Coordinator {
             let identity = Self.identity(name, org)
             if let first = seen[identity] { throw DomainError("roster_invalid", "\(field) repeats members[\(first)] (same name and organization)") }
             seen[identity] = i
-            // Someone already on the roster keeps their id and key; the import updates their profile.
-            if let id = byIdentity[identity], let old = community.members[id] {
-                changed.append(CommunityMember(id: id, name: name, organization: org, expertise: tags, keyHash: old.keyHash, group: group))
+            // Someone already on the roster keeps their id, key, bio and highlights; the import updates their profile.
+            if let id = byIdentity[identity], var m = community.members[id] {
+                if m.name != name || m.organization != org || m.expertise != tags { m.profileEditedAt = at }
+                (m.name, m.organization, m.expertise, m.group) = (name, org, tags, group)
+                changed.append(m)
             } else {
                 let key = randomSecret(from: &entropy)
                 keys[nextID] = key
@@ -99,14 +104,20 @@ extension Coordinator {
         return effects
     }
 
-    mutating func setBacklogStatus(_ cred: Community.Credentials, need: Int, _ status: BacklogStatus, ref: Value?, from c: ConnectionID, at: Millis)
-        throws(DomainError) -> [Effect]
-    {
+    mutating func setBacklogStatus(
+        _ cred: Community.Credentials, need: Int, _ status: BacklogStatus, owner: Int??, ref: Value?, from c: ConnectionID, at: Millis
+    ) throws(DomainError) -> [Effect] {
         let community = try facilitated(cred)
         guard let n = community.backlog[need] else { throw DomainError("need_not_found", "the community's backlog has no need \(need)") }
         if case .merged = n.status { throw DomainError("need_not_found", "need \(need) was merged into another; change that one") }
-        var effects = commitCommunity(.needStatusSet(need: need, status), to: community.id, at: at)
-        effects.append(.reply(.ack(["community": .string(community.id), "need": Value(need), "status": .string(status.name)]), ref: ref, to: c))
+        let owner = owner ?? n.owner
+        if let g = owner, !community.groups.contains(where: { $0.id == g }) {
+            throw DomainError("group_not_found", "the community has no standing group \(g)")
+        }
+        var effects = commitCommunity(.needStatusSet(need: need, status, owner: owner), to: community.id, at: at)
+        var ack: Value.Object = ["community": .string(community.id), "need": Value(need), "status": .string(status.name)]
+        if let owner { ack["owner"] = Value(owner) }
+        effects.append(.reply(.ack(ack), ref: ref, to: c))
         return effects
     }
 
@@ -116,13 +127,7 @@ extension Coordinator {
         let members = community.members.keys.sorted().map { community.members[$0]! }
         let body: Value.Object = [
             "community": .string(community.id), "name": .string(community.name), "createdAt": .int(community.createdAt),
-            "members": .array(
-                members.map {
-                    [
-                        "member": Value($0.id), "name": .string($0.name), "organization": .string($0.organization), "expertise": Value($0.expertise),
-                        "group": .string($0.group),
-                    ]
-                }),
+            "members": .array(members.map(\.rosterValue)),
             "sessions": .array(community.sessions.map { ["room": .string($0.room), "openedAt": .int($0.openedAt)] }),
             "backlog": .array(community.backlog.keys.sorted().map { community.backlog[$0]!.exportValue }),
             "pairsMet": Value(community.met.count), "csv": .string(Roster.csv(members)),
@@ -149,6 +154,18 @@ extension Coordinator {
             map[roomNeed] = n.id
         }
         if !map.isEmpty { markRankingDirty(code) }
+        // Standing groups become the session's groups, open for self-selection; members who join with their key
+        // are placed in their own (`join`).
+        if let standing = communities[id]?.groups, !standing.isEmpty {
+            var roomNeed: [Int: Int] = [:]
+            for (r, b) in map { roomNeed[b] = r }
+            let groups = standing.prefix(limits.maxGroupsPerRoom).enumerated().map { i, sg in
+                var g = Group(id: i + 1, name: sg.name, description: sg.description, need: sg.focus.lazy.compactMap { roomNeed[$0] }.first)
+                g.standing = sg.id
+                return g
+            }
+            effects += commit(.groups(.created(.selfSelect, groups)), in: code, at: at)
+        }
         effects += commitCommunity(.sessionOpened(room: code, needs: map), to: id, at: at)
         return effects
     }
@@ -179,14 +196,22 @@ extension Coordinator {
             h.needs.append(.init(roomNeed: nid, need: bid, text: n.text, tags: n.tags, mergedInto: target, rank: nil, score: nil))
         }
         var local: [MemberID: Int] = [:]
+        var attendance = 0
         for m in room.members.values {
-            guard let cm = m.communityMember else { continue }
+            if m.role == .member { attendance += 1 }
+            guard let cm = m.communityMember, let was = community.members[cm] else { continue }
             local[m.id] = cm
-            if !m.departed, let was = community.members[cm], was.name != m.name || was.organization != m.organization || was.expertise != m.expertise {
-                h.profiles.append(.init(id: cm, name: m.name, organization: m.organization, expertise: m.expertise))
+            // Only an edit made in this session, and newer than the community's copy: a profile changed at community
+            // level since the member joined must not be overwritten by the room's stale one.
+            guard !m.departed, let editedAt = room.profileEditedAt[m.id], editedAt > was.profileEditedAt else { continue }
+            if was.name != m.name || was.organization != m.organization || was.expertise != m.expertise || was.bio != m.bio {
+                h.profiles.append(.init(id: cm, name: m.name, organization: m.organization, expertise: m.expertise, bio: m.bio, editedAt: editedAt))
             }
         }
         h.profiles.sort { $0.id < $1.id }
+        h.attendance = attendance
+        h.highlights = harvestedHighlights(room, local: local, community: community)
+        h.standing = harvestedStanding(room, community: community)
         for p in room.interviews.history {
             guard let x = local[p.a], let y = local[p.b] else { continue }
             let key = PairKey(x, y)
@@ -194,6 +219,21 @@ extension Coordinator {
         }
         h.pairs.sort { ($0.a, $0.b) < ($1.a, $1.b) }
         return commitCommunity(.harvested(h), to: id, at: at)
+    }
+
+    /// A member who joins with their key goes to the room group of their standing group, when the session has it
+    /// and it has a seat (before the joiner is bound: their `room.state` shows it).
+    mutating func standingPlacement(_ m: Member, in code: String, at: Millis) -> [Effect] {
+        // Looked up apart from the commit, so no copy of the room is alive while it changes (copy-on-write).
+        guard let g = standingRoomGroup(of: m, in: code) else { return [] }
+        return commit(.groups(.membership([m.id: g])), in: code, at: at)
+    }
+
+    private func standingRoomGroup(of m: Member, in code: String) -> Int? {
+        guard let cm = m.communityMember, let room = rooms[code], let sg = communities.community(of: room)?.standingGroup(of: cm),
+            let g = room.grouping.groups.first(where: { $0.standing == sg.id }), !g.isFull
+        else { return nil }
+        return g.id
     }
 
     /// Who may not be paired again in a room: its own history, plus earlier sessions' pairs of a community room.
@@ -222,6 +262,43 @@ extension Coordinator {
         return moves
     }
 
+    /// Highlights accepted in the session, added to each member's community list (deduplicated, oldest dropped).
+    private func harvestedHighlights(_ room: Room, local: [MemberID: Int], community: Community) -> [Int: [String]] {
+        var accepted: [Int: [String]] = [:]
+        for id in room.interviews.notes.keys.sorted() {
+            guard let n = room.interviews.notes[id], n.accepted, let cm = local[n.about] else { continue }
+            accepted[cm, default: []].append(n.text)
+        }
+        var out: [Int: [String]] = [:]
+        for (cm, texts) in accepted {
+            guard let was = community.members[cm] else { continue }
+            var list = was.highlights
+            for t in texts where !list.contains(t) { list.append(t) }
+            if list.count > limits.maxHighlightsPerMember { list.removeFirst(list.count - limits.maxHighlightsPerMember) }
+            if list != was.highlights { out[cm] = list }
+        }
+        return out
+    }
+
+    /// Self-selection in the session's standing groups, for the members who attended (absent ones keep theirs).
+    /// A session whose groups were all replaced (`groups.create`) changes nothing: those groups are not carried.
+    private func harvestedStanding(_ room: Room, community: Community) -> [Int: Int?] {
+        guard room.grouping.groups.contains(where: { $0.standing != nil }) else { return [:] }
+        let live = Set(community.groups.map(\.id))
+        let offered = Set(room.grouping.groups.compactMap(\.standing))
+        var current: [Int: Int] = [:]
+        for g in community.groups { for m in g.members { current[m] = g.id } }
+        var out: [Int: Int?] = [:]
+        for m in room.members.values where !m.departed {
+            guard let cm = m.communityMember else { continue }
+            let target = room.grouping.group(of: m.id)?.standing.flatMap { live.contains($0) ? $0 : nil }
+            // A group made after the session opened was never offered in it: staying out of it is no choice.
+            if target == nil, let had = current[cm], !offered.contains(had) { continue }
+            if current[cm] != target { out[cm] = .some(target) }
+        }
+        return out
+    }
+
     // MARK: Helpers
 
     mutating func commitCommunity(_ op: CommunityOp, to id: String, at: Millis) -> [Effect] {
@@ -229,9 +306,20 @@ extension Coordinator {
         return [.journal(JournalEntry(room: id, seq: communities[id]?.seq ?? 0, at: at, journalOp: .community(op)))]
     }
 
+    /// The community and, for a member's key, that member: what an (F|M) request may see depends on which.
+    func accessed(_ cred: Community.Credentials) throws(DomainError) -> (community: Community, member: CommunityMember?) {
+        guard cred.asMember else { return (try facilitated(cred), nil) }
+        guard let community = communities[Crockford.normalize(cred.id)] else { throw .communityNotFound }
+        guard let m = community.member(withKeyHash: hasher.digest(cred.key)) else {
+            throw DomainError("bad_credentials", "this community key is not valid for this community")
+        }
+        return (community, m)
+    }
+
     /// The community, if the key is its facilitator key.
     func facilitated(_ cred: Community.Credentials) throws(DomainError) -> Community {
         guard let community = communities[Crockford.normalize(cred.id)] else { throw .communityNotFound }
+        if cred.asMember { throw DomainError("bad_credentials", "this request needs the community's facilitatorKey") }
         guard constantTimeEquals(hasher.digest(cred.key), community.facilitatorKeyHash) else {
             throw DomainError("bad_credentials", "this facilitator key is not valid for this community")
         }
@@ -242,6 +330,16 @@ extension Coordinator {
     static func identity(_ name: String, _ org: String) -> String { name.lowercased() + "\u{1F}" + org.lowercased() }
 }
 
+extension CommunityMember {
+    /// A roster row as facilitators see it (export, view): never the key's digest.
+    var rosterValue: Value {
+        [
+            "member": Value(id), "name": .string(name), "organization": .string(organization), "expertise": Value(expertise),
+            "group": .string(group), "bio": .string(bio), "listed": .bool(listed),
+        ]
+    }
+}
+
 extension BacklogNeed {
     var exportValue: Value {
         var o: Value.Object = [
@@ -249,6 +347,7 @@ extension BacklogNeed {
             "rankings": .array(rankings.map { ["room": .string($0.room), "rank": Value($0.rank), "score": .double($0.score)] }),
         ]
         if case .merged(let into) = status { o["mergedInto"] = Value(into) }
+        if let owner { o["owner"] = Value(owner) }
         return .object(o)
     }
 }

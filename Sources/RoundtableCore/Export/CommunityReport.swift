@@ -76,9 +76,20 @@ public struct CommunityReport: Sendable {
             [
                 "id": .string(community.id), "name": .string(community.name),
                 "createdAt": .string(ExportText.isoTimestamp(community.createdAt)), "members": Value(community.members.count),
+                "listed": Value(listedCount),
             ])
         o.appendUnchecked("sessions", .array(community.sessions.map(sessionValue)))
         o.appendUnchecked("backlog", .array(needs.map(needValue)))
+        // Standing groups by name with a member count: the report names no member.
+        o.appendUnchecked(
+            "standingGroups",
+            .array(
+                community.groups.map {
+                    [
+                        "id": Value($0.id), "name": .string($0.name), "description": .string($0.description),
+                        "focus": .array($0.focus.map { Value($0) }), "members": Value($0.members.count),
+                    ]
+                }))
         o.appendUnchecked("expertise", .array(expertise.map { ["tag": .string($0.tag), "members": Value($0.members)] }))
         o.appendUnchecked("pairsMet", Value(community.met.count))
         return .object(o)
@@ -100,13 +111,20 @@ public struct CommunityReport: Sendable {
             "rankings": .array(n.rankings.map { ["room": .string($0.room), "rank": Value($0.rank), "score": .double($0.score)] }),
         ]
         if case .merged(let into) = n.status { o["mergedInto"] = Value(into) }
+        if let owner = n.owner { o["owner"] = Value(owner) }
         return .object(o)
     }
+
+    /// Members in the directory (`listed`).
+    public var listedCount: Int { community.members.values.lazy.filter(\.listed).count }
+
+    /// The name of the standing group that owns a need ("" when none).
+    func ownerName(_ n: BacklogNeed) -> String { n.owner.flatMap { id in community.groups.first { $0.id == id }?.name } ?? "" }
 
     // MARK: CSV
 
     /// Fixed columns; one `rank ROOM` column per session follows, in session order.
-    public static let csvColumns = ["need", "text", "tags", "status", "first session"]
+    public static let csvColumns = ["need", "text", "tags", "status", "owner", "first session"]
 
     /// One row per backlog need with its rank in each session (empty: not polled there). UTF-8 with a byte
     /// order mark, RFC 4180 quoting, CRLF line ends, member-typed text guarded against formulas.
@@ -117,7 +135,10 @@ public struct CommunityReport: Sendable {
             var status = n.status.name
             if case .merged(let into) = n.status { status += " into \(into)" }
             out += ExportText.csvRecord(
-                [String(n.id), ExportText.csvText(n.text), ExportText.csvText(n.tags.joined(separator: "; ")), status, n.firstRoom]
+                [
+                    String(n.id), ExportText.csvText(n.text), ExportText.csvText(n.tags.joined(separator: "; ")), status,
+                    ExportText.csvText(ownerName(n)), n.firstRoom,
+                ]
                     + trend(n).map { $0.map(String.init) ?? "" })
         }
         return out
@@ -132,7 +153,8 @@ public struct CommunityReport: Sendable {
         out += " · report generated \(ExportText.readableTimestamp(generatedAt))\n\n"
         let sessions = community.sessions.count
         out += "\(community.members.count) members · \(sessions) session\(sessions == 1 ? "" : "s") · \(community.backlog.count) needs"
-        out += " · \(community.met.count) interview pair\(community.met.count == 1 ? "" : "s") met\n\n"
+        out += " · \(community.met.count) interview pair\(community.met.count == 1 ? "" : "s") met"
+        out += " · \(listedCount) in the directory\n\n"
 
         out += "## Sessions\n\n"
         if community.sessions.isEmpty {
@@ -154,12 +176,25 @@ public struct CommunityReport: Sendable {
             // Session columns are numbered like the sessions table: room codes would make the table too wide.
             let header = ["Need", "Status"] + community.sessions.indices.map { "S\($0 + 1)" }
             let rows = needs.map { n in
-                var status = n.status.name
+                // Words for minutes: "in progress", not the protocol's `in_progress` (which Markdown would escape).
+                var status = n.status.name.replacing("_", with: " ")
                 if case .merged(let into) = n.status { status += " into \(into)" }
+                let owner = ownerName(n)
+                if !owner.isEmpty { status += " · " + owner }
                 return [n.text, status] + trend(n).map { $0.map(String.init) ?? "–" }
             }
             out += ExportText.markdownTable(header, rows, alignRight: Set(2..<header.count))
             out += "\nS1, S2, …: the need's rank in each session's poll over needs (–: not polled there).\n\n"
+        }
+
+        out += "## Standing groups\n\n"
+        if community.groups.isEmpty {
+            out += "No standing groups yet.\n\n"
+        } else {
+            let rows = community.groups.map { g in
+                [g.name, g.focus.compactMap { community.backlog[$0]?.text }.joined(separator: "; "), String(g.members.count)]
+            }
+            out += ExportText.markdownTable(["Group", "Focus", "Members"], rows, alignRight: [2]) + "\n"
         }
 
         out += "## Expertise\n\n"

@@ -14,6 +14,8 @@ public struct Group: Sendable, Hashable {
     public var members: [MemberID] = []
     /// Set when the group was made from a ranked need (`groups.fromNeeds`).
     public var need: Int?
+    /// The community's standing group this room group stands for (a session opened from a community with some).
+    public var standing: Int?
 
     public init(id: Int, name: String, description: String = "", capacity: Int? = nil, need: Int? = nil) {
         self.id = id
@@ -32,6 +34,7 @@ public struct Group: Sendable, Hashable {
         ]
         if let capacity { o["capacity"] = Value(capacity) }
         if let need { o["need"] = Value(need) }
+        if let standing { o["standing"] = Value(standing) }
         return .object(o)
     }
 
@@ -41,6 +44,7 @@ public struct Group: Sendable, Hashable {
             id: Int(id), name: name, description: v["description"]?.stringValue ?? "",
             capacity: v["capacity"]?.intValue.map { Int($0) }, need: v["need"]?.intValue.map { Int($0) })
         members = v["members"]?.arrayValue?.compactMap { $0.intValue.map { Int($0) } } ?? []
+        standing = v["standing"]?.intValue.map { Int($0) }
     }
 }
 
