@@ -19,6 +19,12 @@ reopens it), submits a need, leaves, waits 1–3 s. After each kill every acknow
 (archive and reopen crash-safety); when the main room was archived during the restart, its facilitator
 reopens it first, as a real one would.
 
+A community is under load at the same time (Scripts/tests/durability_community.py): members imported one by
+one, backlog needs flipped between open and addressed, new communities created, and whole sessions held
+(room.create with the community, needs submitted, room.close hands them to the backlog). After each kill, the
+community's export must hold every acknowledged member, status, session, harvested need and community, and
+nothing that was neither acknowledged nor in flight.
+
 Usage: python3 Scripts/crash-test.py [--cycles N] [--clients K] [--seconds S] [--seed X] [--short] [--keep]
 Exit status is non-zero on any lost acknowledged vote or any mismatch. The last line is
 `crash test: N passed, M failed` (counting cycles).
@@ -43,6 +49,7 @@ import websockets
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "Scripts/tests"))
 from reference import borda  # noqa: E402  (the shared independent recomputation)
+from durability_community import CommunityLoad  # noqa: E402
 BINARY = ROOT / ".build/debug/roundtable"
 # 9! = 362,880 distinct full rankings: every ballot a member sends must differ from all its earlier ones, and
 # a member sends thousands per cycle (7 options ran out after ~8 fast cycles and the generator spun forever).
@@ -349,6 +356,10 @@ async def run(args):
         assert q["type"] == "ack", q
         quiet.code, quiet.token = q["room"], q["token"]
         archived_before = 0
+        community = CommunityLoad(random.Random(rng.random()), lambda: Conn.open(server.url()))
+        cconn = await Conn.open(server.url())
+        await community.setup(cconn)
+        await cconn.close()
 
         # Members join once; afterwards they always come back with their token.
         async def first_join(m):
@@ -369,6 +380,7 @@ async def run(args):
             stop = asyncio.Event()
             tasks = [asyncio.create_task(vote_loop(m, poll, option_ids, stop)) for m in members]
             tasks.append(asyncio.create_task(quiet.loop(server.url(), stop)))
+            tasks.append(asyncio.create_task(community.loop(stop)))
             kill_after = rng.uniform(args.seconds * 0.4, args.seconds)
             await asyncio.sleep(kill_after)
             server.kill9()
@@ -408,6 +420,10 @@ async def run(args):
                 problems += await quiet.verify(server.url(), deadline)
             except Exception as e:
                 problems.append(f"quiet room: could not verify: {e!r}")
+            try:
+                problems += await community.verify(deadline)
+            except Exception as e:
+                problems.append(f"community: could not verify: {e!r}")
             archived_total = server.log_text().count("room archived")
             archived_cycle, archived_before = archived_total - archived_before, archived_total
             log = server.last_start_log()
@@ -481,8 +497,8 @@ async def run(args):
                   f"({landed} landed), lost {lost}; recovered in {recovery_s:.2f}s from "
                   f"{'snapshot + journal' if from_snapshot else 'journal only'}"
                   f"{' (' + m_rec.group(1) + ' journal records)' if m_rec else ''}; snapshots so far {snaps}; "
-                  f"quiet room: {len(quiet.acked)} needs, {archived_cycle} archives this cycle: "
-                  f"{'PASS' if ok else 'FAIL'}", flush=True)
+                  f"quiet room: {len(quiet.acked)} needs, {archived_cycle} archives this cycle; "
+                  f"{community.summary()}: {'PASS' if ok else 'FAIL'}", flush=True)
             for p in problems[:20]:
                 print("   - " + p, flush=True)
             if problems:

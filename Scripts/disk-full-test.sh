@@ -3,6 +3,9 @@
 # open connections keep working, and the server recovers by itself once space returns; after a kill -9 and
 # restart every acknowledged vote is there and no refused one is. A clean stop on a full disk cannot write its
 # final snapshot: it must log that and exit 3, and a restart still recovers everything from the journal.
+# Community requests (create, import, needStatus, a session opened and closed: Scripts/tests/durability_community.py)
+# get the same treatment: while full they are acknowledged (and then durable) or refused with storage_unavailable,
+# and after every reload and restart the community holds every acknowledged change and no refused one.
 #
 # Needs root (mounts a 2 MiB tmpfs for the data folder); prints a SKIPPED line and exits 0 when it cannot mount.
 # Usage: Scripts/disk-full-test.sh        (after `swift build`)
@@ -49,6 +52,7 @@ import websockets
 BIN, MNT, WORK = sys.argv[1:4]
 sys.path.insert(0, sys.argv[4])
 from reference import borda  # the shared independent recomputation
+from durability_community import CommunityLoad
 DATA = os.path.join(MNT, "data")
 FILLER = os.path.join(MNT, "filler")
 LOG = os.path.join(WORK, "server.log")
@@ -309,6 +313,16 @@ async def main():
     check(all(r["type"] == "ack" for r in replies), "votes are acknowledged while there is space",
           str([r for r in replies if r["type"] != "ack"][:3]))
 
+    # The community: a few members, one session whose needs went to the backlog, one need addressed.
+    community = CommunityLoad(random.Random(rng.random()), Conn.open)
+    admin = await Conn.open()
+    await community.setup(admin)
+    setup = [await community.import_member(admin) for _ in range(3)] + await community.session()
+    await community.learn_backlog(admin)
+    setup.append(await community.set_status(admin))
+    check(all(r and r["type"] == "ack" for r in setup) and community.status,
+          "community requests are acknowledged while there is space", str([r for r in setup if not r or r["type"] != "ack"][:3]))
+
     # 2. Fill the filesystem.
     phase[0] = "full"
     filler = fill_disk()
@@ -342,6 +356,18 @@ async def main():
     print(f"     replies while full (over ~1.2 s): {codes}", flush=True)
     check(set(codes) <= {"ack", "storage_unavailable"} and codes.get("storage_unavailable", 0) > 0,
           "while full, changes are refused with storage_unavailable only", str(codes))
+    # Community requests while full: acknowledged (the journal's slack) or storage_unavailable, nothing else.
+    replies = []
+    for _ in range(2):
+        replies += [await community.create(admin), await community.import_member(admin), await community.set_status(admin)]
+        replies += await community.session()
+    ccodes = {}
+    for r in replies:
+        k = "ack" if r["type"] == "ack" else r.get("code")
+        ccodes[k] = ccodes.get(k, 0) + 1
+    print(f"     community replies while full: {ccodes}", flush=True)
+    check(set(ccodes) <= {"ack", "storage_unavailable"} and ccodes.get("storage_unavailable", 0) > 0,
+          "while full, community requests are refused with storage_unavailable only", str(ccodes))
     status, body = healthz()
     check(status == 200, "/healthz answers while the disk is full", f"{status} {body}")
     alive = [await m.conn.alive() for m in members] + [await fac.alive()]
@@ -405,11 +431,15 @@ async def main():
         live.append(await c.room_state())
         await c.close()
     verify_state("live state after recovery", members, live, poll, option_ids)
+    problems = await community.verify(time.monotonic() + 20, strict=True)
+    check(not problems, "live state after recovery: the community holds every acknowledged change, no refused one",
+          "; ".join(problems))
 
     # 4. kill -9 and restart: every acked vote is there, no refused one.
     for m in members:
         await m.conn.close()
     await fac.close()
+    await admin.close()
     kill9()
     start()
     after = []
@@ -418,6 +448,9 @@ async def main():
         after.append(await c.room_state())
         await c.close()
     verify_state("after kill -9 and restart", members, after, poll, option_ids)
+    problems = await community.verify(time.monotonic() + 20, strict=True)
+    check(not problems, "after kill -9 and restart: the community holds every acknowledged change, no refused one",
+          "; ".join(problems))
 
     # 5. kill -9 while the disk is full, restart on the full disk: the server must come up, refuse changes,
     #    and start accepting them by itself once space returns.
@@ -492,6 +525,9 @@ async def main():
         after.append(await c.room_state())
         await c.close()
     verify_state("after the failed final snapshot and a restart", members, after, poll, option_ids)
+    problems = await community.verify(time.monotonic() + 20, strict=True)
+    check(not problems, "after the failed final snapshot and a restart: the community is intact", "; ".join(problems))
+    print(f"     {community.summary()}", flush=True)
 
     total_acked = sum(len(m.acked) for m in members)
     total_refused = sum(len(m.refused) for m in members)

@@ -321,14 +321,17 @@ export class RoundtableClient {
 
   /**
    * Creates a room; you become its facilitator. Stores the session (token and facilitator key).
-   * @param {{title:string, name:string, organization?:string, settings?:object, createToken?:string}} fields
+   * With `community` (and its `facilitatorKey`) the room is a session of that community.
+   * @param {{title:string, name:string, organization?:string, settings?:object, createToken?:string, community?:string, facilitatorKey?:string}} fields
    * @returns {Promise<object>} the ack `{room, member, role, facilitatorKey, token}`
    */
   async createRoom(fields) {
-    // Creation goes to the base URL (any node of a cluster); the room's later reconnects use its route.
+    // Creation goes to the base URL (any node of a cluster), a community's session to the community's route
+    // (its node holds the community and all its sessions); the room's later reconnects use its own route.
     this.session = null;
     const t = this.transport;
-    if (t.route !== null || t.wsRoute !== null) await t.routeTo(null, this.options.joinAttempts);
+    const where = fields.community ? normalizeCode(fields.community) : null;
+    if (t.route !== where || t.wsRoute !== where) await t.routeTo(where, this.options.joinAttempts);
     else await t.connect();
     const ack = await this.request('room.create', fields);
     t.route = ack.room;

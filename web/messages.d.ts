@@ -669,8 +669,8 @@ export type IceServer = {
 };
 
 /**
- * A community id: C and 9 Crockford base32 characters.
- * Limits: pattern ^C[0-9A-HJKMNP-TV-Z]{9}$.
+ * A community id: 10 Crockford base32 characters, the node's cluster.nodePrefix (if any), C, then random ones.
+ * Limits: pattern ^(?=[0-9A-HJKMNP-TV-Z]{10}$)[0-9A-HJKMNP-TV-Z]{0,3}C.
  */
 export type CommunityId = string;
 

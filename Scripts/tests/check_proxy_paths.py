@@ -37,6 +37,13 @@ METRICS_SPELLINGS = [
     "http://roundtable.example.org/metrics", "http://127.0.0.1/metrics", "/metrics%00",
 ]
 CANONICAL_OK = ["/healthz", "/readyz", "/", "/app.js", "/healthz?probe=1"]
+# Report routes reach the server (401: no bearer key), for rooms and communities alike; spellings the server
+# would normalise into them are refused by nginx itself (404), so what nginx matched is what the server serves.
+REPORTS_REACH_SERVER = ["/rooms/E7Z98H5K/report.json", "/communities/C7Q2M9XK4T/report.json",
+                        "/communities/c7q2m9xk4t/report.md"]
+REPORTS_REFUSED = ["/communities//C7Q2M9XK4T/report.json", "/communities/%437Q2M9XK4T/report.json",
+                   "/communities%2FC7Q2M9XK4T/report.json", "/x/../communities/C7Q2M9XK4T/report.json",
+                   "/communities/./C7Q2M9XK4T/report.json"]
 
 
 def free_port():
@@ -148,6 +155,18 @@ def main():
             print(f"{'PASS' if ok else 'FAIL'} via nginx {path!r} -> {status} (want 200)")
             if not ok:
                 failures.append(path)
+        for path in REPORTS_REACH_SERVER:
+            status, body = raw_get(tls_port, path, tls=True)
+            ok = status == 401 and b"unauthorized" in body
+            print(f"{'PASS' if ok else 'FAIL'} via nginx {path!r} -> {status} (want the server's 401)")
+            if not ok:
+                failures.append(path)
+        for path in REPORTS_REFUSED:
+            status, body = raw_get(tls_port, path, tls=True)
+            ok = status in (400, 404) and b"unauthorized" not in body
+            print(f"{'PASS' if ok else 'FAIL'} via nginx {path!r} -> {status} (want nginx's 404)")
+            if not ok:
+                failures.append(path)
         for path in METRICS_SPELLINGS:
             status, body = raw_get(tls_port, path, tls=True)
             direct, _ = raw_get(server_port, path, tls=False)
@@ -167,10 +186,12 @@ def main():
             print("--- nginx error.log ---\n" + open(f"{tmp}/logs/error.log").read()[-3000:])
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
-        print(f"FAIL check_proxy_paths: {len(failures)} of {len(METRICS_SPELLINGS) + len(CANONICAL_OK)}: {failures}")
+        total = len(METRICS_SPELLINGS) + len(CANONICAL_OK) + len(REPORTS_REACH_SERVER) + len(REPORTS_REFUSED)
+        print(f"FAIL check_proxy_paths: {len(failures)} of {total}: {failures}")
         return 1
     print(f"PASS check_proxy_paths: {len(METRICS_SPELLINGS)} spellings of /metrics refused by nginx, "
-          f"{len(CANONICAL_OK)} routes proxied")
+          f"{len(CANONICAL_OK)} routes proxied, {len(REPORTS_REACH_SERVER)} report routes reach the server, "
+          f"{len(REPORTS_REFUSED)} non-canonical report spellings refused")
     return 0
 
 

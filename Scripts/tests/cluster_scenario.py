@@ -177,6 +177,72 @@ class Conn:
                 return m
 
 
+async def communities(cluster, check):
+    """Communities live on the node that created them (the id begins with its prefix) with all their sessions;
+    HAProxy routes /ws/{id} and /communities/{id}/... there, however the id and the path are spelled."""
+    found = {}
+    for i in range(12):  # round robin over ready nodes: a community on each node
+        c = await Conn.open(cluster.ws())
+        ack = await c.request("community.create", name=f"Network {i}")
+        await c.ws.close()
+        assert ack["type"] == "ack", ack
+        found.setdefault(node_of(ack["community"]), {"community": ack["community"], "facilitatorKey": ack["facilitatorKey"]})
+        if len(found) == 3:
+            break
+    check("communities created through HAProxy land on all three nodes, ids beginning with the node's prefix",
+          set(found) == set(PREFIXES), str(found))
+    for node, cred in sorted(found.items()):
+        cid = cred["community"]
+        # Only the node named by the prefix holds it (asked directly, without HAProxy).
+        held = []
+        for other in PREFIXES:
+            c = await Conn.open(f"ws://127.0.0.1:{cluster.ports[other]}/ws")
+            held.append((other, (await c.request("community.export", **cred))["type"] == "ack"))
+            await c.ws.close()
+        check(f"community {cid} is held by node {node} only", held == [(n, n == node) for n in PREFIXES], str(held))
+        # Community requests and session creation on /ws/{id}, every spelling, reach that node.
+        for j, spelled in enumerate([cid] + spellings(cid)):
+            ok = 0
+            for k in range(3):  # a wrong route would hit the right node by chance one time in three
+                c = await Conn.open(cluster.ws(spelled))
+                imp = await c.request("community.import", members=[{"name": f"Member {j}.{k}"}], **cred)
+                ok += imp["type"] == "ack"
+                await c.ws.close()
+            check(f"community.import on /ws/{spelled} reaches node {node}", ok == 3, f"{ok}/3 acknowledged")
+        placed = []
+        for _ in range(3):
+            c = await Conn.open(cluster.ws(cid.lower()))
+            ack = await c.request("room.create", title="Session", name="Fay", **cred)
+            placed.append(node_of(ack["room"]) if ack["type"] == "ack" else ack.get("code"))
+            await c.ws.close()
+        check(f"room.create with community {cid} on /ws/{{id}} opens its sessions on node {node}",
+              placed == [node] * 3, str(placed))
+        cred["members"] = 3 * (1 + len(spellings(cid)))
+        # Reports: the community's node knows it (401 for a wrong key, 200 with the right one); any other says 404.
+        enc = "".join(f"%{ord(ch):02X}" for ch in cid[:2]) + cid[2:]
+        served = [f"/communities/{x}/report.json" for x in [cid] + spellings(cid) + [enc]] + [
+            f"/communities%2F{cid}/report.json", f"/communities/{cid}%2Freport.json"]
+        for target in served:
+            codes = [status_of(raw_http(cluster.front, target, headers="Authorization: Bearer wrong\r\n")[0])
+                     for _ in range(3)]
+            check(f"{target} reaches node {node}", codes == [401] * 3, str(codes))
+        good = [status_of(raw_http(cluster.front, f"/communities/{cid.lower()}/report.{fmt}",
+                                   headers=f"Authorization: Bearer {cred['facilitatorKey']}\r\n")[0])
+                for fmt in ("json", "csv", "md")]
+        check(f"the community report of {cid} is served through HAProxy in every format", good == [200] * 3, str(good))
+        # Spellings the server does not serve are refused the same way every time, never by a node chosen at random.
+        refused = [f"/communities/{cid}/report.json/", f"/communities//{cid}/report.json", f"/x/../communities/{cid}/report.json",
+                   f"/communities/./{cid}/report.json", f"/communities/{cid}/../{cid}/report.json", f"/COMMUNITIES/{cid}/report.json"]
+        for target in refused:
+            codes = [status_of(raw_http(cluster.front, target, headers="Authorization: Bearer wrong\r\n")[0])
+                     for _ in range(3)]
+            check(f"{target} is refused (404) every time", codes == [404] * 3, str(codes))
+    st, _, body = raw_http(cluster.front, "/communities/ZC12345678/report.json", headers="Authorization: Bearer x\r\n")
+    check("/communities/ with an unknown prefix answers 404 community_not_found",
+          status_of(st) == 404 and b"community_not_found" in body, f"{st} {body[:120]!r}")
+    return found
+
+
 async def scenario(cluster, rooms_per_node, voters):
     checks = []
 
@@ -223,6 +289,9 @@ async def scenario(cluster, rooms_per_node, voters):
     except websockets.exceptions.InvalidStatus as e:
         check("/ws/ with an unknown prefix fails its handshake with 404", e.response.status_code == 404,
               str(e.response.status_code))
+
+    # 1c'. Communities and their sessions.
+    comms = await communities(cluster, check)
 
     # 1d. /metrics stays internal whatever the spelling; the nodes themselves still serve it (for scrapers).
     st, _, body = raw_http(cluster.ports["A"], "/metrics")
@@ -279,6 +348,11 @@ async def scenario(cluster, rooms_per_node, voters):
               str(e.response.status_code))
     except Exception as e:
         check("a WebSocket client reads 503 for a room on the dead node", False, repr(e))
+    if "B" in comms:
+        st, _, body = raw_http(cluster.front, f"/communities/{comms['B']['community']}/report.json",
+                               headers="Authorization: Bearer wrong\r\n")
+        check("a community on the dead node answers 503 node_unavailable", status_of(st) == 503 and b"node_unavailable" in body,
+              f"{st} {body[:120]!r}")
     st, _, _ = raw_http(cluster.front, f"/r/{b_room['code']}")
     check("the page of a room on the dead node still loads (from a live node)", status_of(st) == 200, st)
     try:
@@ -315,6 +389,14 @@ async def scenario(cluster, rooms_per_node, voters):
                     lost += 1
                 await c.ws.close()
     check("node B restarted: members resume through HAProxy, no acknowledged vote lost", lost == 0, f"{lost} lost")
+    if "B" in comms:
+        c = await Conn.open(cluster.ws(comms["B"]["community"]))
+        cred = {k: comms["B"][k] for k in ("community", "facilitatorKey")}
+        e = await c.request("community.export", **cred)
+        await c.ws.close()
+        got = len(e.get("members", [])), len(e.get("sessions", []))
+        check("node B restarted: its community keeps every acknowledged member and session",
+              got == (comms["B"]["members"], 3), f"{got} vs {(comms['B']['members'], 3)}: {e.get('code')}")
 
     # 5. The other nodes never noticed: their rooms' members still hold their connections and ballots.
     untouched = True

@@ -325,4 +325,61 @@ async def test_cli_export_matches_http_after_stop(server):
             assert body.decode().startswith("# Ops review")
     assert sorted(os.listdir(data)) == listing, "export changed the data folder"
     r = subprocess.run([binary, "export", data, "NOPE1234"], capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0 and "no room NOPE1234" in r.stderr, r.stderr
+    assert r.returncode != 0 and "no room or community NOPE1234" in r.stderr, r.stderr
+
+
+async def test_cli_export_of_a_community_matches_http_after_stop(server):
+    """`roundtable export DATA_DIR COMMUNITY` writes the report the route serves, archived sessions included."""
+    import os
+    import pathlib
+    import subprocess
+    admin = await Client.connect(server)
+    created = await admin.request("community.create", name="Offline peers")
+    cred = {"community": created["community"], "facilitatorKey": created["facilitatorKey"]}
+    imported = await admin.request("community.import", csv="name,organization,expertise\nAna,Clinic,grants\nBen,Health,data\n", **cred)
+    keys = [m["communityKey"] for m in imported["members"]]
+    rooms = []
+    for title in ("First meeting", "Second meeting"):
+        fac = await Client.connect(server)
+        ack = await fac.request("room.create", title=title, name="Fay", **cred)
+        assert ack["type"] == "ack", ack
+        rooms.append(ack["room"])
+        member = await Client.connect(server)
+        assert (await member.request("room.join", room=ack["room"], communityKey=keys[0]))["type"] == "ack"
+        assert (await member.request("need.submit", text=f"Need from the {title.lower()}", tags=[]))["type"] == "ack"
+        assert (await fac.request("room.close"))["type"] == "ack"
+        for c in (fac, member):
+            await c.close()
+    await asyncio.sleep(2.5)  # rooms.archiveAfterIdleSeconds = 1: both sessions go to archive/
+    auth = {"Authorization": f"Bearer {cred['facilitatorKey']}"}
+    http = {fmt: (await get(server, f"/communities/{cred['community']}/report.{fmt}", auth))[2] for fmt in ("json", "csv", "md")}
+    assert json.loads(http["json"])["sessions"][0]["attendance"] == 1, http["json"]
+    await admin.close()
+    server.stop()
+    data = os.path.join(server.data, "d")
+    binary = str(pathlib.Path(__file__).resolve().parent.parent.parent / ".build/debug/roundtable")
+    inspect = subprocess.run([binary, "inspect", data], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert all(re.search(rf"room {r} .*archived at", inspect) for r in rooms), inspect
+    listing = sorted(os.listdir(data))
+    for fmt in ("json", "csv", "md"):
+        out = os.path.join(server.data, f"community.{fmt}")
+        spelled = cred["community"].lower().replace("0", "o")
+        subprocess.run([binary, "export", data, spelled, "--format", fmt, "--output", out], check=True, timeout=30)
+        body = open(out, "rb").read()
+        if fmt == "json":
+            a, b = json.loads(body), json.loads(http["json"])
+            a.pop("generatedAt"), b.pop("generatedAt")
+            assert a == b, [k for k in a if a[k] != b.get(k)]
+            assert [s["title"] for s in a["sessions"]] == ["First meeting", "Second meeting"], a["sessions"]
+        elif fmt == "csv":
+            assert body == http["csv"], (body, http["csv"])  # no timestamp in the CSV: byte for byte
+        else:
+            # Only the generation time differs.
+            strip = lambda t: re.sub(r"report generated [^\n]*", "", t.decode())  # noqa: E731
+            assert strip(body) == strip(http["md"]), (body, http["md"])
+    assert sorted(os.listdir(data)) == listing, "export changed the data folder"
+    r = subprocess.run([binary, "export", data, "ZC12345678"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and f"communities: {cred['community']}" in r.stderr, r.stderr
+
+
+test_cli_export_of_a_community_matches_http_after_stop.server_args = {"extra_env": {"ROUNDTABLE_ROOMS_ARCHIVEAFTERIDLESECONDS": "1"}}

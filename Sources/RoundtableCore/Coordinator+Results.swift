@@ -212,11 +212,17 @@ extension Coordinator {
             .sorted { $0.id < $1.id }
         let active = room.activeNeeds
         let ranked = NeedsRanking.rank(polls.map { $0.tally.results() }, needs: active.map(\.id))
-        let experts = room.currentMembers(among: room.expertIDs)
         // Experts by tag, once per ranking: filtering every expert for every need cost O(needs × experts) per
-        // `room.state`, which a community session (a backlog, and everyone's expertise) made 31 ms a join.
+        // `room.state`, which a community session (a backlog, and everyone's expertise) made 31 ms a join. Only the
+        // tags some need carries are indexed, and nobody when no need has a tag: in a community session everyone
+        // declares expertise, and indexing all of it for every joiner cost milliseconds at 5,000 members.
+        var needTags = Set<String>()
+        for n in active { needTags.formUnion(n.tags) }
+        let experts = needTags.isEmpty ? [] : room.currentMembers(among: room.expertIDs)
         var byTag: [String: [Int]] = [:]
-        for (i, m) in experts.enumerated() { for t in Set(m.expertise) { byTag[t, default: []].append(i) } }
+        for (i, m) in experts.enumerated() {
+            for t in Set(m.expertise) where needTags.contains(t) { byTag[t, default: []].append(i) }
+        }
         let entries: [Value] = ranked.map { r in
             let need = room.needs[r.need]
             var found: [Int] = []

@@ -10,9 +10,7 @@ extension Coordinator {
         let org = try Self.text(r.organization, "organization", limit: limits.maxNameLength)
         let community = try r.community.map { cred throws(DomainError) in try communityForNewRoom(cred) }
 
-        let randomPart = limits.roomCodeLength - limits.roomCodePrefix.count
-        var code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy)
-        while rooms[code] != nil || archived[code] != nil { code = limits.roomCodePrefix + Crockford.code(randomPart, from: &entropy) }
+        let code = newRoomCode()
         let key = randomSecret(from: &entropy)
         let token = randomSecret(from: &entropy)
         rooms[code] = Room(code: code)

@@ -18,7 +18,8 @@ public struct Limits: Sendable, Hashable {
     public var resumeBufferEvents = 1_024
     /// Characters in a room join code (Crockford base32, 5 bits each).
     public var roomCodeLength = 8
-    /// Leading characters of every room code this node creates (its home in a cluster; see docs/SCALING.md).
+    /// Leading characters of every room code and community id this node creates (its home in a cluster; see
+    /// docs/SCALING.md).
     public var roomCodePrefix = ""
     /// Coalescing interval for `poll.results` and `needs.ranking`.
     public var resultsIntervalMs: Int64 = 250

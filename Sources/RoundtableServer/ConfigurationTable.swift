@@ -75,7 +75,7 @@ extension Configuration {
         optionalText("rooms.createToken", \.roomCreateToken, "room.create must carry it; null: rooms are created from loopback only"),
         int("rooms.archiveAfterIdleSeconds", \.archiveAfterIdleSeconds, 0...Double.infinity, "idle rooms move to DATA/archive; 0: never"),
         optionalText(
-            "cluster.nodePrefix", \.limits.roomCodePrefix, "leading characters of this node's room codes (docs/SCALING.md)",
+            "cluster.nodePrefix", \.limits.roomCodePrefix, "leading characters of this node's room codes and community ids (docs/SCALING.md)",
             normalize: { Crockford.normalize($0) }, nullAs: ""),
         strings("calls.stunUrls", \.calls.stunUrls, "STUN servers handed to partners (stun: or stuns:)"),
         strings("calls.turnUrls", \.calls.turnUrls, "TURN servers handed to partners (turn: or turns:); need calls.turnSecret"),

@@ -20,7 +20,10 @@ extension RoundtableServer {
             logger.notice("community report refused: wrong facilitator key", metadata: ["community": "\(id)"])
             return reportError(wsi, 401, "unauthorized", "this facilitator key is not valid for this community")
         }
-        let report = CommunityReport(community: community, sessions: sessionFacts(community), generatedAt: wallClockMillis())
+        let facts = CommunityReport.sessionFacts(community, in: coordinator, dataDir: journal?.directory.path) { room in
+            logger.error("community report: could not read an archived session", metadata: ["room": "\(room)"])
+        }
+        let report = CommunityReport(community: community, sessions: facts, generatedAt: wallClockMillis())
         let body = format.body(report)
         logger.info("community report exported", metadata: ["community": "\(id)", "format": "\(format.rawValue)", "bytes": "\(body.count)"])
         var headers: [(String, String)] = []
@@ -30,18 +33,24 @@ extension RoundtableServer {
         return respond(wsi, 200, format.contentType, body, extraHeaders: headers)
     }
 
-    /// Title and attendance of each session: live rooms in place, archived ones read back from their file
-    /// (title only when the file cannot be read, so one damaged archive does not sink the whole report).
-    private func sessionFacts(_ community: Community) -> [String: CommunityReport.SessionFacts] {
-        var facts: [String: CommunityReport.SessionFacts] = [:]
+}
+
+extension CommunityReport {
+    /// Title and attendance of each session: live rooms in place, archived ones read back from their file in
+    /// `dataDir` (title only when the file cannot be read, so one damaged archive does not sink the whole
+    /// report; `unreadable` hears of it). The report route and `roundtable export` both build it here.
+    public static func sessionFacts(
+        _ community: Community, in coordinator: Coordinator, dataDir: String?, unreadable: (String) -> Void
+    ) -> [String: SessionFacts] {
+        var facts: [String: SessionFacts] = [:]
         for s in community.sessions {
             if let live = coordinator.rooms[s.room] {
                 facts[s.room] = .init(room: live)
             } else if let a = coordinator.archived[s.room] {
-                if let journal, let room = try? Persistence.archivedRoom(in: journal.directory.path, code: s.room, seq: a.seq) {
+                if let dataDir, let room = try? Persistence.archivedRoom(in: dataDir, code: s.room, seq: a.seq) {
                     facts[s.room] = .init(room: room)
                 } else {
-                    logger.error("community report: could not read an archived session", metadata: ["room": "\(s.room)"])
+                    unreadable(s.room)
                     facts[s.room] = .init(title: a.title, attendance: nil)
                 }
             }

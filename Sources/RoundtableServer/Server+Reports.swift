@@ -7,8 +7,8 @@ import RoundtableWire
 import Glibc
 #endif
 
-/// The three report documents and how each is served.
-enum ReportFormat: String, CaseIterable {
+/// The three report documents and how each is served; `roundtable export` writes the same bytes.
+public enum ReportFormat: String, CaseIterable, Sendable {
     case json, csv, md
 
     init?(file: Substring) {
@@ -16,7 +16,7 @@ enum ReportFormat: String, CaseIterable {
         self = f
     }
 
-    var contentType: String {
+    public var contentType: String {
         switch self {
         case .json: "application/json"
         case .csv: "text/csv; charset=utf-8; header=present"
@@ -24,9 +24,9 @@ enum ReportFormat: String, CaseIterable {
         }
     }
 
-    func body(_ report: RoomReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
+    public func body(_ report: RoomReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
 
-    func body(_ report: CommunityReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
+    public func body(_ report: CommunityReport) -> [UInt8] { body(json: report.json, csv: report.csv, markdown: report.markdown) }
 
     /// Only the requested format is built: the autoclosures defer the other two.
     private func body(json: @autoclosure () -> Value, csv: @autoclosure () -> String, markdown: @autoclosure () -> String) -> [UInt8] {

@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roundtable-bench",
         abstract: "Benchmarks of the domain and the data folder, in process (build with -c release).",
-        subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self, BenchCommunity.self])
+        subcommands: [BenchCore.self, BenchStore.self, BenchPairing.self, BenchCommunity.self, BenchCommunityJoin.self])
 }
 
 /// Hashing in the domain is SHA-256 in production; the ballot path never hashes except for anonymous voter keys.

@@ -62,6 +62,20 @@ test('join connects to /ws/{code}; create uses /ws and reconnects to /ws/{code}'
   rt.close(); rt2.close();
 });
 
+test("a community's session is created on /ws/{community} (its node), then reconnects to /ws/{code}", { timeout: 20000 }, async () => {
+  const { FakeWS, opened } = fakeWS(() => (m) => (m.type === 'room.create'
+    ? { type: 'ack', room: 'B1234567', member: 1, role: 'facilitator', token: 't', facilitatorKey: 'k', community: m.community }
+    : joinAck(m.room, 1)));
+  const rt = new RoundtableClient('ws://h/ws', { ...fast, WebSocket: FakeWS, storage: memory() });
+  const ack = await rt.createRoom({ title: 't', name: 'Fay', community: 'b1c9xk4t2m', facilitatorKey: 'ck' });
+  assert.equal(opened.at(-1), 'ws://h/ws/B1C9XK4T2M');
+  assert.equal(ack.community, 'b1c9xk4t2m');
+  rt.ws.close(1006);
+  await rt.once('resumed', () => true, 2000);
+  assert.equal(opened.at(-1), `ws://h/ws/${ack.room}`);
+  rt.close();
+});
+
 test('a held seat survives failed handshakes and room_not_found, then resumes the same member', { timeout: 20000 }, async () => {
   const storage = memory({ 'roundtable:B1AAAAAA': JSON.stringify({ room: 'B1AAAAAA', token: 'tok', member: 7, role: 'member' }) });
   // Attempts 1-3: the node is down (503 handshake); 4-5: a node that does not know the room; then the room's node.

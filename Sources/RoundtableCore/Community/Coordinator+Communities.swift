@@ -27,8 +27,7 @@ extension Coordinator {
             throw DomainError("too_many_communities", "the server holds its maximum of \(limits.maxCommunities) communities")
         }
         let name = try Self.text(name, "name", limit: limits.maxTitleLength, required: true)
-        var id = "C" + Crockford.code(9, from: &entropy)
-        while communities[id] != nil { id = "C" + Crockford.code(9, from: &entropy) }
+        let id = newCommunityID()
         let key = randomSecret(from: &entropy)
         var effects = commitCommunity(.created(name: name, facilitatorKeyHash: hasher.digest(key)), to: id, at: at)
         effects.append(.reply(.ack(["community": .string(id), "name": .string(name), "facilitatorKey": .string(key)]), ref: ref, to: c))
@@ -148,7 +147,9 @@ extension Coordinator {
             effects += harvest(s.room, at: at)
         }
         var map: [Int: Int] = [:]
-        for n in (communities[id]?.openBacklog ?? []).prefix(limits.maxNeedsPerRoom) {
+        // At most what one poll over needs can rank: a longer backlog would leave the session unable to poll its
+        // needs or take new ones, and every joiner's room.state carries them all (BENCHMARKS.md, community joins).
+        for n in (communities[id]?.openBacklog ?? []).prefix(min(limits.maxNeedsPerRoom, limits.maxOptionsPerPoll)) {
             let roomNeed = rooms[code]!.nextNeedID
             effects += commit(.needAdded(Need(id: roomNeed, text: n.text, tags: n.tags, submitter: nil, organization: "", createdAt: at)), in: code, at: at)
             map[roomNeed] = n.id
