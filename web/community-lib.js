@@ -5,10 +5,16 @@
  * @module community-lib
  */
 
-/** A community id as the server writes it: `C` and 9 Crockford base32 characters (look-alikes forgiven). */
+import { roomURL } from './transport.js';
+
+/**
+ * A community id as the server writes it (look-alikes forgiven): 10 Crockford base32 characters, the node's
+ * `cluster.nodePrefix` (0 to 3 characters), `C`, then random ones: `C7Q2M9XK4T` on a single node,
+ * `B1C9XK4T2M` on node `B1`.
+ */
 export function normalizeCommunity(id) {
   const s = String(id || '').toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  return /^C[0-9A-Z]{9}$/.test(s) ? s : null;
+  return /^(?=[0-9A-HJKMNP-TV-Z]{10}$)[0-9A-HJKMNP-TV-Z]{0,3}C/.test(s) ? s : null;
 }
 
 /**
@@ -151,7 +157,7 @@ export class CommunityError extends Error {
  * `CommunityError`). A connection that never joins a room is closed by the server after
  * `joinTimeoutSeconds`; one short connection per action never meets that limit, and a request is never
  * sent twice (an import is not safe to repeat).
- * @param {string} url the server's `/ws`
+ * @param {string} url the server's `/ws` (requests naming a `community` go to `/ws/{community}`)
  * @param {string} type
  * @param {object} fields
  * @param {{WebSocket?: typeof WebSocket, timeout?: number}} [opts]
@@ -171,7 +177,8 @@ export function communityRequest(url, type, fields, opts = {}) {
     };
     const timer = setTimeout(() => finish(reject, new CommunityError('timeout', `${type}: no reply within ${timeout} ms`)), timeout);
     try {
-      ws = new WS(url);
+      // A community lives on one node: its requests go to /ws/{id}, which a cluster's proxy routes to that node.
+      ws = new WS(fields.community ? roomURL(url, fields.community) : url);
     } catch (e) {
       clearTimeout(timer);
       reject(new CommunityError('unreachable', String(e)));

@@ -18,6 +18,10 @@ test('a personal link carries the community in the query and the key in the frag
   assert.equal(normalizeCommunity('c7q2-m9xk4t'), 'C7Q2M9XK4T');
   assert.equal(normalizeCommunity('CO123456789'), null, 'too long');
   assert.equal(normalizeCommunity('C0I2345678'), 'C012345678');
+  // On a cluster node the id starts with the node's prefix (0 to 3 characters), then C: still 10 in all.
+  assert.equal(normalizeCommunity('b1c9xk4t2m'), 'B1C9XK4T2M');
+  assert.equal(normalizeCommunity('XYZW123456'), null, 'no C after at most 3 prefix characters');
+  assert.equal(normalizeCommunity('C7Q2M9XK4U'), null, 'U is not Crockford base32');
   assert.equal(parseCommunityLink('', '').community, null);
   // A key that is not a plausible key (markup, spaces, too short) is ignored rather than stored.
   assert.equal(parseCommunityLink('?c=C7Q2M9XK4T', '#k=<script>').communityKey, null);
@@ -77,6 +81,8 @@ test('communityRequest: one connection per request, resolved with the ack and cl
   const clock = new FakeClock();
   const { FakeWS, sockets } = fakeNet(clock);
   const p = communityRequest('ws://x/ws', 'community.view', { community: 'C7Q2M9XK4T', communityKey: KEY }, { WebSocket: FakeWS });
+  // The community's own node: a cluster's proxy routes /ws/{id} there (a bare /ws reaches any node).
+  assert.equal(sockets[0].url, 'ws://x/ws/C7Q2M9XK4T');
   sockets[0].accept();
   assert.deepEqual(sockets[0].sent, [{ type: 'community.view', ref: 1, community: 'C7Q2M9XK4T', communityKey: KEY }]);
   sockets[0].deliver({ type: 'hello' });
