@@ -17,6 +17,7 @@ bash Scripts/cluster.sh --short
 bash Scripts/tests/browser/deps.sh
 python3 Scripts/tests/browser/run_browser_tests.py
 python3 Scripts/tests/browser/run_show_browser_tests.py
+python3 Scripts/tests/browser/run_community_browser_tests.py
 python3 Scripts/tests/browser/run_cluster_browser_tests.py
 node --test Scripts/tests/client/
 python3 Scripts/tests/browser/run_call_tests.py

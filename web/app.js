@@ -11,11 +11,14 @@ import { buildTabs } from './tabs.js';
 import { wallView } from './wall.js';
 import { memberPanels } from './panels.js';
 import { callPanel } from './call.js';
+import { normalizeCommunity, loadKeys } from './community-lib.js';
 
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
 const projector = params.get('view') === 'projector';
 const codeInURL = (location.pathname.match(/^\/r\/([^/?#]+)/) || [])[1];
+/** `?c=ID`: the room is a session of this community, joined with the member's key kept by community.html. */
+const communityInURL = normalizeCommunity(params.get('c'));
 
 const rt = new RoundtableClient(defaultURL());
 /** Exposed for debugging and the browser tests. */
@@ -82,6 +85,7 @@ const FRIENDLY = {
   room_archived: 'This room is resting; ask your facilitator to reopen it.',
   room_closed: 'The facilitator closed this session; its results are final, and new participants cannot join.',
   room_not_found: 'There is no room with this code. Check the code.',
+  community_key_required: 'This session belongs to a community: open your personal community link to join (ask the facilitator for a new one if you lost it).',
   unreachable: 'This room cannot be reached right now: check the code, or its server may be restarting. Your seat is kept; try again in a moment.',
 };
 function errorText(e) {
@@ -178,7 +182,8 @@ function showJoin(code, notice) {
   fill(main,
     h('div', { class: 'intro' },
       h('h1', {}, code ? `Room ${code}` : 'Welcome to Roundtable'),
-      h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.')),
+      h('p', { class: 'lede' }, 'Share your organization’s needs, vote on priorities, and meet peers — live, during the call.'),
+      code || key ? null : h('p', { class: 'hint' }, 'Meeting every month as a community? ', h('a', { href: '/community.html', id: 'community-home-link' }, 'Create a community'), ': members, expertise and needs carry over between sessions.')),
     notice ? h('p', { class: 'card notice-card', id: 'join-notice', role: 'status' }, notice) : null,
     h('div', { class: code || key ? 'join-grid single' : 'join-grid' }, joinForm, code || key ? null : createForm));
   (code ? nameInput : codeInput).focus();
@@ -193,6 +198,7 @@ function roomHeader() {
   fill(roomInfo,
     h('span', { class: 'room-title' }, s.title),
     h('span', { class: 'room-code', 'aria-label': `Room code ${s.room.split('').join(' ')}` }, s.room),
+    s.settings?.community && !projector ? h('a', { class: 'small', id: 'community-link', href: `/community.html?c=${s.settings.community}` }, 'Community page') : null,
     projector ? null : h('button', {
       type: 'button', class: 'small', id: 'copy-link', on: {
         click: async () => { const ok = await copyText(link); flash(ok ? 'Link copied: ' + link : 'Copy this link: ' + link, ok ? 'ok' : 'info'); },
@@ -563,6 +569,17 @@ async function start() {
       }
       if (e.code !== 'bad_credentials') flash(`Could not rejoin: ${errorText(e)}`);
       else rt.forgetSession(code);
+    }
+  } else if (code && communityInURL && loadKeys(rt.storage, communityInURL).communityKey) {
+    // From the community page: the personal key stands in for a name; the profile comes with it.
+    fill(main, h('p', { class: 'card loading' }, `Joining room ${code}…`));
+    try {
+      await rt.join({ room: code, communityKey: loadKeys(rt.storage, communityInURL).communityKey });
+      history.replaceState(null, '', `/r/${code}`);
+      return;
+    } catch (e) {
+      showJoin(code, errorText(e));
+      return;
     }
   } else {
     rt.connect().catch(() => {});

@@ -85,6 +85,8 @@ export interface JoinFields {
   organization?: string;
   role?: 'member' | 'observer';
   facilitatorKey?: string;
+  /** A community session: the member's personal key (no name needed; the profile comes from the community). */
+  communityKey?: string;
 }
 
 /** A connection to a Roundtable server that keeps one room's state. */

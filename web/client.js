@@ -342,7 +342,9 @@ export class RoundtableClient {
   /**
    * Joins a room. With a stored session for that room (and no `facilitatorKey`), resumes it
    * instead; if the stored token no longer works, joins as new (when a `name` is given).
-   * @param {{room:string, name?:string, organization?:string, role?:'member'|'observer', facilitatorKey?:string}} fields
+   * With `communityKey` (a community session) the member joins by their personal key: no name, the
+   * profile comes from the community.
+   * @param {{room:string, name?:string, organization?:string, role?:'member'|'observer', facilitatorKey?:string, communityKey?:string}} fields
    * @returns {Promise<object>} the ack
    */
   async join(fields) {
@@ -354,13 +356,14 @@ export class RoundtableClient {
         this.adoptSession({ ...stored, member: ack.member, role: ack.role });
         return ack;
       } catch (e) {
-        if (e.code !== 'bad_credentials' || !fields.name) throw e;
+        if (e.code !== 'bad_credentials' || !(fields.name || fields.communityKey)) throw e;
       }
     }
     // A new seat: a few attempts only (a wrong code or a down node should say so, not spin).
     if (this.session && this.session.room !== room) this.session = null;
     await this.transport.routeTo(room, this.options.joinAttempts);
-    const req = { room, name: fields.name, organization: fields.organization || '' };
+    // A community key names the member: a name or organization sent with it would overwrite the profile.
+    const req = fields.communityKey ? { room, communityKey: fields.communityKey } : { room, name: fields.name, organization: fields.organization || '' };
     if (fields.facilitatorKey) req.facilitatorKey = fields.facilitatorKey;
     else if (fields.role) req.role = fields.role;
     const ack = await this.request('room.join', req);

@@ -79,12 +79,22 @@ export function pollsSection(rt, { act, field, pollCard }) {
     if (p.state === 'draft') box.append(h('button', { type: 'button', class: 'primary small', dataset: { action: 'open', poll: p.id }, on: { click: () => act(rt.request('poll.open', { poll: p.id }), 'Poll opened').catch(() => {}) } }, 'Open poll'));
     if (p.state === 'open') box.append(h('button', { type: 'button', class: 'small', dataset: { action: 'close', poll: p.id }, on: { click: () => act(rt.request('poll.close', { poll: p.id }), 'Poll closed').catch(() => {}) } }, 'Close poll'));
   };
+  // A community session starts with the open backlog as its needs: one step ranks them again (spec §7).
+  const communityLink = h('a', { id: 'console-community-link' }, 'Community page');
+  const backlog = h('div', { class: 'backlog-bar when-open', id: 'backlog-bar', hidden: true },
+    h('button', { type: 'button', class: 'primary', id: 'poll-backlog', on: { click: () => act(rt.request('poll.create', { question: 'Rank our needs', kind: 'ranking', overNeeds: true, open: true }), 'Backlog poll opened').catch(() => {}) } }, 'Poll the backlog'),
+    h('span', { class: 'hint' }, 'A ranking poll over this session’s needs (the community’s open backlog and anything added today).'),
+    communityLink);
   out.push(h('section', { class: 'card', id: 'console-polls-card', 'aria-labelledby': 'cp-h' },
     h('h2', { id: 'cp-h' }, 'Polls'),
+    backlog,
     list,
     h('details', { class: 'builder when-open', open: true }, h('summary', {}, 'New poll'), form)));
   return { el: out,
     update() {
+      const community = rt.state.settings?.community;
+      backlog.hidden = !community;
+      if (community) communityLink.setAttribute('href', `/community.html?c=${community}`);
       const polls = rt.pollsList().reverse();
       const seen = new Set();
       polls.forEach((p, i) => {

@@ -110,13 +110,18 @@ export function memberPanels(rt, { act, field }) {
     });
     // In a closed session the form is gone: say what the profile holds instead of leaving the card empty.
     const frozen = h('p', { class: 'hint when-closed', id: 'profile-frozen' });
-    const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), chips, frozen, form, acc);
+    // Who you are here: in a community session, the name and organization come from the community profile.
+    const who = h('p', { id: 'profile-who' });
+    const carried = h('p', { class: 'hint', id: 'profile-carried', hidden: true }, 'From your community profile: changes you make here carry over to its next sessions.');
+    const panel = h('section', { class: 'card', id: 'profile', 'aria-labelledby': 'profile-h' }, h('h2', { id: 'profile-h' }, 'My profile'), who, carried, chips, frozen, form, acc);
     let filled = false;
     return {
       el: panel,
       update() {
         const you = rt.state.members[rt.me] || rt.state.you;
         if (!you) return;
+        fill(who, h('strong', { id: 'profile-name' }, you.name || ''), you.organization ? h('span', { id: 'profile-org' }, ` · ${you.organization}`) : null);
+        carried.hidden = you.communityMember == null;
         fill(chips, (you.expertise || []).map((t) => h('li', { class: 'chip' }, t)));
         fill(acc, (you.highlights || []).map((t) => h('li', {}, '★ ', t)));
         frozen.textContent = you.bio ? `About me: ${you.bio}`

@@ -35,7 +35,7 @@ extension RoundtableServer {
         protos.initialize(repeating: lws_protocols(), count: 2)
         protos[0].name = UnsafePointer(cString("roundtable"))
         protos[0].callback = roundtableCallback
-        protos[0].per_session_data_size = MemoryLayout<UInt64>.size
+        protos[0].per_session_data_size = MemoryLayout<UnsafeRawPointer?>.size
         // Per-connection reassembly buffer lws mallocs at the upgrade, and the most lws reads per pass. 16 KiB
         // cost ~4.8 KiB of resident memory per idle member (11.0 vs 6.3 KiB/member at 5,050 members);
         // longer messages simply arrive in more RECEIVE callbacks (reassembled in `receive`). lws allocates

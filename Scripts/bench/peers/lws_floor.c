@@ -8,6 +8,9 @@
  *     written as LWS_WRITE_HTTP (lws passes the bytes through), re-armed while more is queued,
  *   - the same context settings: 1,004-byte rx buffer, no lws validity timers, UTF-8 validation.
  * So "Roundtable / floor" is the cost of everything Roundtable adds, not of a different write strategy.
+ * FLOOR_HOLD=1 (an experiment, off by default): messages received in a pass are broadcast after the pass, as
+ * Roundtable releases a broadcast once its journal batch is durable (BENCHMARKS.md: it did not change how many
+ * frames the floor gathers per send).
  *
  *   gcc -O2 -Wall -o lws_floor lws_floor.c -lwebsockets && ./lws_floor PORT
  */
@@ -39,6 +42,9 @@ static unsigned char *write_buffer;
 static size_t write_capacity;
 static long dropped;
 static volatile sig_atomic_t interrupted;
+static int hold_until_pass_end; /* FLOOR_HOLD */
+struct pending { struct pending *next; size_t n; int binary; unsigned char bytes[]; };
+static struct pending *pending_head, **pending_tail = &pending_head;
 
 static void release(struct frame *f) {
     if (--f->refs == 0) free(f);
@@ -80,6 +86,20 @@ static void broadcast(const unsigned char *payload, size_t n, int binary) {
         lws_callback_on_writable(s->wsi);
     }
     release(f);
+}
+
+static void deliver(const unsigned char *payload, size_t n, int binary) {
+    if (!hold_until_pass_end) { broadcast(payload, n, binary); return; }
+    struct pending *p = malloc(sizeof *p + n);
+    if (!p) return;
+    p->next = NULL; p->n = n; p->binary = binary; memcpy(p->bytes, payload, n);
+    *pending_tail = p; pending_tail = &p->next;
+}
+
+static void release_pending(void) {
+    struct pending *p = pending_head;
+    pending_head = NULL; pending_tail = &pending_head;
+    while (p) { struct pending *next = p->next; broadcast(p->bytes, p->n, p->binary); free(p); p = next; }
 }
 
 static int writeable(struct session *s) {
@@ -130,7 +150,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_RECEIVE: {
         int whole = lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
         if (whole && s->rx_len == 0) { /* the common case: no copy */
-            broadcast(in, len, lws_frame_is_binary(wsi));
+            deliver(in, len, lws_frame_is_binary(wsi));
             break;
         }
         if (s->rx_len + len > s->rx_cap) {
@@ -143,7 +163,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         memcpy(s->rx + s->rx_len, in, len);
         s->rx_len += len;
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            broadcast(s->rx, s->rx_len, lws_frame_is_binary(wsi));
+            deliver(s->rx, s->rx_len, lws_frame_is_binary(wsi));
             s->rx_len = 0;
         }
         break;
@@ -187,7 +207,11 @@ int main(int argc, char **argv) {
     struct lws_context *context = lws_create_context(&info);
     if (!context) return 1;
     int n = 0;
-    while (n >= 0 && !interrupted) n = lws_service(context, 0);
+    hold_until_pass_end = getenv("FLOOR_HOLD") != NULL;
+    while (n >= 0 && !interrupted) {
+        n = lws_service(context, 0);
+        release_pending();
+    }
     lws_context_destroy(context);
     free(write_buffer);
     if (dropped) lwsl_warn("dropped %ld frames (queue full)\n", dropped);
