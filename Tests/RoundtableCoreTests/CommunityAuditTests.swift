@@ -75,6 +75,33 @@ import Testing
         #expect(h.send(91, .exportCommunity(.init(id: cred.id, key: facilitator)))["type"] == "ack")
     }
 
+    /// A re-import finds members by name and organization: a member who took another's would get their roster row.
+    @Test func aMemberCannotTakeAnotherMembersIdentity() {
+        var h = Harness()
+        let (cred, keys) = T.seeded(&h)
+        let ben = T.member(cred, keys["Ben"]!)
+        for (name, org) in [("Ana", "Clinic"), (" ana ", "CLINIC"), ("ANA", " clinic")] {
+            let reply = h.send(91, .communityProfile(ben, .init(.init(name: name, organization: org))))
+            #expect(reply["code"] == "invalid_field" && reply["message"]?.stringValue?.contains("name") == true, "\(name) \(org)")
+        }
+        // In two steps (the organization first, then the name) too.
+        #expect(h.send(91, .communityProfile(ben, .init(.init(organization: "Clinic"))))["type"] == "ack")
+        #expect(h.send(91, .communityProfile(ben, .init(.init(name: "Ana"))))["code"] == "invalid_field")
+        // Their own identity in another case is theirs to keep.
+        #expect(h.send(91, .communityProfile(ben, .init(.init(name: "BEN"))))["type"] == "ack")
+        // An edit made in a session does not carry a taken identity into the community (the rest of it does).
+        let s = h.openSession(cred, from: 10)
+        _ = h.joinWithKey(12, s, keys["Cy"]!)
+        _ = h.send(12, .updateMember(.init(name: "Ana", organization: "clinic", bio: "renamed in the room")))
+        _ = h.send(10, .closeRoom)
+        let cy = h.coordinator.communities[cred.id]!.members[3]!
+        #expect(cy.name == "Cy" && cy.organization == "Co-op" && cy.bio == "renamed in the room")
+        // So the facilitator's re-import of Ana's row reaches Ana, on every run.
+        let ack = h.send(90, .importRoster(cred, .rows([.init(name: "Ana", organization: "Clinic", group: "East")])))
+        #expect(ack["members"]?.arrayValue?.first?["member"] == 1 && ack["members"]?.arrayValue?.first?["existing"] == true)
+        #expect(h.coordinator.communities[cred.id]!.members[1]!.group == "East")
+    }
+
     @Test func directoryTagIsBoundedByMaxTagLength() {
         var limits = Limits()
         limits.maxTagLength = 12

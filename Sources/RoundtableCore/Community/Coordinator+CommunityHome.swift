@@ -14,6 +14,11 @@ extension Coordinator {
         m.expertise = try p.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise
         m.bio = try p.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
         m.listed = u.listed ?? m.listed
+        if Self.identity(m.name, m.organization) != Self.identity(old.name, old.organization),
+            identityTaken(m.name, m.organization, in: community, by: m.id)
+        {
+            throw .invalidField("name", "another member of this community has this name and organization")
+        }
         if m.name != old.name || m.organization != old.organization || m.expertise != old.expertise || m.bio != old.bio { m.profileEditedAt = at }
         var effects = m == old ? [] : commitCommunity(.membersSet([m]), to: community.id, at: at)
         let now = communities[community.id]!
