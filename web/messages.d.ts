@@ -1195,8 +1195,8 @@ export type CommunityDirectoryRequest = {
   /** The member's personal community key. */
   communityKey?: SecretInput;
   /**
-   * Contained in an expertise tag or a highlight (case ignored).
-   * Limits: maxLength 1000.
+   * Contained in an expertise tag or a highlight (case ignored); at most maxTagLength (40) characters once trimmed, else too_large.
+   * Limits: maxLength 40.
    */
   tag?: string;
   /** A backlog need id: who can help with it. */

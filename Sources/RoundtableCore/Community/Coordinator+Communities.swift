@@ -41,8 +41,8 @@ extension Coordinator {
         if roster.size > limits.maxRosterBytes { throw DomainError("roster_too_large", "a roster may hold at most \(limits.maxRosterBytes) bytes") }
         let rows = try roster.rows()
         if rows.isEmpty { throw DomainError("roster_invalid", "the roster has no member") }
-        var byIdentity: [String: Int] = [:]
-        for m in community.members.values { byIdentity[Self.identity(m.name, m.organization)] = m.id }
+        // In id order, the first holder of an identity wins: the same answer on every run (not the dictionary's order).
+        let byIdentity = community.identities()
         var seen: [String: Int] = [:]
         var changed: [CommunityMember] = []
         var keys: [Int: String] = [:]
@@ -198,6 +198,8 @@ extension Coordinator {
         }
         var local: [MemberID: Int] = [:]
         var attendance = 0
+        // Identities other members hold: a name and organization taken in the room are not carried (see `identityTaken`).
+        var holders: [String: Int]?
         for m in room.members.values {
             if m.role == .member { attendance += 1 }
             guard let cm = m.communityMember, let was = community.members[cm] else { continue }
@@ -206,7 +208,15 @@ extension Coordinator {
             // level since the member joined must not be overwritten by the room's stale one.
             guard !m.departed, let editedAt = room.profileEditedAt[m.id], editedAt > was.profileEditedAt else { continue }
             if was.name != m.name || was.organization != m.organization || was.expertise != m.expertise || was.bio != m.bio {
-                h.profiles.append(.init(id: cm, name: m.name, organization: m.organization, expertise: m.expertise, bio: m.bio, editedAt: editedAt))
+                var (name, org) = (m.name, m.organization)
+                if holders == nil { holders = community.identities() }
+                let identity = Self.identity(name, org)
+                if let other = holders![identity], other != cm {
+                    (name, org) = (was.name, was.organization)
+                } else {
+                    holders![identity] = cm
+                }
+                h.profiles.append(.init(id: cm, name: name, organization: org, expertise: m.expertise, bio: m.bio, editedAt: editedAt))
             }
         }
         h.profiles.sort { $0.id < $1.id }
@@ -329,6 +339,26 @@ extension Coordinator {
 
     /// Roster identity: name and organization, case and surrounding spaces ignored.
     static func identity(_ name: String, _ org: String) -> String { name.lowercased() + "\u{1F}" + org.lowercased() }
+
+    /// Whether another member already has this name and organization. A re-import finds members by that identity,
+    /// so a member who took someone else's would receive that person's roster row (their group, their expertise).
+    func identityTaken(_ name: String, _ org: String, in community: Community, by member: Int) -> Bool {
+        let key = Self.identity(name, org)
+        return community.members.values.contains { $0.id != member && Self.identity($0.name, $0.organization) == key }
+    }
+}
+
+extension Community {
+    /// Identity → the member holding it (the lowest id when several do).
+    func identities() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for id in members.keys.sorted() {
+            let m = members[id]!
+            let key = Coordinator.identity(m.name, m.organization)
+            if out[key] == nil { out[key] = id }
+        }
+        return out
+    }
 }
 
 extension CommunityMember {

@@ -14,6 +14,11 @@ extension Coordinator {
         m.expertise = try p.expertise.map { l throws(DomainError) in try Self.tags(l, "expertise", limits: limits) } ?? m.expertise
         m.bio = try p.bio.map { s throws(DomainError) in try Self.text(s, "bio", limit: limits.maxTextLength) } ?? m.bio
         m.listed = u.listed ?? m.listed
+        if Self.identity(m.name, m.organization) != Self.identity(old.name, old.organization),
+            identityTaken(m.name, m.organization, in: community, by: m.id)
+        {
+            throw .invalidField("name", "another member of this community has this name and organization")
+        }
         if m.name != old.name || m.organization != old.organization || m.expertise != old.expertise || m.bio != old.bio { m.profileEditedAt = at }
         var effects = m == old ? [] : commitCommunity(.membersSet([m]), to: community.id, at: at)
         let now = communities[community.id]!
@@ -26,12 +31,14 @@ extension Coordinator {
         throws(DomainError) -> [Effect]
     {
         let community = try accessed(cred).community
+        // A tag longer than any stored one can match nothing, and each one is searched in every tag and highlight.
+        let tag = try q.tag.map { t throws(DomainError) in try Self.text(t, "tag", limit: limits.maxTagLength) }
         var need: BacklogNeed?
         if let id = q.need {
             guard let n = community.backlog[id] else { throw DomainError("need_not_found", "the community's backlog has no need \(id)") }
             need = n
         }
-        let all = community.directory(tag: q.tag, need: need)
+        let all = community.directory(tag: tag, need: need)
         let page = all.dropFirst(q.offset).prefix(q.limit)
         let entries: [Value] = page.map { e in
             let m = e.member
@@ -66,8 +73,10 @@ extension Coordinator {
             }
             let name = try Self.text(s.name, field + ".name", limit: limits.maxTitleLength, required: true)
             let description = try Self.text(s.description, field + ".description", limit: limits.maxTextLength)
+            // Repeats dropped through a set: a linear `contains` made 1,000 focus ids in 200 groups 10^8 comparisons.
             var focus: [Int] = []
-            for n in s.focus where !focus.contains(n) {
+            var inFocus = Set<Int>()
+            for n in s.focus where inFocus.insert(n).inserted {
                 guard community.backlog[n] != nil else { throw DomainError("need_not_found", "\(field).focus: the backlog has no need \(n)") }
                 focus.append(n)
             }
