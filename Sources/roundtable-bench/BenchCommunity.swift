@@ -25,16 +25,7 @@ struct BenchCommunity: ParsableCommand {
             now += 1
             return ack(c.handle(command, ref: nil, from: from, at: now))!
         }
-        let created = send(.createCommunity(name: "Bench community", createToken: nil), from: conn)
-        let cred = Community.Credentials(id: created["community"]!.stringValue!, key: created["facilitatorKey"]!.stringValue!)
-        var keys: [String] = []
-        for start in stride(from: 0, to: members, by: 500) {
-            let rows = (start..<min(members, start + 500)).map { i in
-                Roster.Row(name: "Member \(i)", organization: "org\(i % 60)", expertise: ["t\(i % 30)", "t\((i * 7) % 30)"])
-            }
-            let a = send(.importRoster(cred, .rows(rows)), from: conn)
-            keys += (a["members"]?.arrayValue ?? []).compactMap { $0["communityKey"]?.stringValue }
-        }
+        let (cred, keys) = benchCommunity(members: members, from: conn, send: send) { i in ["t\(i % 30)", "t\((i * 7) % 30)"] }
         var rng = SeededEntropy(seed: 11)
         var settings = InterviewSettings()
         settings.turnMs = 600_000
@@ -120,4 +111,20 @@ struct BenchCommunity: ParsableCommand {
         )
         print("  community.view: facilitator (whole roster) \(ms(viewF.ms)) ms, member \(ms(viewM.ms)) ms; community.profile \(ms(edit.ms)) ms")
     }
+}
+
+/// Creates a community and imports `members` roster rows, 500 per request (a roster frame's worth); returns its
+/// facilitator credentials and the members' personal keys in roster order.
+func benchCommunity(
+    members: Int, from conn: ConnectionID, send: (Command, ConnectionID) -> Value.Object, expertise: (Int) -> [String]
+) -> (Community.Credentials, [String]) {
+    let created = send(.createCommunity(name: "Bench community", createToken: nil), conn)
+    let cred = Community.Credentials(id: created["community"]!.stringValue!, key: created["facilitatorKey"]!.stringValue!)
+    var keys: [String] = []
+    for start in stride(from: 0, to: members, by: 500) {
+        let rows = (start..<min(members, start + 500)).map { i in Roster.Row(name: "Member \(i)", organization: "org\(i % 60)", expertise: expertise(i)) }
+        let a = send(.importRoster(cred, .rows(rows)), conn)
+        keys += (a["members"]?.arrayValue ?? []).compactMap { $0["communityKey"]?.stringValue }
+    }
+    return (cred, keys)
 }

@@ -50,16 +50,7 @@ struct BenchCommunityJoin: ParsableCommand {
             now += 1
             return ack(c.handle(command, ref: nil, from: from, at: now))!
         }
-        let created = send(.createCommunity(name: "Bench community", createToken: nil), from: conn)
-        let cred = Community.Credentials(id: created["community"]!.stringValue!, key: created["facilitatorKey"]!.stringValue!)
-        var keys: [String] = []
-        for start in stride(from: 0, to: members, by: 500) {
-            let rows = (start..<min(members, start + 500)).map { i in
-                Roster.Row(name: "Member \(i)", organization: "org\(i % 60)", expertise: ["t\(i % tags)", "t\((i * 7 + 3) % tags)"])
-            }
-            let a = send(.importRoster(cred, .rows(rows)), from: conn)
-            keys += (a["members"]?.arrayValue ?? []).compactMap { $0["communityKey"]?.stringValue }
-        }
+        let (cred, keys) = benchCommunity(members: members, from: conn, send: send) { i in ["t\(i % tags)", "t\((i * 7 + 3) % tags)"] }
         // The backlog: one past session whose facilitator wrote the needs, closed (its needs go to the backlog).
         if backlog > 0 {
             conn += 1

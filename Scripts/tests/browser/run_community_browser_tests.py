@@ -20,16 +20,14 @@ Setup: Scripts/tests/browser/deps.sh.
 import json
 import pathlib
 import re
-import shutil
 import sys
-import tempfile
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
 from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
+from suite import run_suite  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-community"
@@ -57,25 +55,6 @@ class S:
     ben = None
     rooms = []
 
-
-def run(name, fn, *args):
-    B.log(f"- {name}")
-    t0 = time.time()
-    seen = len(B.contract.VIOLATIONS)
-    try:
-        fn(*args)
-        for d in list(B.BROWSERS):
-            B.check_wire(d)
-        if len(B.contract.VIOLATIONS) > seen:
-            raise AssertionError("WebSocket frames outside docs/schema:\n" + "\n".join(B.contract.VIOLATIONS[seen:]))
-        results.append((name, "passed"))
-        B.log(f"  passed ({time.time() - t0:.1f}s)")
-        return True
-    except Exception as e:
-        results.append((name, "failed"))
-        B.log(f"  FAILED: {e}")
-        traceback.print_exc(limit=4)
-        return False
 
 
 def report():
@@ -437,50 +416,16 @@ def test_standing_groups():
 
 
 def main():
-    if not B.BINARY.exists() or not B.chromium_binary() or not B.driver_binary():
-        B.log("missing the server binary, chromium or chromedriver: run swift build and Scripts/tests/browser/deps.sh")
-        B.log("community browser tests: 0 passed, 1 failed")
-        return 1
-    S.tmp = pathlib.Path(tempfile.mkdtemp(prefix="roundtable-community-"))
-    (S.tmp / "data").mkdir()
-    server = B.Server(S.tmp / "data", S.tmp / "server.log", env={"ROUNDTABLE_TRANSPORT_JOINTIMEOUTSECONDS": str(JOIN_TIMEOUT)})
-    try:
-        server.start(port=0)
-        S.base = f"http://127.0.0.1:{server.port}"
-        B.log(f"server on {S.base}")
-        ok = run("create a community: the facilitator link, once", test_create_community)
-        ok = ok and run("roster: paste and file import, personal links, export, reissue", test_import_roster)
-        ok = ok and run("personal links open the page; the directory finds members by tag", test_member_links_and_directory)
-        ok = ok and run("own profile: edit, leave and rejoin the directory", test_profile_and_directory_listing)
-        ok = ok and run("a session opened from the page, joined from personal links, backlog polled", test_first_session)
-        ok = ok and run("a second session: trend charts, who can help, need status", test_second_session_and_trend)
-        ok = ok and run("standing groups: edited on the page, owning a need", test_standing_groups)
-        for d in B.BROWSERS:
-            for e in B.console_errors(d):
-                B.log(f"  browser console error: {e['message'][:200]}")
-        B.log(f"WebSocket frames checked against docs/schema: {B.FRAMES[0]}")
-        if B.FRAMES[0] < 50:
-            results.append(("WebSocket frames captured for the schema check", "failed"))
-    except Exception as e:
-        results.append(("setup", "failed"))
-        B.log(f"setup FAILED: {e}")
-        traceback.print_exc()
-    finally:
-        for d in B.BROWSERS:
-            try:
-                d.quit()
-            except Exception:
-                pass
-        server.stop()
-        server.kill()
-    passed = sum(1 for _, s in results if s == "passed")
-    failed = sum(1 for _, s in results if s == "failed")
-    if failed:
-        B.log(f"server log: {S.tmp / 'server.log'}")
-    else:
-        shutil.rmtree(S.tmp, ignore_errors=True)
-    B.log(f"community browser tests: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    steps = [
+        ("create a community: the facilitator link, once", test_create_community),
+        ("roster: paste and file import, personal links, export, reissue", test_import_roster),
+        ("personal links open the page; the directory finds members by tag", test_member_links_and_directory),
+        ("own profile: edit, leave and rejoin the directory", test_profile_and_directory_listing),
+        ("a session opened from the page, joined from personal links, backlog polled", test_first_session),
+        ("a second session: trend charts, who can help, need status", test_second_session_and_trend),
+        ("standing groups: edited on the page, owning a need", test_standing_groups),
+    ]
+    return run_suite("community", S, results, steps, env={"ROUNDTABLE_TRANSPORT_JOINTIMEOUTSECONDS": str(JOIN_TIMEOUT)}, min_frames=50)
 
 
 if __name__ == "__main__":

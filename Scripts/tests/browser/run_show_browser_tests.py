@@ -14,17 +14,15 @@ Setup: Scripts/tests/browser/deps.sh.
 """
 import json
 import pathlib
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
 from selenium.webdriver.support.ui import Select  # noqa: E402
 from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
+from suite import run_suite  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-show"
 PUBLIC = "https://meet.example.org"
@@ -43,25 +41,6 @@ AGENDA = {"title": "Run of show test", "agenda": [
     {"kind": "closing", "title": "Our priorities", "text": "Thank you!"},
 ]}
 
-
-def run(name, fn, *args):
-    B.log(f"- {name}")
-    t0 = time.time()
-    seen = len(B.contract.VIOLATIONS)
-    try:
-        fn(*args)
-        for d in list(B.BROWSERS):  # every WebSocket frame the pages exchanged, against docs/schema
-            B.check_wire(d)
-        if len(B.contract.VIOLATIONS) > seen:
-            raise AssertionError("WebSocket frames outside docs/schema:\n" + "\n".join(B.contract.VIOLATIONS[seen:]))
-        results.append((name, "passed"))
-        B.log(f"  passed ({time.time() - t0:.1f}s)")
-        return True
-    except Exception as e:
-        results.append((name, "failed"))
-        B.log(f"  FAILED: {e}")
-        traceback.print_exc(limit=4)
-        return False
 
 
 class S:
@@ -392,50 +371,16 @@ def test_groups_and_closing():
 
 
 def main():
-    if not B.BINARY.exists() or not B.chromium_binary() or not B.driver_binary() or not shutil.which("zbarimg"):
-        B.log("missing the server binary, chromium, chromedriver or zbarimg: run swift build and Scripts/tests/browser/deps.sh")
-        B.log("show browser tests: 0 passed, 1 failed")
-        return 1
-    S.tmp = pathlib.Path(tempfile.mkdtemp(prefix="roundtable-show-"))
-    (S.tmp / "data").mkdir()
-    server = B.Server(S.tmp / "data", S.tmp / "server.log", env={"ROUNDTABLE_SERVER_PUBLICURL": PUBLIC})
-    try:
-        server.start(port=0)
-        S.base = f"http://127.0.0.1:{server.port}"
-        B.log(f"server on {S.base}")
-        ok = run("agenda imported, wall and members join, welcome with QR code", test_setup_and_welcome)
-        ok = ok and run("hidden poll: member-only turnout, reveal", test_hidden_poll_turnout_and_reveal)
-        ok = ok and run("console tabs: keyboard, remembered after a reload", test_console_tabs)
-        ok = ok and run("agenda edited during the session; step_locked in plain language", test_edit_agenda_during_session)
-        ok = ok and run("needs intake and ranking poll over the needs", test_needs_and_ranking)
-        ok = ok and run("interviews, break, standing announcement after reloads", test_interviews_break_announcement)
-        ok = ok and run("groups board and closing", test_groups_and_closing)
-        for d in B.BROWSERS:
-            for e in B.console_errors(d):
-                B.log(f"  browser console error: {e['message'][:200]}")
-        B.log(f"WebSocket frames checked against docs/schema: {B.FRAMES[0]}")
-        if B.FRAMES[0] < 100:
-            results.append(("WebSocket frames captured for the schema check", "failed"))
-    except Exception as e:
-        results.append(("setup", "failed"))
-        B.log(f"setup FAILED: {e}")
-        traceback.print_exc()
-    finally:
-        for d in B.BROWSERS:
-            try:
-                d.quit()
-            except Exception:
-                pass
-        server.stop()
-        server.kill()
-    passed = sum(1 for _, s in results if s == "passed")
-    failed = sum(1 for _, s in results if s == "failed")
-    if failed:
-        B.log(f"server log: {S.tmp / 'server.log'}")
-    else:
-        shutil.rmtree(S.tmp, ignore_errors=True)
-    B.log(f"show browser tests: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    steps = [
+        ("agenda imported, wall and members join, welcome with QR code", test_setup_and_welcome),
+        ("hidden poll: member-only turnout, reveal", test_hidden_poll_turnout_and_reveal),
+        ("console tabs: keyboard, remembered after a reload", test_console_tabs),
+        ("agenda edited during the session; step_locked in plain language", test_edit_agenda_during_session),
+        ("needs intake and ranking poll over the needs", test_needs_and_ranking),
+        ("interviews, break, standing announcement after reloads", test_interviews_break_announcement),
+        ("groups board and closing", test_groups_and_closing),
+    ]
+    return run_suite("show", S, results, steps, env={"ROUNDTABLE_SERVER_PUBLICURL": PUBLIC}, min_frames=100, needs_zbar=True)
 
 
 if __name__ == "__main__":
