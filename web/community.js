@@ -9,7 +9,7 @@
  * @module community
  */
 import { defaultURL } from './client.js';
-import { defaultStore } from './session.js';
+import { SessionStore, defaultStore } from './session.js';
 import { h, fill, flash, announce, copyText, parseTags } from './ui.js';
 import {
   parseCommunityLink, loadKeys, saveKeys, credentials, communityRequest, sparkline, trendText, memberLink, viewFromExport,
@@ -124,7 +124,11 @@ function sessionSection(extra) {
           h('p', { class: 'hint' }, role === 'facilitator' ? 'Open the next one below when it is time.' : 'Come back here when your facilitator opens the next one: the Join button appears here.'));
         return;
       }
-      const href = role === 'facilitator' ? `/r/${v.current}` : `/r/${v.current}?c=${id}`;
+      // A facilitator with a seat in the session resumes it; one without (another device, a co-host) joins
+      // with the community's facilitator key, which opens every session of the community.
+      const seated = new SessionStore(store).get(v.current);
+      const href = role !== 'facilitator' ? `/r/${v.current}?c=${id}`
+        : seated || !keys.facilitatorKey ? `/r/${v.current}` : `/r/${v.current}#key=${encodeURIComponent(keys.facilitatorKey)}`;
       fill(body,
         h('p', { class: 'big-text', id: 'current-session' }, h('strong', {}, cur?.title || `Room ${v.current}`), cur?.openedAt ? ` · opened ${when(cur.openedAt)}` : ''),
         cur?.members != null ? h('p', { class: 'hint' }, `${cur.members} taking part so far`) : null,

@@ -58,7 +58,13 @@ extension Coordinator {
         var role = j.role
         var communityMember: CommunityMember?
         if let key = j.facilitatorKey {
-            guard constantTimeEquals(hasher.digest(key), rooms[code]!.facilitatorKeyHash) else {
+            let digest = hasher.digest(key)
+            let roomKey = constantTimeEquals(digest, rooms[code]!.facilitatorKeyHash)
+            // A community's facilitator key opens every session of that community: the facilitator on another
+            // device, or a co-facilitator, gets in from the community page without the room's own key.
+            let community = rooms[code]!.settings.community.flatMap { communities[$0] }
+            let communityKey = community.map { constantTimeEquals(digest, $0.facilitatorKeyHash) } ?? false
+            guard roomKey || communityKey else {
                 throw DomainError("bad_credentials", "this facilitator key is not valid in this room")
             }
             role = .facilitator

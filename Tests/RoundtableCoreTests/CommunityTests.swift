@@ -101,6 +101,23 @@ extension Harness {
         #expect(h.send(90, .exportCommunity(.init(id: cred.id, key: fk)))["type"] == "ack")
     }
 
+    /// The community's facilitator key opens each of its sessions as facilitator (another device, a co-host);
+    /// it opens nothing else, and a reissued one stops.
+    @Test func communityFacilitatorKeyOpensItsSessions() {
+        var h = Harness()
+        let cred = h.createCommunity()
+        let code = h.openSession(cred, from: 1)
+        let cohost = h.send(3, .join(.init(code: code, name: "Co-host", facilitatorKey: cred.key)))
+        #expect(cohost["role"] == "facilitator")
+        let other = h.createCommunity("Another network", from: 91)
+        #expect(h.send(4, .join(.init(code: code, name: "Stranger", facilitatorKey: other.key)))["code"] == "bad_credentials")
+        let standalone = h.send(5, .createRoom(.init(title: "Standalone", name: "Sam")))["room"]!.stringValue!
+        #expect(h.send(6, .join(.init(code: standalone, name: "Fay", facilitatorKey: cred.key)))["code"] == "bad_credentials")
+        let fresh = h.send(90, .reissueCommunityKey(cred, member: nil))["facilitatorKey"]!.stringValue!
+        #expect(h.send(7, .join(.init(code: code, name: "Old key", facilitatorKey: cred.key)))["code"] == "bad_credentials")
+        #expect(h.send(8, .join(.init(code: code, name: "New key", facilitatorKey: fresh)))["role"] == "facilitator")
+    }
+
     @Test func communityRequestErrors() {
         var limits = Limits()
         limits.maxCommunities = 1

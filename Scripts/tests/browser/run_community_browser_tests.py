@@ -305,6 +305,17 @@ def test_first_session():
         click(d, "#need-submit")
     wait(S.fac, lambda d: len(B.ranked_texts(d, "#console-needs-chart")) == 2, "two needs in the console")
     poll_backlog("Grant writing help")
+    # A co-host with only the community's facilitator link (no seat in this room) gets into the session's
+    # console: the community's facilitator key opens its sessions.
+    co = browser(1366, 768)
+    co.get(f"{S.base}/community.html?c={S.cid}#f={S.fkey}")
+    wait(co, lambda d: visible(d, "#join-session"), "the co-host's session card")
+    click(co, "#join-session")
+    wait(co, lambda d: visible(d, "#join-name") and el(d, "#join-h").text == "Join as co-facilitator", "the co-facilitator form")
+    type_into(co, "#join-name", "Gus")
+    click(co, "#join-submit")
+    wait(co, lambda d: js(d, "return roundtable.joined && roundtable.state.members[roundtable.me]?.role") == "facilitator", "the co-host in as facilitator")
+    assert code in co.current_url and S.fkey not in co.current_url, co.current_url
     viewport_shot(S.fac, "console-community-session")
     B.shot(S.ana, "session-member-carried-profile")
     axe_check(S.ana, "member view of a community session")
