@@ -27,7 +27,7 @@ import urllib.request
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
 from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
-from suite import run_suite  # noqa: E402
+from suite import axe_check, run_suite  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-community"
@@ -62,17 +62,6 @@ def report():
     req = urllib.request.Request(f"{S.base}/communities/{S.cid}/report.json", headers={"Authorization": f"Bearer {S.fkey}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
-
-
-def axe_check(d, what):
-    from axe_selenium_python import Axe
-    axe = Axe(d)
-    axe.inject()
-    res = axe.run()
-    bad = [v for v in res["violations"] if v.get("impact") in ("serious", "critical")]
-    for v in res["violations"]:
-        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes, first {v['nodes'][0]['target']})")
-    assert not bad, f"axe on {what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}" for v in bad)
 
 
 def viewport_shot(d, name):

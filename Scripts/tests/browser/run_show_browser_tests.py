@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_browser_tests as B  # noqa: E402  (shared server, browser and wait helpers)
 from selenium.webdriver.support.ui import Select  # noqa: E402
 from run_browser_tests import By, Keys, browser, click, el, js, type_into, visible, wait  # noqa: E402
-from suite import run_suite  # noqa: E402
+from suite import axe_check, run_suite  # noqa: E402
 
 B.SHOTS = B.ROOT / "build-artifacts/screenshots-show"
 PUBLIC = "https://meet.example.org"
@@ -66,17 +66,6 @@ def viewport_shot(d, name):
     d.save_screenshot(str(path))
     B.log(f"  screenshot {path.relative_to(B.ROOT)}")
     return path
-
-
-def axe_check(d, what):
-    from axe_selenium_python import Axe
-    axe = Axe(d)
-    axe.inject()
-    res = axe.run()
-    bad = [v for v in res["violations"] if v.get("impact") in ("serious", "critical")]
-    for v in res["violations"]:
-        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes, first {v['nodes'][0]['target']})")
-    assert not bad, f"axe on {what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}" for v in bad)
 
 
 def text(d, css):

@@ -34,6 +34,18 @@ def run_step(results, name, fn, *args):
         return False
 
 
+def axe_check(d, what):
+    """axe-core on the page as it is: every finding logged, serious and critical ones fail the step."""
+    from axe_selenium_python import Axe
+    axe = Axe(d)
+    axe.inject()
+    res = axe.run()
+    bad = [v for v in res["violations"] if v.get("impact") in ("serious", "critical")]
+    for v in res["violations"]:
+        B.log(f"  axe {what}: {v['impact']} {v['id']} ({len(v['nodes'])} nodes, first {v['nodes'][0]['target']})")
+    assert not bad, f"axe on {what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes'][0]['target']}" for v in bad)
+
+
 def run_suite(label, S, results, steps, *, env=None, min_frames=50, needs_zbar=False):
     """Starts a server (data in a temporary folder: `S.tmp`, URL in `S.base`) and runs `steps`, a list of
     (name, function), stopping at the first failure. Returns the exit status."""
