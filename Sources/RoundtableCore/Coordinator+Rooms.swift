@@ -231,7 +231,6 @@ extension Coordinator {
             "you": me.profile(online: true),
         ]
         if let closedAt = room.closedAt { body["closedAt"] = .int(closedAt) }
-        let shown: [Member]
         if me.role != .facilitator && room.currentMemberCount > limits.stateMembersLimit {
             // Large rooms: facilitators, yourself, then online members (in joining order); counts tell the rest.
             // Built from the indexes and the online list, so a join into a room of thousands stays cheap.
@@ -244,12 +243,13 @@ extension Coordinator {
                 if online[id] != nil, id != viewer, !room.facilitatorIDs.contains(id), let m = room.members[id], !m.departed { rest.append(m) }
                 id += 1
             }
-            shown = first + rest
+            body["members"] = .array(
+                first.map { $0.profile(online: online[$0.id] != nil) }
+                    + (runtime[code]?.listedProfiles.onlineProfiles(rest) ?? rest.map { $0.profile(online: true) }))
             body["membersTruncated"] = true
         } else {
-            shown = room.currentMembers
+            body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })
         }
-        body["members"] = .array(shown.map { $0.profile(online: online[$0.id] != nil) })
         body["memberCount"] = Value(room.currentMemberCount)
         body["onlineCount"] = Value(online.count)
         for (k, v) in needsAndPollsState(room, for: me) { body[k] = v }

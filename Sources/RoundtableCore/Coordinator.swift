@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The session coordinator: owns every room, applies one command at a time, returns effects.
 ///
 /// It is a value with no I/O: the server calls it on its service thread, feeds it the time and
@@ -240,6 +242,8 @@ struct RoomRuntime {
     var catchUp: Set<ConnectionID> = []
     var lastFlush: Millis = 0
     var lastPresenceFlush: Millis = 0
+    /// The online profiles a large room's `room.state` lists, encoded once for all joiners.
+    let listedProfiles = ProfileCache()
     private var buffer: [RoomEvent] = []
     private var head = 0
     let bufferLimit: Int
@@ -338,5 +342,38 @@ extension Coordinator {
         entropy = old.entropy
         calls = old.calls
         turnMinter = old.turnMinter
+    }
+}
+
+/// Profiles of online members as `SharedValue`s, reused while the member is unchanged. During a launch the
+/// list a large room's `room.state` shows (the first `stateMembersLimit` online members) hardly changes, so
+/// each joiner's state copies bytes instead of building and encoding a hundred profiles.
+/// A class so the non-mutating `stateNotice` can fill it; the lock makes copies of the coordinator safe.
+final class ProfileCache: Sendable {
+    private let entries = Mutex<[MemberID: (member: Member, profile: SharedValue)]>([:])
+
+    func onlineProfiles(_ members: [Member]) -> [Value] {
+        entries.withLock { entries in
+            var out: [Value] = []
+            out.reserveCapacity(members.count)
+            var missed = false
+            for m in members {
+                if let e = entries[m.id], e.member == m {
+                    out.append(.shared(e.profile))
+                } else {
+                    let box = SharedValue(m.profile(online: true))
+                    entries[m.id] = (m, box)
+                    out.append(.shared(box))
+                    missed = true
+                }
+            }
+            // Keep only the members listed now, so the cache never outgrows the list.
+            if missed && entries.count > 2 * members.count {
+                var kept: [MemberID: (member: Member, profile: SharedValue)] = [:]
+                for m in members { kept[m.id] = entries[m.id] }
+                entries = kept
+            }
+            return out
+        }
     }
 }

@@ -36,12 +36,14 @@ public struct Member: Sendable, Hashable {
 
     /// The public profile every member of the room may see.
     public func profile(online: Bool) -> Value {
-        var o: Value.Object = [
-            "id": Value(id), "name": .string(name), "organization": .string(organization),
-            "role": .string(role.rawValue), "expertise": Value(expertise), "bio": .string(bio), "online": .bool(online),
-            "highlights": Value(highlights),
-        ]
-        if let communityMember { o["communityMember"] = Value(communityMember) }
+        // Distinct keys: appended unchecked (a literal checks each key against the ones before it, and every
+        // joiner's room.state builds up to stateMembersLimit of these).
+        var o = Value.Object(distinctPairs: [
+            ("id", Value(id)), ("name", .string(name)), ("organization", .string(organization)),
+            ("role", .string(role.rawValue)), ("expertise", Value(expertise)), ("bio", .string(bio)), ("online", .bool(online)),
+            ("highlights", Value(highlights)),
+        ])
+        if let communityMember { o.appendUnchecked("communityMember", Value(communityMember)) }
         return .object(o)
     }
 }

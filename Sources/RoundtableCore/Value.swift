@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A JSON-shaped value: the data model shared by requests, events, journal and exports.
 ///
 /// The domain builds event payloads as `Value`s so the wire layer only serializes them; objects keep
@@ -11,6 +13,9 @@ public enum Value: Sendable, Hashable {
     case string(String)
     case array([Value])
     case object(Object)
+    /// A value built for many frames and serialized once (`SharedValue`). It equals, hashes and reads as
+    /// the value it wraps; parsers never produce it.
+    case shared(SharedValue)
 
     /// An insertion-ordered JSON object. Lookups are linear: protocol objects have a handful of keys.
     public struct Object: Sendable, Hashable, Sequence {
@@ -87,9 +92,16 @@ extension Value {
     public init(_ s: String?) { self = s.map(Value.string) ?? .null }
     public init(_ strings: [String]) { self = .array(strings.map(Value.string)) }
 
-    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var stringValue: String? {
+        switch self {
+        case .string(let s): s
+        case .shared(let box): box.value.stringValue
+        default: nil
+        }
+    }
     public var intValue: Int64? {
         switch self {
+        case .shared(let box): box.value.intValue
         case .int(let i): i
         case .double(let d) where d.rounded() == d && abs(d) < 9e15: Int64(d)
         default: nil
@@ -97,15 +109,88 @@ extension Value {
     }
     public var doubleValue: Double? {
         switch self {
+        case .shared(let box): box.value.doubleValue
         case .int(let i): Double(i)
         case .double(let d): d
         default: nil
         }
     }
-    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
-    public var arrayValue: [Value]? { if case .array(let a) = self { a } else { nil } }
-    public var objectValue: Object? { if case .object(let o) = self { o } else { nil } }
-    public var isNull: Bool { if case .null = self { true } else { false } }
+    public var boolValue: Bool? { unshared.boolCase }
+    public var arrayValue: [Value]? { if case .array(let a) = unshared { a } else { nil } }
+    public var objectValue: Object? { if case .object(let o) = unshared { o } else { nil } }
+    public var isNull: Bool { if case .null = unshared { true } else { false } }
+
+    /// The wrapped value of a `.shared`; any other value as it is.
+    public var unshared: Value {
+        if case .shared(let box) = self { box.value.unshared } else { self }
+    }
+
+    private var boolCase: Bool? { if case .bool(let b) = self { b } else { nil } }
 
     public subscript(key: String) -> Value? { objectValue?[key] }
+}
+
+/// A value that many frames carry unchanged, serialized the first time one of them is encoded and copied
+/// into the others: a large room's member profiles, which every joiner's `room.state` lists (issue 20:
+/// building and encoding them was a third of the CPU of filling a room).
+public final class SharedValue: Sendable {
+    public let value: Value
+    private let bytes = Mutex<[UInt8]?>(nil)
+
+    public init(_ value: Value) { self.value = value.unshared }
+
+    /// Appends the value's encoding, running `encode` only the first time.
+    public func append(to buffer: inout [UInt8], encode: (Value, inout [UInt8]) -> Void) {
+        if let cached = bytes.withLock({ $0 }) {
+            buffer.append(contentsOf: cached)
+            return
+        }
+        let start = buffer.count
+        encode(value, &buffer)
+        let encoded = Array(buffer[start...])
+        bytes.withLock { $0 = encoded }
+    }
+}
+
+extension Value {
+    // Written out so that `.shared(x)` equals and hashes as `x.value`: a cached frame part is the same value.
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.shared(let x), _): x.value == b
+        case (_, .shared(let y)): a == y.value
+        case (.null, .null): true
+        case (.bool(let x), .bool(let y)): x == y
+        case (.int(let x), .int(let y)): x == y
+        case (.double(let x), .double(let y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.array(let x), .array(let y)): x == y
+        case (.object(let x), .object(let y)): x == y
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .shared(let box): box.value.hash(into: &hasher)
+        case .null: hasher.combine(0)
+        case .bool(let b):
+            hasher.combine(1)
+            hasher.combine(b)
+        case .int(let i):
+            hasher.combine(2)
+            hasher.combine(i)
+        case .double(let d):
+            hasher.combine(3)
+            hasher.combine(d)
+        case .string(let s):
+            hasher.combine(4)
+            hasher.combine(s)
+        case .array(let a):
+            hasher.combine(5)
+            hasher.combine(a)
+        case .object(let o):
+            hasher.combine(6)
+            hasher.combine(o)
+        }
+    }
 }

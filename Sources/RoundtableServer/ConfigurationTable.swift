@@ -202,6 +202,7 @@ extension Value {
         case .string(let s): "\"\(s)\""
         case .array(let a): "[" + a.map(\.jsonText).joined(separator: ", ") + "]"
         case .object: "{…}"
+        case .shared(let box): box.value.jsonText
         }
     }
 }

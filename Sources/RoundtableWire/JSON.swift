@@ -89,6 +89,8 @@ public enum JSON {
                 serialize(pair.value, into: &buffer)
             }
             buffer.append(UInt8(ascii: "}"))
+        case .shared(let box):
+            box.append(to: &buffer) { value, out in serialize(value, into: &out) }
         }
     }
 

@@ -227,6 +227,35 @@ import Testing
         #expect(fresh.rooms[code]!.seq == h.coordinator.rooms[code]!.seq)
     }
 
+    /// Issue 20: a large room's listed profiles are encoded once for every joiner, and an edit reaches the
+    /// next joiner's state (the cache is keyed on the whole member, not on the id).
+    @Test func largeRoomStateReusesProfilesUntilAMemberChanges() {
+        var limits = Limits()
+        limits.presenceEventsUpTo = 2
+        limits.stateMembersLimit = 3
+        var h = Harness(limits: limits)
+        let (code, _, _) = h.createRoom()
+        for c in 2...5 { h.join(ConnectionID(c), code, "M\(c)") }
+        func listed(_ conn: ConnectionID) -> [Value] {
+            h.drain(conn).first { $0.type == "room.state" }!.body["members"]!.arrayValue!
+        }
+        let first = listed(5)
+        h.join(6, code, "N")
+        let second = listed(6)
+        // Member 2 is listed to both joiners: the same shared value, serialized as a plain profile would be.
+        guard case .shared(let a) = first.first(where: { $0["id"] == 2 }), case .shared(let b) = second.first(where: { $0["id"] == 2 }) else {
+            Issue.record("large-room profiles are not shared: \(first)")
+            return
+        }
+        #expect(a === b)
+        #expect(Value.shared(a) == h.coordinator.rooms[code]!.members[2]!.profile(online: true))
+        _ = h.send(2, .updateMember(.init(bio: "now a mentor")))
+        h.join(7, code, "O")
+        let third = listed(7)
+        #expect(third.first { $0["id"] == 2 }?["bio"] == "now a mentor")
+        #expect(third.first { $0["id"] == 3 } == second.first { $0["id"] == 3 })
+    }
+
     /// Issue 20: in a large room the counts move at the presence pace, not with every join or results tick,
     /// so a launch of thousands costs each joiner a handful of messages.
     @Test func largeRoomCountsGoOutAtThePresencePace() {

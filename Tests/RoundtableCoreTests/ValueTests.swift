@@ -13,6 +13,16 @@ import Testing
         #expect(o.keys == ["type", "room"])
     }
 
+    @Test func sharedValueEqualsAndHashesAsWhatItWraps() {
+        let plain: Value = ["id": 2, "name": "Ana", "expertise": ["data"]]
+        let shared = Value.shared(SharedValue(plain))
+        #expect(shared == plain && plain == shared)
+        #expect(shared.hashValue == plain.hashValue)
+        #expect(shared["name"] == "Ana" && shared.objectValue?.count == 3 && shared.unshared == plain)
+        #expect(Value.array([shared]) == .array([plain]))
+        #expect(shared != ["id": 3])
+    }
+
     @Test func objectEqualityIgnoresOrder() {
         let a: Value = ["a": 1, "b": "x"]
         let b: Value = ["b": "x", "a": 1]
