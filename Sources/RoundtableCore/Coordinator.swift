@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The session coordinator: owns every room, applies one command at a time, returns effects.
 ///
 /// It is a value with no I/O: the server calls it on its service thread, feeds it the time and
@@ -350,7 +348,7 @@ extension Coordinator {
 /// each joiner's state copies bytes instead of building and encoding a hundred profiles.
 /// A class so the non-mutating `stateNotice` can fill it; the lock makes copies of the coordinator safe.
 final class ProfileCache: Sendable {
-    private let entries = Mutex<[MemberID: (member: Member, profile: SharedValue)]>([:])
+    private let entries = Guarded<[MemberID: (member: Member, profile: SharedValue)]>([:])
 
     func onlineProfiles(_ members: [Member]) -> [Value] {
         entries.withLock { entries in

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A JSON-shaped value: the data model shared by requests, events, journal and exports.
 ///
 /// The domain builds event payloads as `Value`s so the wire layer only serializes them; objects keep
@@ -135,7 +133,7 @@ extension Value {
 /// building and encoding them was a third of the CPU of filling a room).
 public final class SharedValue: Sendable {
     public let value: Value
-    private let bytes = Mutex<[UInt8]?>(nil)
+    private let bytes = Guarded<[UInt8]?>(nil)
 
     public init(_ value: Value) { self.value = value.unshared }
 
