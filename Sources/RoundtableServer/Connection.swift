@@ -10,6 +10,11 @@ final class Connection {
     let address: String
     /// A keep-alive ping (decided by `NodeMachine`) is waiting for the next WRITEABLE.
     var pingDue = false
+    /// An h1 WebSocket (not a stream inside HTTP/2): its frames are framed here and may be written at the end
+    /// of a service pass instead of in a WRITEABLE callback.
+    let writesDirectly: Bool
+    /// Set by the CLOSED callback: `wsi` is freed, nothing may touch it.
+    var gone = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
     var incoming: [UInt8] = []
@@ -22,10 +27,11 @@ final class Connection {
     /// Bytes the client may still have sent that are read and dropped before a scheduled close goes out.
     var drainLeft = 0
 
-    init(id: ConnectionID, wsi: OpaquePointer, address: String) {
+    init(id: ConnectionID, wsi: OpaquePointer, address: String, writesDirectly: Bool) {
         self.id = id
         self.wsi = wsi
         self.address = address
+        self.writesDirectly = writesDirectly
     }
 
     var hasQueued: Bool { !queue.isEmpty }

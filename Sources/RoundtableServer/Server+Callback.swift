@@ -91,7 +91,8 @@ extension RoundtableServer {
         let address = lws_get_peer_simple(wsi, &buf, buf.count).map { String(cString: $0) } ?? "?"
         let id = nextConnectionID
         nextConnectionID += 1
-        let c = Connection(id: id, wsi: wsi, address: address)
+        // A ws stream inside HTTP/2 is framed by its h2 parent: keep lws' own framing there.
+        let c = Connection(id: id, wsi: wsi, address: address, writesDirectly: lws_get_network_wsi(wsi) == wsi)
         connections[id] = c
         user.storeBytes(of: UnsafeRawPointer(Unmanaged.passUnretained(c).toOpaque()), as: UnsafeRawPointer?.self)
         stats.withLock { $0.connectionsOpened += 1 }
@@ -168,23 +169,7 @@ extension RoundtableServer {
             return 0
         }
         if c.hasQueued {
-            // A ws stream inside HTTP/2 is framed by its h2 parent: keep lws' own framing there.
-            let raw = lws_get_network_wsi(c.wsi) == c.wsi
-            var used = 0
-            while let next = c.peek() {
-                let n = next.bytes.count
-                let header = raw ? Self.frameHeaderSize(n) : 0
-                if used > 0 && (!raw || used + header + n > Self.coalesceBytes) { break }
-                reserveWriteBuffer(used + header + n)
-                let out = writeBuffer + pre + used
-                if raw { Self.writeFrameHeader(out, payloadCount: n) }
-                next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
-                used += header + n
-                c.dropFirst()
-            }
-            let written = lws_write(
-                c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
-            if written < used { return -1 }
+            if !writeQueued(c) { return -1 }
             if c.hasQueued || c.closing != nil { lws_callback_on_writable(c.wsi) }
             return 0
         }
@@ -198,6 +183,51 @@ extension RoundtableServer {
             return closeNow(c.wsi, code: closing.code, reason: closing.reason)
         }
         return 0
+    }
+
+    /// One write of as many queued frames as fit in `coalesceBytes`; false when lws reports the connection broken.
+    private func writeQueued(_ c: Connection) -> Bool {
+        let raw = c.writesDirectly
+        var used = 0
+        while let next = c.peek() {
+            let n = next.bytes.count
+            let header = raw ? Self.frameHeaderSize(n) : 0
+            if used > 0 && (!raw || used + header + n > Self.coalesceBytes) { break }
+            reserveWriteBuffer(used + header + n)
+            let out = writeBuffer + pre + used
+            if raw { Self.writeFrameHeader(out, payloadCount: n) }
+            next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
+            used += header + n
+            c.dropFirst()
+        }
+        let written = lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
+        return written >= used
+    }
+
+    /// Writes what this pass queued, straight to each socket, once the pass is over: what a broadcast or an
+    /// ack costs is then one `send` per connection, as in the kernel floor, instead of a request for POLLOUT
+    /// (two `epoll_ctl` on libev), an event and a callback each, a whole loop pass later (issue 20). Frames
+    /// queued in the same pass still share one send. lws keeps whatever the socket does not take
+    /// (`lws_issue_raw` buffers the rest and asks for POLLOUT itself); while it holds some, and for pings and
+    /// closes, the WRITEABLE callback stays in charge so nothing overtakes.
+    func flushWrites() {
+        guard !flushPending.isEmpty else { return }
+        let pending = flushPending
+        flushPending.removeAll(keepingCapacity: true)
+        for c in pending where !c.gone && c.hasQueued {
+            if c.pingDue || c.closing != nil || lws_partial_buffered(c.wsi) != 0 {
+                lws_callback_on_writable(c.wsi)
+                continue
+            }
+            if !writeQueued(c) {
+                // Outside a callback there is no -1 to return: have lws close it on its next pass.
+                c.closing = (1011, "write failed")
+                machine.closeScheduled(c.id)
+                lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
+                continue
+            }
+            if c.hasQueued { lws_callback_on_writable(c.wsi) }
+        }
     }
 
     static let coalesceBytes = 32 * 1024
@@ -230,6 +260,7 @@ extension RoundtableServer {
     }
 
     private func closed(_ c: Connection) {
+        c.gone = true
         connections[c.id] = nil
         machine.connectionClosed(c.id, address: c.address)
         let effects = coordinator.disconnected(c.id, at: wallClockMillis())

@@ -46,6 +46,8 @@ public final class RoundtableServer: @unchecked Sendable {
     // service thread
     var coordinator: Coordinator
     var connections: [ConnectionID: Connection] = [:]
+    /// Connections whose queue went from empty to not empty in this pass: `flushWrites` writes them at its end.
+    var flushPending: [Connection] = []
     /// Admission, rate limits, keep-alive and join deadlines: decided by the machine, run by this driver.
     var machine: NodeMachine
     var lastDeadlineScan = 0.0
@@ -190,6 +192,7 @@ public final class RoundtableServer: @unchecked Sendable {
             }
             afterServicePass()
             if !stopQueue.isEmpty { closeNextBatch() }
+            flushWrites()
             if machine.stopComplete(now: monotonicSeconds()) {
                 stopped.withLock { $0 = true }
             }
@@ -486,7 +489,10 @@ public final class RoundtableServer: @unchecked Sendable {
             lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, rt_lws_to_kill_async())
             return false
         }
-        if wasIdle { lws_callback_on_writable(c.wsi) }
+        if wasIdle {
+            // Written at the end of this pass (`flushWrites`), not in a WRITEABLE callback of the next one.
+            if c.writesDirectly { flushPending.append(c) } else { lws_callback_on_writable(c.wsi) }
+        }
         return true
     }
 
