@@ -235,7 +235,7 @@ extension RoundtableServer {
             "roundtable_ack_latency_seconds",
             "Time from receiving a request to queuing its ack, journal durability included.", s.ackLatency)
 
-        p.single("roundtable_journal_entries_total", "counter", "Journal entries handed to the writer since start.", s.journalEntries)
+        p.single("roundtable_journal_entries_total", "counter", "Journal entries appended since start.", s.journalEntries)
         p.histogram(
             "roundtable_journal_durable_latency_seconds",
             "Time from handing a batch to the journal to the service thread learning it is durable (write, and fsync per storage.fsync).",
