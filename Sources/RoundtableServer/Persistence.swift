@@ -24,7 +24,7 @@ public final class Persistence: @unchecked Sendable {
     private var nextLSN: UInt64 = 1
     /// (ticket, first LSN) of batches not yet reported, in ticket order.
     private var ticketFirstLSN = HeadQueue<(ticket: UInt64, lsn: UInt64)>(compactAfter: 1024, keepCapacityUpTo: 4095)
-    /// Appended since the last `wakeWriter()`.
+    /// Appended since the last `wakeWriter()` or `writePending()`.
     private var unwoken = false
 
     public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
