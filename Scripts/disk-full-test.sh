@@ -7,27 +7,38 @@
 # get the same treatment: while full they are acknowledged (and then durable) or refused with storage_unavailable,
 # and after every reload and restart the community holds every acknowledged change and no refused one.
 #
+# The whole test runs once per storage.fsync policy in DISK_FULL_FSYNC (default "always everysec"), each on a
+# fresh tmpfs: under always the writer thread meets the full disk, under everysec the service thread writes the
+# journal itself and must fail, refuse and recover the same way.
+#
 # Needs root (mounts a 2 MiB tmpfs for the data folder); prints a SKIPPED line and exits 0 when it cannot mount.
 # Usage: Scripts/disk-full-test.sh        (after `swift build`)
-# Last line: `disk full test: N passed, M failed` (N/M count checks).
+# Last line: `disk full test: N passed, M failed` (N/M count checks, all passes together).
 set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$ROOT/.build/debug/roundtable"
 MNT="$(mktemp -d /tmp/rt-diskfull-mnt.XXXXXX)"
 WORK="$(mktemp -d /tmp/rt-diskfull-work.XXXXXX)"
+FSYNCS="${DISK_FULL_FSYNC:-always everysec}"
 
-cleanup() {
-    # Only the server this test started (its pid is in server.pid), and only if it is still that binary.
-    if [ -f "$WORK/server.pid" ]; then
-        pid="$(cat "$WORK/server.pid" 2>/dev/null)"
+# Stops the server a pass started (its pid is in server.pid), only if it is still that binary, and unmounts.
+stop_pass() {
+    for pidfile in "$WORK"/*/server.pid; do
+        [ -f "$pidfile" ] || continue
+        pid="$(cat "$pidfile" 2>/dev/null)"
         if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$MNT"; then
             kill -9 "$pid" 2>/dev/null
             for _ in 1 2 3 4 5 6 7 8 9 10; do [ -d "/proc/$pid" ] || break; sleep 0.1; done
         fi
-    fi
+        rm -f "$pidfile"
+    done
     if mountpoint -q "$MNT" 2>/dev/null; then
         umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
     fi
+}
+
+cleanup() {
+    stop_pass
     rmdir "$MNT" 2>/dev/null
     if [ "${KEEP:-0}" = 1 ]; then echo "work folder kept in $WORK"; else rm -rf "$WORK"; fi
 }
@@ -39,17 +50,12 @@ if [ ! -x "$BIN" ]; then
     echo "disk full test: 0 passed, 1 failed"
     exit 1
 fi
-if ! mount -t tmpfs -o size=2m tmpfs "$MNT" 2>"$WORK/mount.err"; then
-    echo "SKIPPED: cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): $(cat "$WORK/mount.err")"
-    echo "disk full test: 0 passed, 0 failed (skipped)"
-    exit 0
-fi
 
-timeout -k 5 150 python3 - "$BIN" "$MNT" "$WORK" "$ROOT/Scripts/tests" <<'PY'
+cat >"$WORK/disk_full.py" <<'PY'
 import asyncio, errno, json, os, random, signal, subprocess, sys, time, urllib.request
 import websockets
 
-BIN, MNT, WORK = sys.argv[1:4]
+BIN, MNT, WORK, _, FSYNC = sys.argv[1:6]
 sys.path.insert(0, sys.argv[4])
 from reference import borda  # the shared independent recomputation
 from durability_community import CommunityLoad
@@ -80,7 +86,7 @@ def start():
     global proc, port
     if os.path.exists(PORT_FILE):
         os.unlink(PORT_FILE)
-    env = dict(os.environ, ROUNDTABLE_STORAGE_FSYNC="always", ROUNDTABLE_STORAGE_SNAPSHOTEVERYEVENTS="40",
+    env = dict(os.environ, ROUNDTABLE_STORAGE_FSYNC=FSYNC, ROUNDTABLE_STORAGE_SNAPSHOTEVERYEVENTS="40",
                ROUNDTABLE_TRANSPORT_MESSAGESPERSECOND="1000", ROUNDTABLE_TRANSPORT_MESSAGEBURST="1000")
     with open(LOG, "ab") as log:
         log.write(b"\n===== start =====\n")
@@ -546,11 +552,39 @@ for n in notes:
     print(f"NOTE {n}")
 if failed:
     print("--- server log tail ---\n" + log_tail(40))
-print(f"disk full test: {passed} passed, {failed} failed")
+print(f"disk full pass (fsync {FSYNC}): {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
-rc=$?
-if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
-    echo "disk full test: 0 passed, 1 failed (python exited with $rc)"
-fi
-exit $rc
+
+status=0
+passed=0
+failed=0
+for fsync in $FSYNCS; do
+    echo "--- storage.fsync $fsync ---"
+    mkdir -p "$WORK/$fsync"
+    if ! mount -t tmpfs -o size=2m tmpfs "$MNT" 2>"$WORK/mount.err"; then
+        echo "SKIPPED: cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): $(cat "$WORK/mount.err")"
+        echo "disk full test: 0 passed, 0 failed (skipped)"
+        exit 0
+    fi
+    timeout -k 5 150 python3 "$WORK/disk_full.py" "$BIN" "$MNT" "$WORK/$fsync" "$ROOT/Scripts/tests" "$fsync" \
+        | tee "$WORK/$fsync/out"
+    rc=${PIPESTATUS[0]}
+    line="$(grep -E '^disk full pass \(fsync [a-z]+\): [0-9]+ passed, [0-9]+ failed' "$WORK/$fsync/out" | tail -1)"
+    if [ -n "$line" ]; then
+        n="$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/')"
+        m="$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/')"
+        passed=$((passed + n))
+        failed=$((failed + m))
+    fi
+    if [ $rc -ne 0 ]; then
+        status=1
+        if [ $rc -ne 1 ] || [ -z "$line" ]; then
+            echo "disk full pass (fsync $fsync): python exited with $rc"
+            failed=$((failed + 1))
+        fi
+    fi
+    stop_pass
+done
+echo "disk full test: $passed passed, $failed failed"
+exit $status

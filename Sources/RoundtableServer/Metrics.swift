@@ -235,11 +235,15 @@ extension RoundtableServer {
             "roundtable_ack_latency_seconds",
             "Time from receiving a request to queuing its ack, journal durability included.", s.ackLatency)
 
-        p.single("roundtable_journal_entries_total", "counter", "Journal entries handed to the writer since start.", s.journalEntries)
+        p.single("roundtable_journal_entries_total", "counter", "Journal entries appended since start.", s.journalEntries)
         p.histogram(
             "roundtable_journal_durable_latency_seconds",
-            "Time from handing a batch to the journal writer to the service thread learning it is durable (fsync per storage.fsync).",
+            "Time from handing a batch to the journal to the service thread learning it is durable (write, and fsync per storage.fsync).",
             s.durableLatency)
+        p.single(
+            "roundtable_journal_writer_wakeups_total", "counter",
+            "Times the journal writer thread's report woke the service loop (storage.fsync always; 0 when the service thread writes the journal itself).",
+            journalWakeups)
         p.single("roundtable_journal_pending_batches", "gauge", "Batches whose effects wait for durability.", machine.pendingBatches)
         if let journal {
             let disk = Self.folderUsage(journal.directory.journalPath)

@@ -10,8 +10,10 @@ import Glibc
 /// The data folder as the server uses it: recovery, the journal (as the server's `JournalSink`), snapshots.
 ///
 /// Threads: `recover`/`reload` run on a recovery thread while the service thread refuses requests;
-/// `append`, `failed` and `lastLSN` are called on the service thread only; `writeSnapshot` on the
-/// snapshot thread. The writer reports durability on its own thread through the handler.
+/// `append`, `writePending`, `wakeWriter`, `failed` and `lastLSN` are called on the service thread only;
+/// `writeSnapshot` on the snapshot thread. Under `always` the writer reports durability on its own thread
+/// through the handler; under `none` and `everysec` (`writesInline`) the service thread writes the journal
+/// itself in `writePending` and the handler is called there, before it returns.
 public final class Persistence: @unchecked Sendable {
     public let directory: DataDirectory
     let logger: Logger
@@ -22,14 +24,20 @@ public final class Persistence: @unchecked Sendable {
     private var nextLSN: UInt64 = 1
     /// (ticket, first LSN) of batches not yet reported, in ticket order.
     private var ticketFirstLSN = HeadQueue<(ticket: UInt64, lsn: UInt64)>(compactAfter: 1024, keepCapacityUpTo: 4095)
-    /// Appended since the last `wakeWriter()`.
+    /// Appended since the last `wakeWriter()` or `writePending()`.
     private var unwoken = false
 
     public init(path: String, fsync: FsyncPolicy, logger: Logger) throws {
         directory = try DataDirectory(path: path)
         self.logger = logger
-        options = JournalOptions(fsync: fsync)
+        // Under none/everysec a write that returned is all "durable" means, so the service thread writes
+        // itself: no hand-off to a writer thread, no wake-up back (BENCHMARKS.md: ~0.9 context switches per
+        // solitary vote). `always` keeps the writer thread: its fsync must not stall the loop.
+        options = JournalOptions(fsync: fsync, writeOnCaller: fsync != .always)
     }
+
+    /// Whether the service thread writes the journal itself (`writePending`) rather than waking a writer thread.
+    public var writesInline: Bool { options.writeOnCaller }
 
     /// Newest valid snapshot plus the journal after it; opens the writer on the first call.
     public func recover(limits: Limits) throws -> Coordinator {
@@ -99,6 +107,20 @@ public final class Persistence: @unchecked Sendable {
         guard unwoken else { return false }
         unwoken = false
         writer.withLock { $0 }?.wake()
+        return true
+    }
+
+    /// Whether anything was appended since the last `writePending`/`wakeWriter`.
+    public var hasUnwritten: Bool { unwoken }
+
+    /// `writesInline`: writes everything appended since the last call, on this (the service) thread, and
+    /// reports each batch through the durable handler before returning. The service loop calls this after
+    /// every `lws_service` pass, so one pass's appends are one write. Returns whether there was anything.
+    @discardableResult
+    public func writePending() -> Bool {
+        guard unwoken else { return false }
+        unwoken = false
+        writer.withLock { $0 }?.writePending()
         return true
     }
 

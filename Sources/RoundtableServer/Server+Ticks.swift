@@ -15,6 +15,8 @@ import Glibc
 /// so coalescing is unchanged — only the leading edge comes sooner. The eager flush waits until no
 /// journal batch is pending, so the results follow the acks of the votes they count (flushing first put
 /// a 5,000-member room's results ahead of the voter's ack: ack p50 12 -> 30 ms) and count durable votes.
+/// When the service thread writes the journal itself (fsync none/everysec), the write and the acks' release
+/// come first in the pass, so the flush then finds nothing pending and the results go out in the same pass.
 extension RoundtableServer {
     static let fastTickMicros: UInt32 = 50_000
     static let slowTickSeconds = 0.5
@@ -23,7 +25,13 @@ extension RoundtableServer {
     var slowTickSeconds: Double { min(Self.slowTickSeconds, NodeMachine(settings: .init(config), now: 0).scanInterval) }
 
     /// After every `lws_service` pass, on the service thread.
+    ///
+    /// Under `always` the pass's appends go to the writer thread (`wakeWriter`) and come back as reports.
+    /// Under `none` and `everysec` this thread writes them itself and releases their acks in the same pass
+    /// (`writeJournalInline`), with no hand-off: one pass is then read, write, acks, results.
     func afterServicePass() {
+        let inline = journal?.writesInline == true
+        if inline { writeJournalInline() }
         if ready && !storageFailing && machine.pendingBatches == 0 && coordinator.hasPendingFlush {
             let now = monotonicSeconds()
             // At most every 5 ms: `tick` also walks every room for timers.
@@ -38,7 +46,10 @@ extension RoundtableServer {
             fastTicksPublished = fast
             fastTicks.withLock { $0 = fast }
         }
-        if journal?.wakeWriter() == true {
+        if inline {
+            // What the tick journaled (a timer's end, say) goes out now too, not a whole wake-up later.
+            writeJournalInline()
+        } else if journal?.wakeWriter() == true {
             // Let the writer take the core now (it only writes, or starts an fsync and sleeps): when its
             // report is back already, this pass releases the acks and the next one sends them, instead of
             // waiting a whole pass for the wake-up. Pinned to one core this is ~10 ms off a busy vote's
@@ -46,6 +57,17 @@ extension RoundtableServer {
             sched_yield()
             drainDurableReports()
         }
+    }
+
+    /// Writes this pass's journal appends on this thread and releases what they held (acks, broadcasts):
+    /// the writer reports synchronously, inside `writePending`, and `inline` keeps those reports from
+    /// posting a wake-up the loop does not need.
+    func writeJournalInline() {
+        guard let journal, journal.hasUnwritten else { return }
+        durableReports.withLock { $0.inline = true }
+        let wrote = journal.writePending()
+        durableReports.withLock { $0.inline = false }
+        if wrote { drainDurableReports() }
     }
 
     /// A request that may start timed work: tick fast until the next tick has looked at every room.

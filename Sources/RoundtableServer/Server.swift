@@ -37,7 +37,15 @@ public final class RoundtableServer: @unchecked Sendable {
     private var thread: pthread_t?
     private let tickerStop = Locked<Bool>(false)
     /// Durability reports from the writer thread, coalesced until the service thread drains them.
-    struct DurableReports { var okUpTo: UInt64 = 0; var failedFrom: UInt64?; var failedUpTo: UInt64 = 0; var posted = false }
+    /// `inline`: the service thread is writing the journal itself (`writeJournalInline`) and drains right after,
+    /// so reports made meanwhile must not post a wake-up.
+    struct DurableReports {
+        var okUpTo: UInt64 = 0
+        var failedFrom: UInt64?
+        var failedUpTo: UInt64 = 0
+        var posted = false
+        var inline = false
+    }
     let durableReports = Locked(DurableReports())
     private var tickerThread: pthread_t?
     let journal: Persistence?
@@ -67,6 +75,9 @@ public final class RoundtableServer: @unchecked Sendable {
     var fastTicksPublished = true
     var hasTimedRooms = true
     var lastEagerTick = 0.0
+    /// Times the writer thread's reports woke this loop (`.durableReady`): only under fsync always; when this
+    /// thread writes the journal itself it stays 0 (`/metrics`, and the tests that hold us to it).
+    var journalWakeups = 0
     let stats = Locked(ServerStats())
 
     // C memory lws keeps pointers to; freed after lws_context_destroy.
@@ -121,6 +132,7 @@ public final class RoundtableServer: @unchecked Sendable {
             ])
 
         // The writer reports every ticket; coalesce them so the loop is woken once per group commit, not per batch.
+        // Reports made while the service thread writes inline are drained by it right after: no wake-up.
         let durable = self.durableReports
         journal?.setDurableHandler { [weak self] ticket, ok in
             let wake = durable.withLock { d -> Bool in
@@ -130,6 +142,7 @@ public final class RoundtableServer: @unchecked Sendable {
                     d.failedFrom = min(d.failedFrom ?? ticket, ticket)
                     d.failedUpTo = max(d.failedUpTo, ticket)
                 }
+                if d.inline { return false }
                 defer { d.posted = true }
                 return !d.posted
             }
@@ -229,7 +242,9 @@ public final class RoundtableServer: @unchecked Sendable {
         for item in items {
             switch item {
             case .tick: housekeeping()
-            case .durableReady: drainDurableReports()
+            case .durableReady:
+                journalWakeups += 1
+                drainDurableReports()
             case .recovered(var c):
                 c.calls = config.calls
                 c.turnMinter = config.turnMinter

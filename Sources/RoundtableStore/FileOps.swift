@@ -12,6 +12,8 @@ protocol JournalFileOps: Sendable {
     /// Writes all of `bytes` at `offset` or throws; a throw may leave a partial write behind.
     func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(StoreError)
     func sync(_ fd: Int32, path: String) throws(StoreError)
+    /// A second descriptor for the same open file (the everysec fsync runs on one, so a roll cannot close it).
+    func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError)
     func syncDirectory(_ path: String) throws(StoreError)
     func close(_ fd: Int32)
@@ -52,6 +54,12 @@ struct PosixFileOps: JournalFileOps {
             if errno == EINTR { continue }
             throw StoreError.lastIO("fsync", path)
         }
+    }
+
+    func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        if copy < 0 { throw StoreError.lastIO("dup", path) }
+        return copy
     }
 
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError) {

@@ -23,17 +23,30 @@ public struct JournalOptions: Sendable {
     /// A new segment is started before a batch once the current one has reached this many bytes.
     public var segmentSize: Int
 
-    public init(fsync: FsyncPolicy = .always, segmentSize: Int = 64 << 20) {
+    /// Write on the thread that calls `writePending()` instead of on a writer thread of the journal's own.
+    /// Only for `.none` and `.everysec`, where "durable" means "write() returned": handing the write to
+    /// another thread then buys nothing and costs the caller a wake-up and a context switch per group.
+    /// `.always` refuses it: an fsync on the caller's thread would stall it for the length of the fsync.
+    public var writeOnCaller: Bool
+
+    public init(fsync: FsyncPolicy = .always, segmentSize: Int = 64 << 20, writeOnCaller: Bool = false) {
         self.fsync = fsync
         self.segmentSize = segmentSize
+        self.writeOnCaller = writeOnCaller
     }
 }
 
-/// Appends journal records on a dedicated thread with group commit.
+/// Appends journal records with group commit, on a writer thread or (`writeOnCaller`) on the caller's.
 ///
-/// The server's service thread calls `append`, which only encodes into memory and returns a ticket. The writer
-/// thread takes everything buffered so far, writes it with one `pwrite`, fsyncs once for the whole group and then
-/// reports each ticket, in ticket order, through `onDurable` (on the writer thread).
+/// The server's service thread calls `append`, which only encodes into memory and returns a ticket. Whoever
+/// writes takes everything buffered so far, writes it with one `pwrite`, fsyncs once for the whole group (under
+/// `.always`) and then reports each ticket, in ticket order, through `onDurable`:
+///
+/// - writer thread (the default; the only choice under `.always`): the thread wakes on `append`/`wake()` and
+///   reports on itself;
+/// - `writeOnCaller` (`.none`, `.everysec`): `writePending()` writes on the calling thread and reports there,
+///   before it returns. Under `.everysec` a background thread of the journal's own does the once-a-second
+///   fsync, so a slow disk never stalls the caller; under `.none` there is no thread at all.
 ///
 /// Open a writer only after `JournalReader.scan` has repaired the journal, passing `scan.nextLSN`: the writer
 /// always starts a fresh segment and never appends after bytes it has not verified.
@@ -42,11 +55,14 @@ public struct JournalOptions: Sendable {
 /// offset and the next LSN to write stays where it was. Batches already buffered behind the failure fail with
 /// `.outOfSequence`; the server re-sends from the first failed LSN and service resumes once the disk recovers.
 public final class JournalWriter: Sendable {
-    /// Called on the writer thread with a ticket and its outcome; keep it short (hand off to your own loop).
+    /// Called with a ticket and its outcome: on the writer thread, or (`writeOnCaller`) on the thread calling
+    /// `writePending()` or `close()`; keep it short (hand off to your own loop).
     public typealias DurableHandler = @Sendable (_ ticket: UInt64, _ result: Result<Void, StoreError>) -> Void
 
     private let shared: Locked<SharedState>
     private let onDurable: DurableHandler
+    private let core: WriterCore
+    private let writeOnCaller: Bool
 
     /// Starts the writer thread; fails only if the journal directory cannot be created.
     /// - Parameters:
@@ -77,34 +93,30 @@ public final class JournalWriter: Sendable {
         try FileSystem.makeDirectory(journal)
         shared = Locked(SharedState())
         self.onDurable = onDurable
+        precondition(
+            !options.writeOnCaller || options.fsync != .always,
+            "writeOnCaller with fsync always would fsync on the caller's thread")
         let core = WriterCore(
             journalDirectory: journal, nextLSN: nextLSN, options: options, logger: logger,
             ops: fileOps, shared: shared, onDurable: onDurable
         )
-        let context = Unmanaged.passRetained(core).toOpaque()
-        #if os(Linux)
-        var thread = pthread_t()
-        #else
-        var thread: pthread_t?
-        #endif
-        let rc = pthread_create(
-            &thread, nil,
-            { arg in
-                // Balances passRetained above: the thread owns the core for its whole life.
-                let core = Unmanaged<WriterCore>.fromOpaque(arg!).takeRetainedValue()
-                core.run()
-                return nil
-            }, context)
-        if rc != 0 {
-            Unmanaged<WriterCore>.fromOpaque(context).release()
-            throw StoreError.io(operation: "start journal writer thread", path: journal, errno: rc)
+        self.core = core
+        writeOnCaller = options.writeOnCaller
+        // The writer thread writes; with writeOnCaller only everysec needs a thread, for its fsync.
+        let body: (@Sendable () -> Void)
+        if !options.writeOnCaller {
+            body = { core.run() }
+        } else if options.fsync == .everysec {
+            body = { core.runBackgroundSync() }
+        } else {
+            return
         }
-        #if os(Linux)
-        let started: pthread_t = thread
-        #else
-        let started: pthread_t = thread!
-        #endif
-        shared.withLock { $0.thread = ThreadHandle(id: started) }
+        do {
+            let started = try startThread(body)
+            shared.withLock { $0.thread = started }
+        } catch {
+            throw StoreError.io(operation: "start journal writer thread", path: journal, errno: error.code)
+        }
     }
 
     deinit {
@@ -152,7 +164,8 @@ public final class JournalWriter: Sendable {
             return (ticket, true)
         }
         if accepted {
-            if wake { shared.broadcast() }
+            // Writing on the caller: nobody waits for appends (the sync thread waits for the clock).
+            if wake && !writeOnCaller { shared.broadcast() }
         } else {
             onDurable(ticket, .failure(.closed))
         }
@@ -161,7 +174,20 @@ public final class JournalWriter: Sendable {
 
     /// Signals the writer thread to take what `append(_:wake: false)` queued.
     public func wake() {
-        shared.broadcast()
+        if !writeOnCaller { shared.broadcast() }
+    }
+
+    /// `writeOnCaller` only: writes everything appended so far on this thread and reports every ticket through
+    /// `onDurable` before returning (also on this thread). Returns whether there was anything to write.
+    /// Calls from several threads are serialized, and groups are written in ticket order.
+    /// With a writer thread this only wakes it and returns false: the reports come from that thread.
+    @discardableResult
+    public func writePending() -> Bool {
+        guard writeOnCaller else {
+            shared.broadcast()
+            return false
+        }
+        return core.writePending()
     }
 
     /// Bytes appended but not yet taken by the writer thread; a server can stop reading sockets when this grows.
@@ -170,6 +196,7 @@ public final class JournalWriter: Sendable {
     }
 
     /// Writes and reports everything appended so far, fsyncs (unless the policy is `.none`) and joins the thread.
+    /// With `writeOnCaller` the last writes and reports happen on the thread calling `close()`.
     /// Safe to call more than once.
     public func close() {
         let thread = shared.withLock { s -> ThreadHandle? in
@@ -179,7 +206,47 @@ public final class JournalWriter: Sendable {
         }
         shared.broadcast()
         if let thread { pthread_join(thread.id, nil) }
+        if writeOnCaller {
+            // Appends are refused from here on; write what came before, then the final fsync and close.
+            _ = core.writePending()
+            core.finish()
+        }
     }
+}
+
+/// Starts a joinable thread running `body`; throws the pthread_create error code.
+private func startThread(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) -> ThreadHandle {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    #if os(Linux)
+    var thread = pthread_t()
+    #else
+    var thread: pthread_t?
+    #endif
+    let rc = pthread_create(
+        &thread, nil,
+        { arg in
+            // Balances passRetained above: the thread owns the body (and what it captured) for its whole life.
+            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            box.body()
+            return nil
+        }, context)
+    if rc != 0 {
+        Unmanaged<Box>.fromOpaque(context).release()
+        throw ThreadStartError(code: rc)
+    }
+    #if os(Linux)
+    return ThreadHandle(id: thread)
+    #else
+    return ThreadHandle(id: thread!)
+    #endif
+}
+
+struct ThreadStartError: Error {
+    var code: Int32
 }
 
 /// One `append` call waiting in the shared buffer.

@@ -1,10 +1,15 @@
 import Logging
 
-/// The writer thread's private state: the open segment, the last good offset, fsync bookkeeping.
+/// The writing side of a `JournalWriter`: the open segment, the last good offset, fsync bookkeeping.
 ///
-/// Only the writer thread touches an instance after `run()` starts, which is why none of this needs a lock;
-/// everything shared with `append` goes through `shared`.
-final class WriterCore {
+/// Who runs it: the writer thread (`run`), or with `writeOnCaller` whoever calls `writePending` plus, under
+/// `.everysec`, the background sync thread (`runBackgroundSync`). Everything below `gate` is touched only
+/// with `gate` held, so two threads never see it half-changed; everything shared with `append` goes through
+/// `shared`. Lock order: `gate`, then `shared` (never the other way round).
+///
+/// `@unchecked Sendable` is safe because of that: every mutable property is read and written inside
+/// `gate.withLock`, and the rest are constants.
+final class WriterCore: @unchecked Sendable {
     private let journalDirectory: String
     private let policy: FsyncPolicy
     private let segmentSize: Int
@@ -13,6 +18,10 @@ final class WriterCore {
     private let shared: Locked<SharedState>
     private let onDurable: JournalWriter.DurableHandler
 
+    /// Held by `process` for a whole group (write, report) and by the background sync only while it picks
+    /// the file to fsync: the fsync itself runs outside it, on a dup of the descriptor, so a roll or close
+    /// cannot pull the file out from under it and the writer never waits for the disk's flush.
+    private let gate = Locked(())
     private var fd: Int32?
     private var segmentPath = ""
     /// End of the last fully written (and under `.always`, fsynced) group; nothing past it is trusted.
@@ -25,6 +34,13 @@ final class WriterCore {
     private var lastSync: UInt64 = 0
     /// Tickets failed in the current failure streak; the streak is logged once at its start and once at its end.
     private var failedTickets = 0
+    /// `finish` ran: the segment is closed for good and nothing may open another.
+    private var finished = false
+    /// `writePending`'s buffers, swapped with `shared`'s so steady state allocates nothing.
+    private var takenBytes: [UInt8] = []
+    private var takenChunks: [Chunk] = []
+
+    static let syncInterval: UInt64 = 1_000_000_000
 
     init(
         journalDirectory: String, nextLSN: UInt64, options: JournalOptions, logger: Logger,
@@ -40,11 +56,13 @@ final class WriterCore {
         self.onDurable = onDurable
     }
 
+    /// The writer thread's loop (no `writeOnCaller`): wait for appends, write them, fsync in the background
+    /// under `.everysec`, and finish when closed.
     func run() {
         var bytes: [UInt8] = []
         var chunks: [Chunk] = []
         while true {
-            let deadline: UInt64? = policy == .everysec && dirty ? lastSync + 1_000_000_000 : nil
+            let deadline = syncDeadline()
             // Swapping keeps both buffers' capacity alive, so steady state allocates nothing.
             let closing = shared.withLock(
                 waitingUntil: { !$0.chunks.isEmpty || $0.closing },
@@ -55,12 +73,10 @@ final class WriterCore {
                 return s.closing
             }
             let hadWork = !chunks.isEmpty
-            if hadWork { process(chunks, bytes) }
+            if hadWork { gate.withLock { _ in process(chunks, bytes) } }
             bytes.removeAll(keepingCapacity: true)
             chunks.removeAll(keepingCapacity: true)
-            if policy == .everysec && dirty && monotonicNanos() >= lastSync + 1_000_000_000 {
-                backgroundSync()
-            }
+            backgroundSyncIfDue()
             if closing && !hadWork {
                 finish()
                 return
@@ -68,6 +84,41 @@ final class WriterCore {
         }
     }
 
+    /// `writeOnCaller`: takes everything appended so far and writes and reports it on the calling thread.
+    /// Taking under `gate` keeps groups in ticket order even if two threads call this at once (`close()`).
+    func writePending() -> Bool {
+        gate.withLock { _ in
+            shared.withLock { s in
+                swap(&s.buffer, &takenBytes)
+                swap(&s.chunks, &takenChunks)
+            }
+            guard !takenChunks.isEmpty else { return false }
+            process(takenChunks, takenBytes)
+            takenBytes.removeAll(keepingCapacity: true)
+            takenChunks.removeAll(keepingCapacity: true)
+            return true
+        }
+    }
+
+    /// `writeOnCaller` under `.everysec`: the once-a-second fsync, off the thread that writes, until closed
+    /// (`close()` then does the final fsync itself).
+    func runBackgroundSync() {
+        while true {
+            // Idle, it looks once a second: a group written just after a look is fsynced within about a second.
+            let deadline = syncDeadline() ?? monotonicNanos() + Self.syncInterval
+            let closing = shared.withLock(waitingUntil: { $0.closing }, deadline: deadline) { $0.closing }
+            if closing { return }
+            backgroundSyncIfDue()
+        }
+    }
+
+    /// When the next everysec fsync is due, if anything waits for one.
+    private func syncDeadline() -> UInt64? {
+        guard policy == .everysec else { return nil }
+        return gate.withLock { _ in dirty ? lastSync + Self.syncInterval : nil }
+    }
+
+    /// Call with `gate` held.
     private func process(_ chunks: [Chunk], _ bytes: [UInt8]) {
         var outcomes = [Result<Void, StoreError>](repeating: .success(()), count: chunks.count)
         var included: [Int] = []
@@ -93,6 +144,8 @@ final class WriterCore {
     }
 
     private func writeGroup(_ chunks: [Chunk], _ included: [Int], _ bytes: [UInt8], endLSN: UInt64) -> Result<Void, StoreError> {
+        // Only `close()` finishes, after refusing appends; this guards a writePending racing it.
+        if finished { return .failure(.closed) }
         do throws(StoreError) {
             if needsTruncate, let fd {
                 try ops.truncate(fd, to: offset, path: segmentPath)
@@ -130,7 +183,9 @@ final class WriterCore {
         do throws(StoreError) {
             try ops.truncate(fd, to: offset, path: segmentPath)
             // Make the cut durable too: otherwise writeback could persist complete records of the failed
-            // (rejected) group, and a restart would replay votes the server reported as failed.
+            // (rejected) group, and a restart would replay votes the server reported as failed. With
+            // writeOnCaller under everysec this fsync runs on the caller: only on a failed write, and the
+            // server appends nothing more until a reload, so once per failure streak.
             if policy != .none { try ops.sync(fd, path: segmentPath) }
         } catch {
             needsTruncate = true
@@ -143,6 +198,9 @@ final class WriterCore {
     }
 
     /// Closes the current segment (durably, unless `.none`) and creates the next, named by its first LSN.
+    /// With writeOnCaller under everysec, these fsyncs (old segment, new segment, folder) run on the caller:
+    /// once per segment (64 MiB by default) plus once at the first write, and they keep the order a power
+    /// cut needs (the old segment complete on disk before a newer one exists), which a deferred fsync would not.
     private func roll(firstLSN: UInt64) throws(StoreError) {
         if let old = fd {
             // Under `.always` every group was fsynced as it was written; `.none` never syncs.
@@ -173,35 +231,59 @@ final class WriterCore {
         logger.debug("journal: started segment", metadata: ["file": "\(path)"])
     }
 
-    private func backgroundSync() {
-        guard let fd else {
-            dirty = false
-            return
+    /// The everysec fsync, when one is due: picks the segment under `gate` (a dup of its descriptor, so a
+    /// roll or close meanwhile cannot close it under us or hand its number to another file) and fsyncs it
+    /// outside, so writes and reports go on while the disk flushes.
+    private func backgroundSyncIfDue() {
+        guard policy == .everysec else { return }
+        let picked = gate.withLock { _ -> (fd: Int32, path: String)? in
+            guard dirty, monotonicNanos() >= lastSync + Self.syncInterval else { return nil }
+            guard let fd else {
+                dirty = false
+                return nil
+            }
+            lastSync = monotonicNanos()
+            do {
+                let copy = try ops.duplicate(fd, path: segmentPath)
+                // Cleared before the fsync: a group written while it runs sets it again and gets the next one.
+                dirty = false
+                return (copy, segmentPath)
+            } catch {
+                logger.error(
+                    "journal: background fsync failed; recent acknowledged records may not survive a power cut",
+                    metadata: ["file": "\(segmentPath)", "error": "\(error)"])
+                return nil
+            }
         }
-        lastSync = monotonicNanos()
+        guard let picked else { return }
+        defer { ops.close(picked.fd) }
         do {
-            try ops.sync(fd, path: segmentPath)
-            dirty = false
+            try ops.sync(picked.fd, path: picked.path)
         } catch {
             // The records were already reported (that is what everysec means); all we can do is say so loudly
             // and keep trying, since a later fsync that succeeds covers them if the kernel still has them.
+            gate.withLock { _ in dirty = true }
             logger.error(
                 "journal: background fsync failed; recent acknowledged records may not survive a power cut",
                 metadata: [
-                    "file": "\(segmentPath)", "error": "\(error)",
+                    "file": "\(picked.path)", "error": "\(error)",
                 ])
         }
     }
 
-    private func finish() {
-        guard let fd else { return }
-        if policy != .none && (policy == .everysec && dirty || needsTruncate) {
-            do { try ops.sync(fd, path: segmentPath) } catch {
-                logger.error("journal: final fsync failed", metadata: ["file": "\(segmentPath)", "error": "\(error)"])
+    /// The final fsync (unless `.none`) and close; nothing is written after it. Safe to call more than once.
+    func finish() {
+        gate.withLock { _ in
+            finished = true
+            guard let fd else { return }
+            if policy != .none && (policy == .everysec && dirty || needsTruncate) {
+                do { try ops.sync(fd, path: segmentPath) } catch {
+                    logger.error("journal: final fsync failed", metadata: ["file": "\(segmentPath)", "error": "\(error)"])
+                }
             }
+            ops.close(fd)
+            self.fd = nil
         }
-        ops.close(fd)
-        self.fd = nil
     }
 
     /// Logs the first failure of a streak and the recovery, not every failed batch in between.

@@ -29,7 +29,14 @@ private func run(_ tool: String, _ args: [String]) -> Bool {
 
 @Suite(.enabled(if: canMountTmpfs, "needs root to mount a tiny tmpfs"))
 struct FullDiskTests {
-    @Test func realENOSPCFailsTheBatchAndServiceResumesWhenSpaceReturns() throws {
+    /// The writer thread (always) and the caller writing itself (everysec, none).
+    static let modes = [
+        JournalOptions(fsync: .always), JournalOptions(fsync: .everysec, writeOnCaller: true),
+        JournalOptions(fsync: .none, writeOnCaller: true),
+    ]
+
+    @Test(arguments: modes)
+    func realENOSPCFailsTheBatchAndServiceResumesWhenSpaceReturns(options: JournalOptions) throws {
         let dir = TempDir("fulldisk")
         try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", dir.path]))
         defer { _ = run("/bin/umount", [dir.path]) }
@@ -39,7 +46,7 @@ struct FullDiskTests {
         let log = LogCapture()
         let durable = DurableLog()
         let writer = try JournalWriter(
-            directory: dir.path, nextLSN: 1, options: JournalOptions(fsync: .always),
+            directory: dir.path, nextLSN: 1, options: options,
             logger: log.logger, onDurable: durable.handler
         )
         var rng = SplitMix64(seed: 41)
@@ -53,6 +60,7 @@ struct FullDiskTests {
                     payload: (0..<2000).map { _ in UInt8.random(in: 0...255, using: &rng) })
             ]
             writer.append(batch)
+            writer.writePending()
             #expect(durable.wait(for: ticket))
             if durable.all[ticket - 1].result.error != nil {
                 failedBatch = batch
@@ -70,6 +78,7 @@ struct FullDiskTests {
         try FileSystem.remove(filler)
         let reported = durable.all.count
         writer.append(failed)
+        writer.writePending()
         #expect(durable.wait(for: reported + 1))
         #expect(durable.all.last?.result.error == nil)
         writer.close()

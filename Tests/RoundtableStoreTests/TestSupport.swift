@@ -100,9 +100,14 @@ final class LogCapture: Sendable {
 /// Collects writer callbacks; tests wait on it with a timeout instead of sleeping blindly.
 final class DurableLog: Sendable {
     let results = Locked<[(ticket: UInt64, result: Result<Void, StoreError>)]>([])
+    /// The thread each report came on, in report order.
+    let threads = Locked<[pthread_t]>([])
 
     var handler: JournalWriter.DurableHandler {
-        { ticket, result in self.results.withLock { $0.append((ticket, result)) } }
+        { ticket, result in
+            self.results.withLock { $0.append((ticket, result)) }
+            self.threads.withLock { $0.append(pthread_self()) }
+        }
     }
 
     var all: [(ticket: UInt64, result: Result<Void, StoreError>)] { results.withLock { $0 } }

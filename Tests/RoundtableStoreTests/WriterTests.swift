@@ -23,6 +23,10 @@ struct FaultyOps: JournalFileOps {
     let writes = Locked(0)
     /// While set, fsync blocks, so appends pile up behind it and group commit is observable without timing luck.
     let holdSyncs = Locked(false)
+    /// fsyncs that started (counted before `holdSyncs` holds them).
+    let syncsEntered = Locked(0)
+    /// The thread of every fsync that got through, in order (so tests can tell whose thread paid for it).
+    let syncThreads = Locked<[pthread_t]>([])
 
     func createExclusive(_ path: String) throws(StoreError) -> Int32 { try real.createExclusive(path) }
 
@@ -37,10 +41,14 @@ struct FaultyOps: JournalFileOps {
 
     func sync(_ fd: Int32, path: String) throws(StoreError) {
         if case let .failSync(code) = fault.withLock({ $0 }) { throw .io(operation: "fsync", path: path, errno: code) }
+        syncsEntered.withLock { $0 += 1 }
         while holdSyncs.withLock({ $0 }) { usleep(500) }
         syncs.withLock { $0 += 1 }
+        syncThreads.withLock { $0.append(pthread_self()) }
         try real.sync(fd, path: path)
     }
+
+    func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 { try real.duplicate(fd, path: path) }
 
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError) { try real.truncate(fd, to: length, path: path) }
     func syncDirectory(_ path: String) throws(StoreError) { try real.syncDirectory(path) }
