@@ -14,8 +14,9 @@ public struct Configuration: Sendable {
     /// The address people use to reach this server (behind a proxy: the public one), e.g.
     /// `https://meet.example.org`; the web client builds join links and QR codes from it. nil: the page's own origin.
     public var publicUrl: String?
-    /// libwebsockets' event loop: "poll" (built in) or "libev" (the libwebsockets-evlib-ev plugin, epoll underneath).
-    public var eventLoop = "poll"
+    /// libwebsockets' event loop: "libev" (the libwebsockets-evlib-ev plugin, epoll underneath; the default since
+    /// it measured cheaper in every scenario, BENCHMARKS.md) or "poll" (built in, walks every socket per pass).
+    public var eventLoop = "libev"
     // tls
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?

@@ -55,19 +55,22 @@ import Testing
         server.node.server.wait()
     }
 
-    @Test func pollIsTheDefault() throws {
+    @Test func libevIsTheDefaultAndPollStillServes() throws {
         let server = try TestServer.start()
         defer { server.stop() }
-        #expect(server.node.server.eventLoopName == "poll")
-        try server.assertServing("on poll")
+        #expect(server.node.server.eventLoopName == "libev (epoll)")
+        let poll = try TestServer.start { $0.eventLoop = "poll" }
+        defer { poll.stop() }
+        #expect(poll.node.server.eventLoopName == "poll")
+        try poll.assertServing("on poll")
     }
 
     @Test func onlyPollAndLibevAreAccepted() throws {
         var c = Configuration()
-        #expect(c.eventLoop == "poll")
+        #expect(c.eventLoop == "libev")
         c.eventLoop = "libuv"
         #expect(throws: Configuration.Invalid.self) { try c.validate() }
-        c.eventLoop = "libev"
+        c.eventLoop = "poll"
         try c.validate()
     }
 }
