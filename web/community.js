@@ -191,8 +191,15 @@ function personItem(p) {
     h('p', { class: 'person-head' }, h('strong', { class: 'person-name' }, p.name), p.organization ? h('span', { class: 'hint' }, ` · ${p.organization}`) : null),
     (p.expertise || []).length ? h('ul', { class: 'chips', 'aria-label': `Expertise of ${p.name}` }, p.expertise.map((t) => h('li', { class: 'chip' }, t))) : null,
     p.bio ? h('p', { class: 'person-bio' }, p.bio) : null,
-    (p.highlights || []).length ? h('p', { class: 'hint' }, '★ ', p.highlights.slice(-2).join(' · ')) : null,
+    // A highlight the search matched is shown once, under "Matches", not again on the ★ line.
+    recentHighlights(p).length ? h('p', { class: 'hint' }, '★ ', recentHighlights(p).join(' · ')) : null,
     (p.matches || []).length ? h('p', { class: 'matches' }, h('span', { class: 'label' }, 'Matches: '), p.matches.join(', ')) : null);
+}
+
+/** The two newest highlights not already listed among the entry's matches. */
+function recentHighlights(p) {
+  const matched = new Set(p.matches || []);
+  return (p.highlights || []).filter((t) => !matched.has(t)).slice(-2);
 }
 
 /** The expertise directory: every listed member, or those matching a tag. */

@@ -355,6 +355,9 @@ def test_second_session_and_trend():
     assert "1 pair has met" in el(S.ana, "#community-counts").text, el(S.ana, "#community-counts").text
     search(S.ana, "template")
     found(S.ana, ["Ana Ruiz"])
+    # The highlight the search matched is printed once (under "Matches"), not also on the ★ line.
+    card = el(S.ana, "#dir-results li.person-card").text
+    assert card.count(HIGHLIGHT) == 1, ("a matched highlight shown once", card)
     # Who can help with volunteer training: the members whose expertise says so.
     need = js(S.ana, "return [...document.querySelectorAll('#backlog-list .backlog-item')].find(li => li.querySelector('.backlog-text').textContent === 'Volunteer training').dataset.need")
     click(S.ana, f"#help-{need}")
