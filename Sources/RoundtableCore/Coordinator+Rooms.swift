@@ -220,6 +220,9 @@ extension Coordinator {
     }
 
     /// The full state of a room as one member may see it.
+    /// A room caches its listed profiles (`ProfileCache`) from this many times `stateMembersLimit` members.
+    static let cachedProfilesFactor = 4
+
     public func stateNotice(_ code: String, for viewer: MemberID) -> Notice {
         guard let room = rooms[code], let me = room.members[viewer] else {
             return Notice(type: "room.state", body: [:])
@@ -243,9 +246,11 @@ extension Coordinator {
                 if online[id] != nil, id != viewer, !room.facilitatorIDs.contains(id), let m = room.members[id], !m.departed { rest.append(m) }
                 id += 1
             }
+            // Cached only where joins are many per listed profile: a room just over the limit would keep a
+            // cached profile for nearly every member (+1 KiB per idle member in rooms of 101).
+            let cache = room.currentMemberCount >= Self.cachedProfilesFactor * limits.stateMembersLimit ? runtime[code]?.listedProfiles : nil
             body["members"] = .array(
-                first.map { $0.profile(online: online[$0.id] != nil) }
-                    + (runtime[code]?.listedProfiles.onlineProfiles(rest) ?? rest.map { $0.profile(online: true) }))
+                first.map { $0.profile(online: online[$0.id] != nil) } + (cache?.onlineProfiles(rest) ?? rest.map { $0.profile(online: true) }))
             body["membersTruncated"] = true
         } else {
             body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })

@@ -235,13 +235,14 @@ import Testing
         limits.stateMembersLimit = 3
         var h = Harness(limits: limits)
         let (code, _, _) = h.createRoom()
-        for c in 2...5 { h.join(ConnectionID(c), code, "M\(c)") }
+        // 12 members: 4 x stateMembersLimit, where the cache starts (below it a plain list, tested above).
+        for c in 2...12 { h.join(ConnectionID(c), code, "M\(c)") }
         func listed(_ conn: ConnectionID) -> [Value] {
             h.drain(conn).first { $0.type == "room.state" }!.body["members"]!.arrayValue!
         }
-        let first = listed(5)
-        h.join(6, code, "N")
-        let second = listed(6)
+        let first = listed(12)
+        h.join(13, code, "N")
+        let second = listed(13)
         // Member 2 is listed to both joiners: the same shared value, serialized as a plain profile would be.
         guard case .shared(let a) = first.first(where: { $0["id"] == 2 }), case .shared(let b) = second.first(where: { $0["id"] == 2 }) else {
             Issue.record("large-room profiles are not shared: \(first)")
@@ -250,8 +251,8 @@ import Testing
         #expect(a === b)
         #expect(Value.shared(a) == h.coordinator.rooms[code]!.members[2]!.profile(online: true))
         _ = h.send(2, .updateMember(.init(bio: "now a mentor")))
-        h.join(7, code, "O")
-        let third = listed(7)
+        h.join(14, code, "O")
+        let third = listed(14)
         #expect(third.first { $0["id"] == 2 }?["bio"] == "now a mentor")
         #expect(third.first { $0["id"] == 3 } == second.first { $0["id"] == 3 })
     }
