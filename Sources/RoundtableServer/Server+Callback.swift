@@ -231,6 +231,8 @@ extension RoundtableServer {
     }
 
     static let coalesceBytes = 32 * 1024
+    /// The most one send() may carry (lws' `tx_packet_size`): any coalesced write, and large frames in few sends.
+    static let txPacketBytes = 256 * 1024
 
     /// Grows the shared write buffer, keeping what is already framed in it.
     private func reserveWriteBuffer(_ needed: Int) {

@@ -42,6 +42,11 @@ extension RoundtableServer {
         // size + LWS_PRE + 4: 1,004 makes that exactly 1 KiB, a size class of its own for jemalloc (1,024 gave
         // 1,044 bytes, rounded up to 1,280).
         protos[0].rx_buffer_size = 1024 - rt_lws_pre() - 4
+        // Without it lws caps every send() at rx_buffer_size + LWS_PRE + 4, i.e. 1 KiB (`lws_issue_raw`), and
+        // buffers the rest for later POLLOUT passes: a 10 KiB room.state took ten passes, a coalesced write of
+        // sixteen results three. One send may now carry a whole coalesced write (`coalesceBytes`) or a large
+        // frame; what the socket does not take is still buffered by lws.
+        protos[0].tx_packet_size = Self.txPacketBytes
         protocols = protos
 
         // All zero: lws schedules no validity timers (without a policy it would use its own 300/310 s ones,
