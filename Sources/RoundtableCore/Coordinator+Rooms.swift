@@ -38,7 +38,7 @@ extension Coordinator {
             ack["backlogNeeds"] = Value(rooms[code]!.needs.count)
         }
         effects.append(.reply(.ack(ack), ref: ref, to: c))
-        effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
+        effects.append(.send(sentState(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
 
@@ -116,7 +116,7 @@ extension Coordinator {
         var ack: Value.Object = ["room": .string(code), "member": Value(member.id), "role": .string(role.rawValue), "token": .string(token)]
         if let cm = member.communityMember { ack["communityMember"] = Value(cm) }
         effects.append(.reply(.ack(ack), ref: ref, to: c))
-        effects.append(.send(stateNotice(code, for: member.id), ref: nil, to: [c]))
+        effects.append(.send(sentState(code, for: member.id), ref: nil, to: [c]))
         return effects
     }
 
@@ -143,7 +143,7 @@ extension Coordinator {
             runtime[code]?.catchUp.insert(c)
             dirtyRooms.insert(code)
         } else {
-            effects.append(.send(stateNotice(code, for: m.id), ref: nil, to: [c]))
+            effects.append(.send(sentState(code, for: m.id), ref: nil, to: [c]))
         }
         if first { effects += interviewArrival(m.id, in: code, at: at) }
         return effects
@@ -223,7 +223,25 @@ extension Coordinator {
     /// A room caches its listed profiles (`ProfileCache`) from this many times `stateMembersLimit` members.
     static let cachedProfilesFactor = 4
 
+    /// What `viewer` sees of the room now, built afresh (for tests and tools; the join paths use `sentState`).
     public func stateNotice(_ code: String, for viewer: MemberID) -> Notice {
+        stateNotice(code, for: viewer, listing: nil)
+    }
+
+    /// `stateNotice` for sending: in a large room the listed profiles come from the room's cache, so each
+    /// joiner's state copies them instead of building and encoding them again.
+    mutating func sentState(_ code: String, for viewer: MemberID) -> Notice {
+        guard let room = rooms[code], room.currentMemberCount >= Self.cachedProfilesFactor * limits.stateMembersLimit,
+            var cache = runtime[code]?.listedProfiles
+        else { return stateNotice(code, for: viewer, listing: nil) }
+        runtime[code]!.listedProfiles = ProfileCache() // one owner while it is updated: no copy on write
+        let encoder = fragmentEncoder
+        let notice = stateNotice(code, for: viewer) { cache.onlineProfiles($0, encoder: encoder) }
+        runtime[code]!.listedProfiles = cache
+        return notice
+    }
+
+    private func stateNotice(_ code: String, for viewer: MemberID, listing: (([Member]) -> [Value])?) -> Notice {
         guard let room = rooms[code], let me = room.members[viewer] else {
             return Notice(type: "room.state", body: [:])
         }
@@ -248,9 +266,8 @@ extension Coordinator {
             }
             // Cached only where joins are many per listed profile: a room just over the limit would keep a
             // cached profile for nearly every member (+1 KiB per idle member in rooms of 101).
-            let cache = room.currentMemberCount >= Self.cachedProfilesFactor * limits.stateMembersLimit ? runtime[code]?.listedProfiles : nil
-            body["members"] = .array(
-                first.map { $0.profile(online: online[$0.id] != nil) } + (cache?.onlineProfiles(rest) ?? rest.map { $0.profile(online: true) }))
+            let listed = listing?(rest) ?? rest.map { $0.profile(online: true) }
+            body["members"] = .array(first.map { $0.profile(online: online[$0.id] != nil) } + listed)
             body["membersTruncated"] = true
         } else {
             body["members"] = .array(room.currentMembers.map { $0.profile(online: online[$0.id] != nil) })

@@ -19,6 +19,8 @@ public struct Coordinator {
     public var calls = CallSettings()
     /// Mints TURN credentials; nil: no TURN server is configured (ICE servers are STUN only).
     public var turnMinter: (any TurnCredentialMinter)?
+    /// Encodes values that many frames share (`SharedValue`); nil: they are encoded with each frame.
+    public var fragmentEncoder: (any FragmentEncoder)?
 
     /// Which member a connection speaks for, once it has joined.
     struct Binding: Hashable {
@@ -241,7 +243,7 @@ struct RoomRuntime {
     var lastFlush: Millis = 0
     var lastPresenceFlush: Millis = 0
     /// The online profiles a large room's `room.state` lists, encoded once for all joiners.
-    let listedProfiles = ProfileCache()
+    var listedProfiles = ProfileCache()
     private var buffer: [RoomEvent] = []
     private var head = 0
     let bufferLimit: Int
@@ -340,38 +342,36 @@ extension Coordinator {
         entropy = old.entropy
         calls = old.calls
         turnMinter = old.turnMinter
+        fragmentEncoder = old.fragmentEncoder
     }
 }
 
 /// Profiles of online members as `SharedValue`s, reused while the member is unchanged. During a launch the
 /// list a large room's `room.state` shows (the first `stateMembersLimit` online members) hardly changes, so
 /// each joiner's state copies bytes instead of building and encoding a hundred profiles.
-/// A class so the non-mutating `stateNotice` can fill it; the lock makes copies of the coordinator safe.
-final class ProfileCache: Sendable {
-    private let entries = Guarded<[MemberID: (member: Member, profile: SharedValue)]>([:])
+struct ProfileCache {
+    private var entries: [MemberID: (member: Member, profile: SharedValue)] = [:]
 
-    func onlineProfiles(_ members: [Member]) -> [Value] {
-        entries.withLock { entries in
-            var out: [Value] = []
-            out.reserveCapacity(members.count)
-            var missed = false
-            for m in members {
-                if let e = entries[m.id], e.member == m {
-                    out.append(.shared(e.profile))
-                } else {
-                    let box = SharedValue(m.profile(online: true))
-                    entries[m.id] = (m, box)
-                    out.append(.shared(box))
-                    missed = true
-                }
+    mutating func onlineProfiles(_ members: [Member], encoder: (any FragmentEncoder)?) -> [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(members.count)
+        var missed = false
+        for m in members {
+            if let e = entries[m.id], e.member == m {
+                out.append(.shared(e.profile))
+            } else {
+                let box = SharedValue(m.profile(online: true), encoder: encoder)
+                entries[m.id] = (m, box)
+                out.append(.shared(box))
+                missed = true
             }
-            // Keep only the members listed now, so the cache never outgrows the list.
-            if missed && entries.count > 2 * members.count {
-                var kept: [MemberID: (member: Member, profile: SharedValue)] = [:]
-                for m in members { kept[m.id] = entries[m.id] }
-                entries = kept
-            }
-            return out
         }
+        // Keep only the members listed now, so the cache never outgrows the list.
+        if missed && entries.count > 2 * members.count {
+            var kept: [MemberID: (member: Member, profile: SharedValue)] = [:]
+            for m in members { kept[m.id] = entries[m.id] }
+            entries = kept
+        }
+        return out
     }
 }

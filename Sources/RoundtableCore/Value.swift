@@ -128,26 +128,24 @@ extension Value {
     public subscript(key: String) -> Value? { objectValue?[key] }
 }
 
-/// A value that many frames carry unchanged, serialized the first time one of them is encoded and copied
-/// into the others: a large room's member profiles, which every joiner's `room.state` lists (issue 20:
-/// building and encoding them was a third of the CPU of filling a room).
+/// A value that many frames carry unchanged, encoded once when it is made and copied into every frame that
+/// carries it: a large room's member profiles, which every joiner's `room.state` lists (issue 20: building
+/// and encoding them was a third of the CPU of filling a room). Immutable, so any thread may read it.
 public final class SharedValue: Sendable {
     public let value: Value
-    private let bytes = Guarded<[UInt8]?>(nil)
+    /// The value's JSON, from the encoder the coordinator was given; nil without one (serializers encode `value`).
+    public let encoded: [UInt8]?
 
-    public init(_ value: Value) { self.value = value.unshared }
-
-    /// Appends the value's encoding, running `encode` only the first time.
-    public func append(to buffer: inout [UInt8], encode: (Value, inout [UInt8]) -> Void) {
-        if let cached = bytes.withLock({ $0 }) {
-            buffer.append(contentsOf: cached)
-            return
-        }
-        let start = buffer.count
-        encode(value, &buffer)
-        let encoded = Array(buffer[start...])
-        bytes.withLock { $0 = encoded }
+    public init(_ value: Value, encoder: (any FragmentEncoder)? = nil) {
+        self.value = value.unshared
+        encoded = encoder?.encode(self.value)
     }
+}
+
+/// Turns a value into its JSON bytes. The domain does no I/O and knows no wire format: the server injects
+/// this (`Coordinator.fragmentEncoder`) so values shared by many frames are encoded once.
+public protocol FragmentEncoder: Sendable {
+    func encode(_ value: Value) -> [UInt8]
 }
 
 extension Value {

@@ -248,6 +248,7 @@ public final class RoundtableServer: @unchecked Sendable {
             case .recovered(var c):
                 c.calls = config.calls
                 c.turnMinter = config.turnMinter
+                c.fragmentEncoder = JSONFragmentEncoder()
                 coordinator = c
                 machine.recovered()
                 hasTimedRooms = true // until the next tick has looked

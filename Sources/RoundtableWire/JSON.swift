@@ -90,7 +90,7 @@ public enum JSON {
             }
             buffer.append(UInt8(ascii: "}"))
         case .shared(let box):
-            box.append(to: &buffer) { value, out in serialize(value, into: &out) }
+            if let encoded = box.encoded { buffer.append(contentsOf: encoded) } else { serialize(box.value, into: &buffer) }
         }
     }
 
@@ -639,4 +639,10 @@ private struct Parser {
             scratch.append(0x80 | UInt8(scalar & 0x3F))
         }
     }
+}
+
+/// The wire's JSON as the domain's `FragmentEncoder` (for `SharedValue`s).
+public struct JSONFragmentEncoder: FragmentEncoder {
+    public init() {}
+    public func encode(_ value: Value) -> [UInt8] { JSON.serialize(value) }
 }

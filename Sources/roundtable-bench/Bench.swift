@@ -21,7 +21,9 @@ func makeCoordinator(seed: UInt64) -> Coordinator {
     var limits = Limits()
     limits.maxMembersPerRoom = 200_000
     limits.maxRooms = 100_000
-    return Coordinator(limits: limits, entropy: SeededEntropy(seed: seed), hasher: SHA256Hasher())
+    var c = Coordinator(limits: limits, entropy: SeededEntropy(seed: seed), hasher: SHA256Hasher())
+    c.fragmentEncoder = JSONFragmentEncoder() // as the server runs it
+    return c
 }
 
 func benchClock() -> Double { monotonicSeconds() }
