@@ -15,6 +15,9 @@ final class Connection {
     let writesDirectly: Bool
     /// Set by the CLOSED callback: `wsi` is freed, nothing may touch it.
     var gone = false
+    /// A message arrived in several frames, so a ping may have come between them: lws owes its pong, which
+    /// it sends on the next POLLOUT. The reply then goes through WRITEABLE too, behind that pong.
+    var controlMayBeOwed = false
 
     /// Reassembly of a message split over several RECEIVE callbacks.
     var incoming: [UInt8] = []

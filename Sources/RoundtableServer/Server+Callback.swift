@@ -124,6 +124,7 @@ extension RoundtableServer {
         if let input, len > 0 {
             c.incoming.append(contentsOf: UnsafeRawBufferPointer(start: input, count: len))
         }
+        if lws_is_final_fragment(wsi) == 0 { c.controlMayBeOwed = true }
         guard Self.messageEnded(wsi) else { return 0 }
         let message = c.incoming
         c.incoming = []
@@ -208,14 +209,16 @@ extension RoundtableServer {
     /// ack costs is then one `send` per connection, as in the kernel floor, instead of a request for POLLOUT
     /// (two `epoll_ctl` on libev), an event and a callback each, a whole loop pass later (issue 20). Frames
     /// queued in the same pass still share one send. lws keeps whatever the socket does not take
-    /// (`lws_issue_raw` buffers the rest and asks for POLLOUT itself); while it holds some, and for pings and
-    /// closes, the WRITEABLE callback stays in charge so nothing overtakes.
+    /// (`lws_issue_raw` buffers the rest and asks for POLLOUT itself); while it holds some, for pings and
+    /// closes, and after a message that came in several frames (a ping between them is answered first, as
+    /// before), the WRITEABLE callback stays in charge so nothing overtakes.
     func flushWrites() {
         guard !flushPending.isEmpty else { return }
         let pending = flushPending
         flushPending.removeAll(keepingCapacity: true)
         for c in pending where !c.gone && c.hasQueued {
-            if c.pingDue || c.closing != nil || lws_partial_buffered(c.wsi) != 0 {
+            if c.pingDue || c.closing != nil || c.controlMayBeOwed || lws_partial_buffered(c.wsi) != 0 {
+                c.controlMayBeOwed = false
                 lws_callback_on_writable(c.wsi)
                 continue
             }

@@ -175,6 +175,16 @@ final class WSTestClient {
         opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv: UInt8 = 0,
         declaredLength: UInt64? = nil
     ) throws {
+        let frame = Self.frame(opcode: opcode, payload: payload, fin: fin, masked: masked, rsv: rsv, declaredLength: declaredLength)
+        try socket.write(frame, deadline: TestDeadline(seconds: timeout))
+        if opcode == Opcode.close { sentClose = true }
+    }
+
+    /// The bytes `sendFrame` would write: several of them sent with one `sendRaw` reach the server in one read.
+    static func frame(
+        opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv: UInt8 = 0,
+        declaredLength: UInt64? = nil
+    ) -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(payload.count + 14)
         frame.append((fin ? 0x80 : 0) | ((rsv & 0x07) << 4) | (opcode & 0x0F))
@@ -197,8 +207,7 @@ final class WSTestClient {
         } else {
             frame.append(contentsOf: payload)
         }
-        try socket.write(frame, deadline: TestDeadline(seconds: timeout))
-        if opcode == Opcode.close { sentClose = true }
+        return frame
     }
 
     func sendRaw(_ bytes: [UInt8]) throws {
