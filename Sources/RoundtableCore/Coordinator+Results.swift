@@ -116,7 +116,7 @@ extension Coordinator {
         var f: [ConnectionID] = []
         var o: [ConnectionID] = []
         for (member, conns) in rt.connections {
-            if room.members[member]?.role == .facilitator { f += conns } else { o += conns }
+            if room.facilitatorIDs.contains(member) { f += conns } else { o += conns }
         }
         return (f, o)
     }
@@ -163,9 +163,15 @@ extension Coordinator {
     /// Counts the turnout of an open poll. Anonymous polls find each member's pseudonym through the poll's
     /// cache (filled here, so later flushes cost a lookup per member, not a hash); only the counts leave.
     mutating func turnout(_ id: Int, in code: String, _ rt: RoomRuntime) -> Turnout {
+        if let room = rooms[code], let p = room.polls[id], !p.definition.anonymous {
+            // Named ballots are keyed by member id: count them, O(ballots), with no key built per member.
+            let present = rt.connections.keys.count(where: room.countsInTurnout(connected:))
+            let answered = Self.namedVoters(p).count { rt.connections[$0] != nil && room.countsInTurnout(connected: $0) }
+            return Turnout(answered: answered, present: present)
+        }
         let hasher = hasher
         return rooms.inPlace(code) { (room: inout Room) -> Turnout in
-            let members = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role == .member } ?? false }
+            let members = rt.connections.keys.filter(room.countsInTurnout(connected:))
             return room.polls.inPlace(id) { (p: inout Poll) -> Turnout in
                 var answered = 0
                 for m in members {
@@ -198,13 +204,19 @@ extension Coordinator {
         return o
     }
 
+    /// The members with a ballot in a named poll, read back from its ballot keys (`voterKey`: "m" + id).
+    static func namedVoters(_ p: Poll) -> [MemberID] {
+        p.ballots.keys.compactMap { key in key.utf8.first == UInt8(ascii: "m") ? MemberID(key.dropFirst()) : nil }
+    }
+
     /// Response tracking for facilitators: how many present members (not facilitators, not observers)
     /// answered and, for named polls, who has not.
     func responses(_ p: Poll, _ room: Room, _ rt: RoomRuntime, turnout: Turnout? = nil) -> Value {
-        let present = rt.connections.keys.filter { room.members[$0].map { !$0.departed && $0.role == .member } ?? false }
+        let present = rt.connections.keys.filter(room.countsInTurnout(connected:))
         var o: Value.Object = ["present": Value(present.count), "ballots": Value(p.ballots.count)]
         if !p.definition.anonymous {
-            let waiting = present.filter { p.ballots["m\($0)"] == nil }.sorted()
+            let voted = Set(Self.namedVoters(p))
+            let waiting = present.filter { !voted.contains($0) }.sorted()
             o["answered"] = Value(present.count - waiting.count)
             o["waiting"] = .array(waiting.map { Value($0) })
         } else if let turnout {

@@ -42,6 +42,13 @@ public struct Room: Sendable {
     /// room of thousands does not scan every member for them.
     public private(set) var facilitatorIDs: Set<MemberID> = []
     public private(set) var expertIDs: Set<MemberID> = []
+    /// Current observers: with `facilitatorIDs`, tells a connected member's role without copying the `Member` (six
+    /// retains and releases), which the results rounds of a large room did twice per member.
+    public private(set) var observerIDs: Set<MemberID> = []
+
+    /// Whether a connected member counts in a poll's turnout (role member). Only for members with a connection:
+    /// those never departed (leaving and removal detach every connection first).
+    public func countsInTurnout(connected id: MemberID) -> Bool { !facilitatorIDs.contains(id) && !observerIDs.contains(id) }
 
     /// Members who have not left, in joining order. Ids are handed out in order from 1, so walking them
     /// is O(members) with no sort.
@@ -59,6 +66,7 @@ public struct Room: Sendable {
 
     private mutating func index(_ m: Member) {
         if m.role == .facilitator && !m.departed { facilitatorIDs.insert(m.id) } else { facilitatorIDs.remove(m.id) }
+        if m.role == .observer && !m.departed { observerIDs.insert(m.id) } else { observerIDs.remove(m.id) }
         if !m.expertise.isEmpty && !m.departed { expertIDs.insert(m.id) } else { expertIDs.remove(m.id) }
         if let cm = m.communityMember {
             if !m.departed { byCommunityMember[cm] = m.id } else if byCommunityMember[cm] == m.id { byCommunityMember[cm] = nil }

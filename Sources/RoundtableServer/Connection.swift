@@ -13,6 +13,12 @@ final class Connection {
     /// An h1 WebSocket (not a stream inside HTTP/2): its frames are framed here and may be written at the end
     /// of a service pass instead of in a WRITEABLE callback.
     let writesDirectly: Bool
+    /// The plain TCP socket of an h1 connection without TLS: its frames are sent with `send()` itself, not through
+    /// `lws_write` (issue 20: lws' checks and buffer bookkeeping were ~4 % of a 5,000-member fan-out). Nil
+    /// under TLS or HTTP/2, where lws must do the writing.
+    let socket: Int32?
+    /// The tail of a frame batch the socket did not take: sent before anything else, when it is writable again.
+    private(set) var unsent: [UInt8] = []
     /// Set by the CLOSED callback: `wsi` is freed, nothing may touch it.
     var gone = false
     /// A message arrived in several frames, so a ping may have come between them: lws owes its pong, which
@@ -30,14 +36,31 @@ final class Connection {
     /// Bytes the client may still have sent that are read and dropped before a scheduled close goes out.
     var drainLeft = 0
 
-    init(id: ConnectionID, wsi: OpaquePointer, address: String, writesDirectly: Bool) {
+    init(id: ConnectionID, wsi: OpaquePointer, address: String, writesDirectly: Bool, socket: Int32?) {
         self.id = id
         self.wsi = wsi
         self.address = address
         self.writesDirectly = writesDirectly
+        self.socket = socket
     }
 
-    var hasQueued: Bool { !queue.isEmpty }
+    var hasQueued: Bool { !queue.isEmpty || !unsent.isEmpty }
+    var hasUnsent: Bool { !unsent.isEmpty }
+
+    /// Keeps what a `send` left of a batch; it counts against the send queue's limit until it is gone.
+    func keepUnsent(_ rest: UnsafeRawBufferPointer) {
+        unsent.append(contentsOf: rest)
+        queuedBytes += rest.count
+    }
+
+    func withUnsent<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { unsent.withUnsafeBytes(body) }
+
+    /// `count` bytes of the kept tail went out.
+    func sentUnsent(_ count: Int) {
+        unsent.removeFirst(count)
+        queuedBytes -= count
+        if unsent.isEmpty { unsent = [] }
+    }
 
     /// Adds a message; returns false when the queue would exceed `limit` bytes (a slow reader).
     func enqueue(_ message: SharedBytes, limit: Int) -> Bool {

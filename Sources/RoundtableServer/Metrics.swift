@@ -230,6 +230,9 @@ extension RoundtableServer {
         p.labeled("roundtable_errors_total", "counter", "Error replies queued, by protocol error code.", label: "code", s.errorsByCode)
         p.single("roundtable_rate_limited_total", "counter", "Messages refused for exceeding the per-connection rate.", s.rateLimited)
         p.single("roundtable_slow_readers_closed_total", "counter", "Connections closed because their send queue was full.", s.slowReadersClosed)
+        p.single(
+            "roundtable_partial_sends_total", "counter", "Writes a client's socket did not take whole (the rest waited for the client to read).",
+            s.partialSends)
         p.single("roundtable_keepalive_dropped_total", "counter", "Connections dropped after pingTimeoutSeconds without traffic.", s.keepAliveDropped)
         p.histogram(
             "roundtable_ack_latency_seconds",

@@ -92,7 +92,9 @@ extension RoundtableServer {
         let id = nextConnectionID
         nextConnectionID += 1
         // A ws stream inside HTTP/2 is framed by its h2 parent: keep lws' own framing there.
-        let c = Connection(id: id, wsi: wsi, address: address, writesDirectly: lws_get_network_wsi(wsi) == wsi)
+        let h1 = lws_get_network_wsi(wsi) == wsi
+        let fd = lws_get_socket_fd(wsi)
+        let c = Connection(id: id, wsi: wsi, address: address, writesDirectly: h1, socket: h1 && lws_is_ssl(wsi) == 0 && fd >= 0 ? fd : nil)
         connections[id] = c
         user.storeBytes(of: UnsafeRawPointer(Unmanaged.passUnretained(c).toOpaque()), as: UnsafeRawPointer?.self)
         stats.withLock { $0.connectionsOpened += 1 }
@@ -186,8 +188,9 @@ extension RoundtableServer {
         return 0
     }
 
-    /// One write of as many queued frames as fit in `coalesceBytes`; false when lws reports the connection broken.
+    /// One write of as many queued frames as fit in `coalesceBytes`; false when the connection is broken.
     private func writeQueued(_ c: Connection) -> Bool {
+        if let fd = c.socket { return sendQueued(c, fd) }
         let raw = c.writesDirectly
         var used = 0
         while let next = c.peek() {
@@ -203,6 +206,50 @@ extension RoundtableServer {
         }
         let written = lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
         return written >= used
+    }
+
+    /// `writeQueued` on a plain socket: one `send` of the kept tail, or else of as many queued frames as fit in
+    /// `coalesceBytes`; what the socket does not take is kept (`Connection.unsent`) for the next WRITEABLE.
+    private func sendQueued(_ c: Connection, _ fd: Int32) -> Bool {
+        if c.hasUnsent {
+            let n = c.withUnsent { Self.sendSome(fd, $0) }
+            if n < 0 { return false }
+            c.sentUnsent(n)
+            return true
+        }
+        var used = 0
+        while let next = c.peek() {
+            let n = next.bytes.count
+            let header = Self.frameHeaderSize(n)
+            if used > 0 && used + header + n > Self.coalesceBytes { break }
+            reserveWriteBuffer(used + header + n)
+            let out = writeBuffer + pre + used
+            Self.writeFrameHeader(out, payloadCount: n)
+            next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
+            used += header + n
+            c.dropFirst()
+        }
+        let batch = UnsafeRawBufferPointer(start: writeBuffer + pre, count: used)
+        let n = Self.sendSome(fd, batch)
+        if n < 0 { return false }
+        if n < used {
+            c.keepUnsent(UnsafeRawBufferPointer(rebasing: batch[n...]))
+            stats.withLock { $0.partialSends += 1 }
+        }
+        return true
+    }
+
+    /// Bytes the socket took now (0 when it is full), or -1 when the connection is broken.
+    private static func sendSome(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            if n >= 0 { return n }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return 0
+            default: return -1
+            }
+        }
     }
 
     /// Writes what this pass queued, straight to each socket, once the pass is over: what a broadcast or an

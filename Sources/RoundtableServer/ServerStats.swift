@@ -8,6 +8,8 @@ public struct ServerStats: Sendable {
     public var messagesOut = 0
     public var rateLimited = 0
     public var slowReadersClosed = 0
+    /// Sends a plain socket did not take whole; the rest went out once the client read (see `Connection.unsent`).
+    public var partialSends = 0
     public var keepAliveDropped = 0
     public var journalEntries = 0
     public var snapshots = 0

@@ -382,6 +382,23 @@ import Testing
         #expect(turnout?["answered"] == 1 && turnout?["present"] == 2)
     }
 
+    @Test func namedTurnoutCountsPresentMembersWithABallot() {
+        var h = Harness.polls()
+        let code = h.pollRoom(members: 4) // connections 2...5
+        h.observe(9, code)
+        let named = h.poll(.labelled(.single) { $0.anonymous = false })
+        h.vote(1, named, Cast.single(1)) // the facilitator's ballot is counted in "ballots", never in turnout
+        h.vote(2, named, Cast.single(1))
+        h.vote(4, named, Cast.single(1))
+        h.vote(9, named, Cast.single(1)) // an observer, if allowed to vote at all, is not in turnout either
+        h.disconnect(4) // voted, then left the call: not present
+        h.tick(at: h.now + 1_000)
+        let turnout = h.received(2, "poll.turnout").filter { $0["poll"] == Value(named) }.last
+        #expect(turnout?["answered"] == 1 && turnout?["present"] == 3)
+        let responses = h.received(1, "poll.results").filter { $0["poll"] == Value(named) }.last?["responses"]
+        #expect(responses?["answered"] == 1 && responses?["present"] == 3 && responses?["waiting"] == [3, 5])
+    }
+
     // MARK: Anonymity
 
     @Test func anonymousBallotsAreKeyedByPseudonymAndTheKeyGoesAtClose() throws {

@@ -7,14 +7,7 @@ import Testing
 // releases the acks in the same pass (no writer thread waking the loop); always keeps the writer thread.
 
 @Suite struct JournalWriteIntegrationTests {
-    /// A counter from `/metrics` (no labels).
-    func metric(_ server: TestServer, _ name: String) throws -> Double? {
-        let text = String(decoding: try server.get("/metrics").body, as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.split(separator: " ")[1])
-        }
-        return nil
-    }
+    func metric(_ server: TestServer, _ name: String) throws -> Double? { try server.metric(name) }
 
     @Test(arguments: ["none", "everysec", "always"])
     func acksWaitForTheWriteAndOnlyAlwaysWakesTheLoopForThem(fsync: String) throws {

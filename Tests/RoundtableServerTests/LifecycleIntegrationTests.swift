@@ -6,14 +6,7 @@ import Testing
 // Issue "operations": room.close and idle archiving against the real server, its data folder and HTTP.
 
 @Suite(.serialized) struct LifecycleIntegrationTests {
-    /// A gauge or counter from `/metrics` (no labels).
-    func metric(_ server: TestServer, _ name: String) throws -> Double? {
-        let text = String(decoding: try server.get("/metrics").body, as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.split(separator: " ")[1])
-        }
-        return nil
-    }
+    func metric(_ server: TestServer, _ name: String) throws -> Double? { try server.metric(name) }
 
     /// Polls until `condition` holds; bounded, so a broken feature fails instead of hanging.
     func eventually(_ what: String, within seconds: Double = 15, _ condition: () throws -> Bool) throws {

@@ -136,11 +136,22 @@ final class TestServer: @unchecked Sendable {
     /// Deletes the data folder of a server stopped with `keepData` once the test is done with it.
     func removeDataFolder() { try? FileManager.default.removeItem(atPath: dataDir) }
 
-    func client(timeout: Double = 5) throws -> RTClient { try RTClient(port: port, timeout: timeout) }
+    func client(timeout: Double = 5, receiveBuffer: Int32? = nil) throws -> RTClient {
+        try RTClient(port: port, timeout: timeout, receiveBuffer: receiveBuffer)
+    }
 
     func raw(timeout: Double = 5) throws -> WSTestClient { try WSTestClient(port: port, timeout: timeout) }
 
     func get(_ path: String) throws -> HTTPTestClient.Response { try HTTPTestClient.get(port: port, path: path) }
+
+    /// A counter or gauge without labels from `/metrics`.
+    func metric(_ name: String) throws -> Double? {
+        let text = String(decoding: try get("/metrics").body, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ")[1])
+        }
+        return nil
+    }
 
     /// A complete, normal scenario on fresh connections: create a room, join it, see each other's
     /// events, leave. Used after hostile input to prove the server still serves everybody else.
@@ -184,8 +195,8 @@ final class RTClient {
     private var nextRef = 1
     private(set) var backlog: [Value] = []
 
-    init(port: Int, timeout: Double = 5) throws {
-        ws = try WSTestClient(port: port, timeout: timeout)
+    init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
+        ws = try WSTestClient(port: port, timeout: timeout, receiveBuffer: receiveBuffer)
     }
 
     var timeout: Double { ws.timeout }

@@ -98,13 +98,15 @@ final class WSTestClient {
 
     /// Pass an `extraHeaders` entry with the same name as a default handshake header to
     /// replace it; an empty value removes it (for malformed-handshake tests).
+    /// `receiveBuffer` sets SO_RCVBUF before connecting: a small one makes the server's sends to this client
+    /// partial as soon as it stops reading.
     init(
         port: Int, path: String = "/ws", host: String = "127.0.0.1", origin: String? = nil,
-        extraHeaders: [String: String] = [:], timeout: Double = 5
+        extraHeaders: [String: String] = [:], timeout: Double = 5, receiveBuffer: Int32? = nil
     ) throws {
         self.timeout = timeout
         let deadline = TestDeadline(seconds: timeout)
-        let socket = try TestTCPSocket(host: host, port: port, deadline: deadline)
+        let socket = try TestTCPSocket(host: host, port: port, deadline: deadline, receiveBuffer: receiveBuffer)
 
         let key = Data(randomBytes(16)).base64EncodedString()
         var headers: [(String, String)] = [
@@ -405,7 +407,7 @@ final class TestTCPSocket {
     private static let streamType = SOCK_STREAM
     #endif
 
-    init(host: String, port: Int, deadline: TestDeadline) throws {
+    init(host: String, port: Int, deadline: TestDeadline, receiveBuffer: Int32? = nil) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Self.streamType
@@ -423,6 +425,9 @@ final class TestTCPSocket {
             let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
             if s < 0 { lastError = errno; continue }
             _ = fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK)
+            if var size = receiveBuffer {
+                _ = setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
             #if !canImport(Glibc)
             var on: Int32 = 1
             _ = setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
