@@ -12,6 +12,12 @@ protocol JournalFileOps: Sendable {
     /// Writes all of `bytes` at `offset` or throws; a throw may leave a partial write behind.
     func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(StoreError)
     func sync(_ fd: Int32, path: String) throws(StoreError)
+    /// fdatasync: the data plus only the metadata needed to read it back (a grown size), not mtime. In a
+    /// segment pre-sized with real zeros that is no metadata at all, so ext4 need not journal the inode.
+    func dataSync(_ fd: Int32, path: String) throws(StoreError)
+    /// Writes `count` zero bytes at `offset` (real blocks, not a hole or an fallocated "unwritten" extent):
+    /// pre-sizes a segment and wipes a failed group's bytes inside a pre-sized one.
+    func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError)
     /// A second descriptor for the same open file (the everysec fsync runs on one, so a roll cannot close it).
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError)
@@ -53,6 +59,23 @@ struct PosixFileOps: JournalFileOps {
         while fsync(fd) != 0 {
             if errno == EINTR { continue }
             throw StoreError.lastIO("fsync", path)
+        }
+    }
+
+    func dataSync(_ fd: Int32, path: String) throws(StoreError) {
+        while fdatasync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw StoreError.lastIO("fdatasync", path)
+        }
+    }
+
+    func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError) {
+        let zeros = [UInt8](repeating: 0, count: Int(min(count, Int64(1 << 20))))
+        var done: Int64 = 0
+        while done < count {
+            let n = min(Int64(zeros.count), count - done)
+            try write(fd, n == Int64(zeros.count) ? zeros : Array(zeros.prefix(Int(n))), at: offset + done, path: path)
+            done += n
         }
     }
 
