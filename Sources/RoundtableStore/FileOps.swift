@@ -20,6 +20,11 @@ protocol JournalFileOps: Sendable {
     func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError)
     /// A second descriptor for the same open file (the everysec fsync runs on one, so a roll cannot close it).
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32
+    /// Starts writing back `count` bytes at `offset` without waiting (Linux `sync_file_range`), so a later
+    /// fsync of the file has little left to do; a hint only, a no-op where unsupported.
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64)
+    /// Gives the file at `from` the name `to` and drops `from`; fails (EEXIST) rather than replace an existing `to`.
+    func renameNoReplace(_ from: String, to: String) throws(StoreError)
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError)
     func syncDirectory(_ path: String) throws(StoreError)
     func close(_ fd: Int32)
@@ -79,6 +84,16 @@ struct PosixFileOps: JournalFileOps {
         }
     }
 
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64) {
+        _ = syncFileRange?(fd, offset, count, 2) // SYNC_FILE_RANGE_WRITE: start writeback, do not wait
+    }
+
+    func renameNoReplace(_ from: String, to: String) throws(StoreError) {
+        // link fails with EEXIST instead of replacing; the spare's own name then goes.
+        if link(from, to) != 0 { throw StoreError.lastIO("link \(from) to", to) }
+        _ = unlink(from)
+    }
+
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         if copy < 0 { throw StoreError.lastIO("dup", path) }
@@ -104,6 +119,13 @@ struct PosixFileOps: JournalFileOps {
         _ = unlink(path)
     }
 }
+
+/// glibc's `sync_file_range` (Linux), looked up at run time: the Glibc module does not export it (it needs
+/// _GNU_SOURCE). Nil elsewhere, where `startWriteback` is then a no-op.
+private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+}()
 
 private func sysClose(_ fd: Int32) {
     _ = close(fd)

@@ -32,6 +32,15 @@ final class WriterCore: @unchecked Sendable {
     /// segment whose pre-size failed (full disk) has `zeroedEnd == offset` and grows as it is written.
     private let presize: Bool
     private var zeroedEnd: Int64 = 0
+    /// The next segment, zero-filled ahead on the writer thread one slice per group while the current one
+    /// fills (`prepareSpareSlice`), so a roll renames it and writes a header instead of 64 MiB of zeros.
+    private let sparePath: String
+    private var spareFD: Int32?
+    private var spareDone: Int64 = 0
+    private var spareReady = false
+    /// Preparing a spare failed in this segment (a full disk); not tried again until the next roll.
+    private var spareFailed = false
+    static let spareSlice: Int64 = 1 << 20
     /// A failed cut-back leaves junk in `offset..<pendingCut`; it must be cut before anything else is written.
     private var pendingCut: Int64?
     private var nextLSN: UInt64
@@ -58,6 +67,9 @@ final class WriterCore: @unchecked Sendable {
         self.segmentSize = max(options.segmentSize, Segment.headerSize + 1)
         // everysec writes on the caller (`writeOnCaller`): 64 MiB of zeros at a roll would stall its thread.
         self.presize = options.fsync == .always
+        self.sparePath = FileSystem.join(journalDirectory, Segment.spareFileName)
+        // A spare left by an earlier run may be incomplete or not synced: start over.
+        if presize { ops.remove(sparePath) }
         self.logger = logger
         self.ops = ops
         self.shared = shared
@@ -149,6 +161,52 @@ final class WriterCore: @unchecked Sendable {
             track(outcomes[i])
             onDurable(c.ticket, outcomes[i])
         }
+        // After the reports, so the group that is already done does not wait for it.
+        if presize { prepareSpareSlice() }
+    }
+
+    /// Writes at most one slice (1 MiB) of the spare's zeros, pacing them so the spare is complete when the
+    /// current segment is three quarters full (zeros at twice the rate records arrive, starting at a quarter),
+    /// and asks the kernel to start writing each slice back at once, so the spare's one fsync at the end has
+    /// little left to flush. Any failure (a full disk) drops the spare; the roll then pre-sizes in place.
+    private func prepareSpareSlice() {
+        let size = Int64(segmentSize)
+        guard !spareReady, !spareFailed, !finished, fd != nil, offset >= size / 4 else { return }
+        guard min(size, (offset - size / 4) * 2) > spareDone else { return }
+        do throws(StoreError) {
+            let spare: Int32
+            if let spareFD {
+                spare = spareFD
+            } else {
+                spare = try ops.createExclusive(sparePath)
+                spareFD = spare
+                spareDone = 0
+            }
+            let count = min(Self.spareSlice, size - spareDone)
+            try ops.writeZeros(spare, at: spareDone, count: count, path: sparePath)
+            ops.startWriteback(spare, at: spareDone, count: count)
+            spareDone += count
+            if spareDone == size {
+                try ops.sync(spare, path: sparePath)
+                spareReady = true
+            }
+        } catch {
+            dropSpare()
+            spareFailed = true
+            logger.warning(
+                "journal: could not prepare the next segment ahead; it will be pre-sized when it starts",
+                metadata: ["file": "\(sparePath)", "error": "\(error)"])
+        }
+    }
+
+    private func dropSpare() {
+        if let spareFD {
+            ops.close(spareFD)
+            ops.remove(sparePath)
+        }
+        spareFD = nil
+        spareDone = 0
+        spareReady = false
     }
 
     private func writeGroup(_ chunks: [Chunk], _ included: [Int], _ bytes: [UInt8], endLSN: UInt64) -> Result<Void, StoreError> {
@@ -237,12 +295,32 @@ final class WriterCore: @unchecked Sendable {
             dirty = false
         }
         let path = FileSystem.join(journalDirectory, Segment.fileName(firstLSN: firstLSN))
-        let newFD = try ops.createExclusive(path)
         let started = monotonicNanos()
         var zeroed = Int64(Segment.headerSize)
+        let newFD: Int32
+        let adopted = spareReady
+        if let spare = spareFD, spareReady {
+            // The spare is already zero-filled and fsynced: give it the segment's name (never over an existing one).
+            spareFD = nil
+            spareReady = false
+            spareDone = 0
+            do throws(StoreError) {
+                try ops.renameNoReplace(sparePath, to: path)
+            } catch {
+                ops.close(spare)
+                ops.remove(sparePath)
+                throw error
+            }
+            newFD = spare
+            zeroed = Int64(segmentSize)
+        } else {
+            dropSpare()
+            newFD = try ops.createExclusive(path)
+        }
+        spareFailed = false
         do throws(StoreError) {
             try ops.write(newFD, Segment.header(firstLSN: firstLSN), at: 0, path: path)
-            if presize { zeroed = try presizeSegment(newFD, path: path) }
+            if presize && !adopted { zeroed = try presizeSegment(newFD, path: path) }
             if policy != .none {
                 try ops.sync(newFD, path: path)
                 // The new name must survive a power cut too, or the records in it would vanish with it.
@@ -262,7 +340,7 @@ final class WriterCore: @unchecked Sendable {
         logger.info(
             "journal: started segment",
             metadata: [
-                "file": "\(path)", "presizedBytes": "\(zeroed)",
+                "file": "\(path)", "presizedBytes": "\(zeroed)", "spare": "\(adopted)",
                 "ms": "\((monotonicNanos() - started) / 1_000_000)",
             ])
     }
@@ -331,6 +409,7 @@ final class WriterCore: @unchecked Sendable {
     func finish() {
         gate.withLock { _ in
             finished = true
+            dropSpare()
             guard let fd else { return }
             if policy != .none && (policy == .everysec && dirty || pendingCut != nil) {
                 do { try ops.sync(fd, path: segmentPath) } catch {

@@ -35,7 +35,7 @@ import Glibc
         try writeBytes(first, try readBytes(first) + [UInt8](repeating: 0, count: 70_000))
         let last = try writeSegment(dir, Array(records[5..<10]))
         let lastGood = try readBytes(last)
-        try writeBytes(last, lastGood + [UInt8](repeating: 0, count: 5))  // fewer zeros than a record header
+        try writeBytes(last, lastGood + [UInt8](repeating: 0, count: 5)) // fewer zeros than a record header
 
         // Not only the last segment: a segment written to its end by a writer that then stopped keeps its zeros.
         let infos = try JournalReader.inspect(directory: dir.path, logger: log.logger)

@@ -24,6 +24,8 @@ struct FaultyOps: JournalFileOps {
     let syncs = Locked(0)
     let writes = Locked(0)
     let zeroFills = Locked(0)
+    /// Spare segments put in place at a roll.
+    let renames = Locked(0)
     /// While set, fsync blocks, so appends pile up behind it and group commit is observable without timing luck.
     let holdSyncs = Locked(false)
     /// fsyncs that started (counted before `holdSyncs` holds them).
@@ -72,6 +74,12 @@ struct FaultyOps: JournalFileOps {
     }
 
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 { try real.duplicate(fd, path: path) }
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64) { real.startWriteback(fd, at: offset, count: count) }
+
+    func renameNoReplace(_ from: String, to: String) throws(StoreError) {
+        renames.withLock { $0 += 1 }
+        try real.renameNoReplace(from, to: to)
+    }
 
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError) { try real.truncate(fd, to: length, path: path) }
     func syncDirectory(_ path: String) throws(StoreError) { try real.syncDirectory(path) }
