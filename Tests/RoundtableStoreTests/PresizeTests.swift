@@ -188,10 +188,45 @@ import Glibc
         let paths = try dir.segments()
         #expect(paths.count > 3, "no roll happened")
         #expect(ops.zeroFills.withLock { $0 } >= paths.count)
+        // Every roll after the first took the spare zero-filled ahead; closing removed the one in progress.
+        #expect(ops.renames.withLock { $0 } == paths.count - 1)
+        #expect(!FileManager.default.fileExists(atPath: dir.journal + "/" + Segment.spareFileName))
         for path in paths { #expect((FileSystem.fileSize(path) ?? 0) >= size, "\(path) was not pre-sized") }
         let scan = try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger)
         #expect(scan.records == records)
         for (a, b) in zip(scan.segments, scan.segments.dropFirst()) { #expect(b.firstLSN == a.lastLSN! + 1) }
         #expect(scan.segments.allSatisfy { $0.state == .clean })
+    }
+
+    @Test func aSpareThatCannotBePreparedIsDroppedAndTheRollPresizesInPlace() throws {
+        let dir = TempDir("spare-fail")
+        let size = 64 * 1024
+        let ops = FaultyOps()
+        let durable = DurableLog()
+        // A leftover spare from an earlier run is not trusted: the writer removes it.
+        try FileManager.default.createDirectory(atPath: dir.journal, withIntermediateDirectories: true)
+        try writeBytes(dir.journal + "/" + Segment.spareFileName, [1, 2, 3])
+        let writer = try makeWriter(dir, segmentSize: size, ops: ops, durable: durable)
+        #expect(!FileManager.default.fileExists(atPath: dir.journal + "/" + Segment.spareFileName))
+        var rng = SplitMix64(seed: 87)
+        let records = randomRecords(300, using: &rng)
+        writer.append([records[0]])
+        #expect(durable.wait(for: 1))
+        // The first segment is pre-sized; from here on zeros fail (the disk is nearly full) until the first roll.
+        ops.fault.withLock { $0 = .failZeros(afterBytes: 1000, errno: ENOSPC) }
+        for r in records[1...] {
+            writer.append([r])
+            durable.wait(for: Int(r.lsn))
+            if try dir.segments().count == 2 {
+                ops.fault.withLock { $0 = .none }
+            }
+        }
+        writer.close()
+        #expect(durable.all.allSatisfy { $0.result.error == nil })
+        #expect(log.count(.warning, containing: "could not prepare the next segment") >= 1)
+        #expect(ops.renames.withLock { $0 } < (try dir.segments().count) - 1, "a failed spare was used")
+        #expect(!FileManager.default.fileExists(atPath: dir.journal + "/" + Segment.spareFileName))
+        let scan = try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger)
+        #expect(scan.records == records)
     }
 }
