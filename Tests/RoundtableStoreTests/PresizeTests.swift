@@ -229,4 +229,30 @@ import Glibc
         let scan = try JournalReader.scan(directory: dir.path, after: 0, logger: log.logger)
         #expect(scan.records == records)
     }
+
+    @Test func snapshotsPrunePresizedSegmentsAndLeaveTheSpareAlone() throws {
+        let dir = TempDir("presize-prune")
+        let size = 8192
+        let durable = DurableLog()
+        let writer = try makeWriter(dir, segmentSize: size, durable: durable)
+        var rng = SplitMix64(seed: 88)
+        let records = randomRecords(150, using: &rng)
+        for r in records {
+            writer.append([r])
+            durable.wait(for: Int(r.lsn))
+        }
+        let before = try dir.segments()
+        #expect(before.count > 3)
+        // Snapshots at LSN 100 and 120 while the writer runs (and may hold a spare): segments wholly at or
+        // below 100 go, the newest stays, and the journal after the older snapshot still reads back whole.
+        try SnapshotStore.write(directory: dir.path, lsn: 100, payload: [1])
+        try SnapshotStore.write(directory: dir.path, lsn: 120, payload: [2])
+        let pruned = try SnapshotStore.prune(directory: dir.path, keep: 2, logger: log.logger)
+        #expect(!pruned.deletedSegments.isEmpty)
+        #expect(try dir.segments().count == before.count - pruned.deletedSegments.count)
+        writer.close()
+        let scan = try JournalReader.scan(directory: dir.path, after: 100, logger: log.logger)
+        #expect(scan.records == Array(records[100...]))
+        #expect(scan.nextLSN == 151)
+    }
 }
