@@ -311,9 +311,11 @@ async def close_all(members, extra=()):
 def sabotage(data):
     """Checks the checker: cuts the newest journal segment short, as a broken fsync would; the run must FAIL."""
     jdir = os.path.join(data, "journal")
-    segs = sorted(os.path.join(jdir, n) for n in os.listdir(jdir))
+    segs = sorted(os.path.join(jdir, n) for n in os.listdir(jdir) if n.endswith(".wal"))
     if segs:
-        size = os.path.getsize(segs[-1])
+        with open(segs[-1], "rb") as f:
+            # Under fsync always the segment is pre-sized with zeros: cut into its records, not its zeros.
+            size = len(f.read().rstrip(b"\0"))
         os.truncate(segs[-1], max(size - 4000, size // 2))
         print(f"   sabotage: cut {os.path.basename(segs[-1])} from {size} to {os.path.getsize(segs[-1])} bytes")
 

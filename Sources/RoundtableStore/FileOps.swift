@@ -12,8 +12,19 @@ protocol JournalFileOps: Sendable {
     /// Writes all of `bytes` at `offset` or throws; a throw may leave a partial write behind.
     func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(StoreError)
     func sync(_ fd: Int32, path: String) throws(StoreError)
+    /// fdatasync: the data plus only the metadata needed to read it back (a grown size), not mtime. In a
+    /// segment pre-sized with real zeros that is no metadata at all, so ext4 need not journal the inode.
+    func dataSync(_ fd: Int32, path: String) throws(StoreError)
+    /// Writes `count` zero bytes at `offset` (real blocks, not a hole or an fallocated "unwritten" extent):
+    /// pre-sizes a segment and wipes a failed group's bytes inside a pre-sized one.
+    func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError)
     /// A second descriptor for the same open file (the everysec fsync runs on one, so a roll cannot close it).
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32
+    /// Starts writing back `count` bytes at `offset` without waiting (Linux `sync_file_range`), so a later
+    /// fsync of the file has little left to do; a hint only, a no-op where unsupported.
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64)
+    /// Gives the file at `from` the name `to` and drops `from`; fails (EEXIST) rather than replace an existing `to`.
+    func renameNoReplace(_ from: String, to: String) throws(StoreError)
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError)
     func syncDirectory(_ path: String) throws(StoreError)
     func close(_ fd: Int32)
@@ -56,6 +67,33 @@ struct PosixFileOps: JournalFileOps {
         }
     }
 
+    func dataSync(_ fd: Int32, path: String) throws(StoreError) {
+        while fdatasync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw StoreError.lastIO("fdatasync", path)
+        }
+    }
+
+    func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError) {
+        let zeros = [UInt8](repeating: 0, count: Int(min(count, Int64(1 << 20))))
+        var done: Int64 = 0
+        while done < count {
+            let n = min(Int64(zeros.count), count - done)
+            try write(fd, n == Int64(zeros.count) ? zeros : Array(zeros.prefix(Int(n))), at: offset + done, path: path)
+            done += n
+        }
+    }
+
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64) {
+        _ = syncFileRange?(fd, offset, count, 2) // SYNC_FILE_RANGE_WRITE: start writeback, do not wait
+    }
+
+    func renameNoReplace(_ from: String, to: String) throws(StoreError) {
+        // link fails with EEXIST instead of replacing; the spare's own name then goes.
+        if link(from, to) != 0 { throw StoreError.lastIO("link \(from) to", to) }
+        _ = unlink(from)
+    }
+
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         if copy < 0 { throw StoreError.lastIO("dup", path) }
@@ -81,6 +119,13 @@ struct PosixFileOps: JournalFileOps {
         _ = unlink(path)
     }
 }
+
+/// glibc's `sync_file_range` (Linux), looked up at run time: the Glibc module does not export it (it needs
+/// _GNU_SOURCE). Nil elsewhere, where `startWriteback` is then a no-op.
+private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+}()
 
 private func sysClose(_ fd: Int32) {
     _ = close(fd)

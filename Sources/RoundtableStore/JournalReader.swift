@@ -3,7 +3,7 @@ import Logging
 /// One segment as the reader found it, for recovery logs and the `inspect` command.
 public struct SegmentInfo: Sendable, Equatable {
     public enum State: Sendable, Equatable {
-        /// Every byte after the header is a valid record.
+        /// Every byte after the header is a valid record, or zeros after the last one (a pre-sized segment).
         case clean
         /// Not read: all its records are at or below the requested LSN.
         case skipped
@@ -129,6 +129,7 @@ public enum JournalReader {
             var offset = Segment.headerSize
             var previous: UInt64?
             var damage: (offset: Int, reason: String, repairable: Bool)?
+            var zeroTail: Int?
             bytes.withUnsafeBytes { buf in
                 while damage == nil {
                     switch RecordCodec.decode(buf, at: offset) {
@@ -143,6 +144,12 @@ public enum JournalReader {
                         if recovering && r.lsn > after { records.append(r) }
                         offset = next
                     case .end:
+                        return
+                    // Only zeros from here to the end: the unwritten tail of a pre-sized segment (the writer fills
+                    // new segments with zeros under fsync always), so the end of its records, not damage.
+                    case .incomplete where RecordCodec.isZeroFill(buf, from: offset),
+                        .corrupt where RecordCodec.isZeroFill(buf, from: offset):
+                        zeroTail = offset
                         return
                     case .incomplete:
                         damage = (offset, "record cut short (torn write)", true)
@@ -182,6 +189,13 @@ public enum JournalReader {
                 // The writer names its new segment by the next LSN; an empty leftover could carry that very name.
                 info.state = .removedEmpty(reason: "segment holds no records")
                 if recovering { try removeSegment(seg.path, journal: journal) }
+            } else if isLast && recovering, let zeroTail {
+                // The writer never appends to a segment it did not write in this run (it starts a new one), so
+                // the unused zeros of the last one are only disk space: give them back.
+                logger.info(
+                    "journal: trimming the unused zero-filled tail of the last segment",
+                    metadata: ["file": "\(seg.path)", "offset": "\(zeroTail)", "bytes": "\(bytes.count - zeroTail)"])
+                try FileSystem.truncate(seg.path, to: zeroTail)
             }
             if let previous { lastLSN = previous }
             infos.append(info)

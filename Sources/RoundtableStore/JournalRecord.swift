@@ -85,6 +85,9 @@ public enum RecordCodec {
         if remaining <= 0 { return .end }
         if remaining < headerSize { return .incomplete }
         let length = Int(loadLE(buffer, offset, as: UInt32.self))
+        // A header of zeros (what a pre-sized segment holds past its last record) is never a record: its
+        // length 0 is below `minBodySize`, which every encoded record meets (lsn, seq, at and the room length
+        // are always written), so it lands here, never in the checksum test where an empty body's CRC could match.
         if length < minBodySize { return .corrupt("record length \(length) is below the minimum \(minBodySize)") }
         if length > maxBodySize { return .corrupt("record length \(length) exceeds the maximum \(maxBodySize)") }
         if remaining - headerSize < length { return .incomplete }
@@ -111,6 +114,29 @@ public enum RecordCodec {
             payload: Array(body[(minBodySize + roomCount)...])
         )
         return .record(record, next: bodyStart + length)
+    }
+
+    /// Whether every byte from `offset` to the end is zero: the unwritten, pre-sized tail of a segment, which
+    /// the reader takes as the end of the journal. A zero header cannot start a record (see `decode`), and a torn
+    /// or damaged record always leaves a non-zero byte at its own start (its length), so "zeros up to the end
+    /// at a record boundary" never hides a record or a torn write; zeros with anything non-zero after them
+    /// are still damage.
+    static func isZeroFill(_ buffer: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+        guard offset < buffer.count else { return true }
+        var i = offset
+        while i < buffer.count && i % 8 != 0 {
+            if buffer[i] != 0 { return false }
+            i += 1
+        }
+        while i + 8 <= buffer.count {
+            if buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 { return false }
+            i += 8
+        }
+        while i < buffer.count {
+            if buffer[i] != 0 { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Cheap test for "a plausible record with an LSN in `lsns` starts here", used when looking past damage

@@ -40,7 +40,8 @@ public struct JournalOptions: Sendable {
 ///
 /// The server's service thread calls `append`, which only encodes into memory and returns a ticket. Whoever
 /// writes takes everything buffered so far, writes it with one `pwrite`, fsyncs once for the whole group (under
-/// `.always`) and then reports each ticket, in ticket order, through `onDurable`:
+/// `.always`; an `fdatasync` into a segment pre-sized with zeros, see `WriterCore`) and then reports each
+/// ticket, in ticket order, through `onDurable`:
 ///
 /// - writer thread (the default; the only choice under `.always`): the thread wakes on `append`/`wake()` and
 ///   reports on itself;

@@ -8,6 +8,9 @@ enum Segment {
     static let headerSize = 16
     static let suffix = ".wal"
     static let directoryName = "journal"
+    /// The next segment, zero-filled ahead of its roll under fsync always (WriterCore); not a `.wal`, so the
+    /// reader and pruning never see it, and a writer removes a leftover one when it starts.
+    static let spareFileName = "next-segment.spare"
 
     static func fileName(firstLSN: UInt64) -> String {
         FileSystem.lsnName(prefix: "", firstLSN, suffix: suffix)

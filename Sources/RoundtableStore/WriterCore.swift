@@ -26,8 +26,23 @@ final class WriterCore: @unchecked Sendable {
     private var segmentPath = ""
     /// End of the last fully written (and under `.always`, fsynced) group; nothing past it is trusted.
     private var offset: Int64 = 0
-    /// A failed truncate leaves junk past `offset`; it must be cut before anything else is written after it.
-    private var needsTruncate = false
+    /// Under `.always` a new segment is pre-sized to `segmentSize` with real zero blocks (PostgreSQL's WAL
+    /// does the same): a group commit then only overwrites blocks that already exist, and its fdatasync has
+    /// no metadata (size, extents) to flush. Bytes in `offset..<zeroedEnd` are known zeros on disk; a
+    /// segment whose pre-size failed (full disk) has `zeroedEnd == offset` and grows as it is written.
+    private let presize: Bool
+    private var zeroedEnd: Int64 = 0
+    /// The next segment, zero-filled ahead on the writer thread one slice per group while the current one
+    /// fills (`prepareSpareSlice`), so a roll renames it and writes a header instead of 64 MiB of zeros.
+    private let sparePath: String
+    private var spareFD: Int32?
+    private var spareDone: Int64 = 0
+    private var spareReady = false
+    /// Preparing a spare failed in this segment (a full disk); not tried again until the next roll.
+    private var spareFailed = false
+    static let spareSlice: Int64 = 1 << 20
+    /// A failed cut-back leaves junk in `offset..<pendingCut`; it must be cut before anything else is written.
+    private var pendingCut: Int64?
     private var nextLSN: UInt64
     /// Written but not yet fsynced (`.everysec` only).
     private var dirty = false
@@ -50,6 +65,11 @@ final class WriterCore: @unchecked Sendable {
         self.nextLSN = nextLSN
         self.policy = options.fsync
         self.segmentSize = max(options.segmentSize, Segment.headerSize + 1)
+        // everysec writes on the caller (`writeOnCaller`): 64 MiB of zeros at a roll would stall its thread.
+        self.presize = options.fsync == .always
+        self.sparePath = FileSystem.join(journalDirectory, Segment.spareFileName)
+        // A spare left by an earlier run may be incomplete or not synced: start over.
+        if presize { ops.remove(sparePath) }
         self.logger = logger
         self.ops = ops
         self.shared = shared
@@ -141,15 +161,61 @@ final class WriterCore: @unchecked Sendable {
             track(outcomes[i])
             onDurable(c.ticket, outcomes[i])
         }
+        // After the reports, so the group that is already done does not wait for it.
+        if presize { prepareSpareSlice() }
+    }
+
+    /// Writes at most one slice (1 MiB) of the spare's zeros, pacing them so the spare is complete when the
+    /// current segment is three quarters full (zeros at twice the rate records arrive, starting at a quarter),
+    /// and asks the kernel to start writing each slice back at once, so the spare's one fsync at the end has
+    /// little left to flush. Any failure (a full disk) drops the spare; the roll then pre-sizes in place.
+    private func prepareSpareSlice() {
+        let size = Int64(segmentSize)
+        guard !spareReady, !spareFailed, !finished, fd != nil, offset >= size / 4 else { return }
+        guard min(size, (offset - size / 4) * 2) > spareDone else { return }
+        do throws(StoreError) {
+            let spare: Int32
+            if let spareFD {
+                spare = spareFD
+            } else {
+                spare = try ops.createExclusive(sparePath)
+                spareFD = spare
+                spareDone = 0
+            }
+            let count = min(Self.spareSlice, size - spareDone)
+            try ops.writeZeros(spare, at: spareDone, count: count, path: sparePath)
+            ops.startWriteback(spare, at: spareDone, count: count)
+            spareDone += count
+            if spareDone == size {
+                try ops.sync(spare, path: sparePath)
+                spareReady = true
+            }
+        } catch {
+            dropSpare()
+            spareFailed = true
+            logger.warning(
+                "journal: could not prepare the next segment ahead; it will be pre-sized when it starts",
+                metadata: ["file": "\(sparePath)", "error": "\(error)"])
+        }
+    }
+
+    private func dropSpare() {
+        if let spareFD {
+            ops.close(spareFD)
+            ops.remove(sparePath)
+        }
+        spareFD = nil
+        spareDone = 0
+        spareReady = false
     }
 
     private func writeGroup(_ chunks: [Chunk], _ included: [Int], _ bytes: [UInt8], endLSN: UInt64) -> Result<Void, StoreError> {
         // Only `close()` finishes, after refusing appends; this guards a writePending racing it.
         if finished { return .failure(.closed) }
         do throws(StoreError) {
-            if needsTruncate, let fd {
-                try ops.truncate(fd, to: offset, path: segmentPath)
-                needsTruncate = false
+            if let end = pendingCut {
+                try cutBack(failedEnd: end)
+                pendingCut = nil
             }
             if fd == nil || offset >= Int64(segmentSize) { try roll(firstLSN: nextLSN) }
             guard let fd else { return .failure(.closed) }
@@ -158,9 +224,11 @@ final class WriterCore: @unchecked Sendable {
             let group = whole ? bytes : included.flatMap { bytes[chunks[$0].range] }
             do throws(StoreError) {
                 try ops.write(fd, group, at: offset, path: segmentPath)
-                if policy == .always { try ops.sync(fd, path: segmentPath) }
+                // fdatasync is enough: it also flushes a grown size (the metadata needed to read the data back),
+                // so it is correct in a segment that was not pre-sized too; in a pre-sized one it flushes no metadata.
+                if policy == .always { try ops.dataSync(fd, path: segmentPath) }
             } catch {
-                rewind()
+                rewind(failedEnd: offset + Int64(group.count))
                 throw error
             }
             offset += Int64(group.count)
@@ -178,23 +246,40 @@ final class WriterCore: @unchecked Sendable {
 
     /// Cuts off whatever part of a failed group reached the file, so no partial record stays behind
     /// and a later good group lands exactly after the last good one.
-    private func rewind() {
-        guard let fd else { return }
+    private func rewind(failedEnd: Int64) {
         do throws(StoreError) {
-            try ops.truncate(fd, to: offset, path: segmentPath)
-            // Make the cut durable too: otherwise writeback could persist complete records of the failed
-            // (rejected) group, and a restart would replay votes the server reported as failed. With
-            // writeOnCaller under everysec this fsync runs on the caller: only on a failed write, and the
-            // server appends nothing more until a reload, so once per failure streak.
-            if policy != .none { try ops.sync(fd, path: segmentPath) }
+            try cutBack(failedEnd: failedEnd)
         } catch {
-            needsTruncate = true
+            pendingCut = max(pendingCut ?? 0, failedEnd)
             logger.warning(
                 "journal: could not cut back failed write; will retry before the next write",
                 metadata: [
                     "file": "\(segmentPath)", "offset": "\(offset)", "error": "\(error)",
                 ])
         }
+    }
+
+    /// Makes `offset..<failedEnd` (what a failed group may have written) unreadable as records: inside the
+    /// pre-sized part it is overwritten with zeros again (the file keeps its size, so later group commits still
+    /// flush no metadata); past it the file is truncated, as for a segment that was never pre-sized. If the
+    /// zeros cannot be written, the segment falls back to truncating at `offset` and growing from there.
+    private func cutBack(failedEnd: Int64) throws(StoreError) {
+        guard let fd else { return }
+        let zeroTo = min(failedEnd, zeroedEnd)
+        if zeroTo > offset {
+            do throws(StoreError) {
+                try ops.writeZeros(fd, at: offset, count: zeroTo - offset, path: segmentPath)
+            } catch {
+                zeroedEnd = offset
+            }
+        }
+        let keep = max(offset, zeroedEnd)
+        if failedEnd > keep { try ops.truncate(fd, to: keep, path: segmentPath) }
+        // Make the cut durable too: otherwise writeback could persist complete records of the failed
+        // (rejected) group, and a restart would replay votes the server reported as failed. With
+        // writeOnCaller under everysec this fsync runs on the caller: only on a failed write, and the
+        // server appends nothing more until a reload, so once per failure streak.
+        if policy != .none { try ops.sync(fd, path: segmentPath) }
     }
 
     /// Closes the current segment (durably, unless `.none`) and creates the next, named by its first LSN.
@@ -210,9 +295,32 @@ final class WriterCore: @unchecked Sendable {
             dirty = false
         }
         let path = FileSystem.join(journalDirectory, Segment.fileName(firstLSN: firstLSN))
-        let newFD = try ops.createExclusive(path)
+        let started = monotonicNanos()
+        var zeroed = Int64(Segment.headerSize)
+        let newFD: Int32
+        let adopted = spareReady
+        if let spare = spareFD, spareReady {
+            // The spare is already zero-filled and fsynced: give it the segment's name (never over an existing one).
+            spareFD = nil
+            spareReady = false
+            spareDone = 0
+            do throws(StoreError) {
+                try ops.renameNoReplace(sparePath, to: path)
+            } catch {
+                ops.close(spare)
+                ops.remove(sparePath)
+                throw error
+            }
+            newFD = spare
+            zeroed = Int64(segmentSize)
+        } else {
+            dropSpare()
+            newFD = try ops.createExclusive(path)
+        }
+        spareFailed = false
         do throws(StoreError) {
             try ops.write(newFD, Segment.header(firstLSN: firstLSN), at: 0, path: path)
+            if presize && !adopted { zeroed = try presizeSegment(newFD, path: path) }
             if policy != .none {
                 try ops.sync(newFD, path: path)
                 // The new name must survive a power cut too, or the records in it would vanish with it.
@@ -227,8 +335,32 @@ final class WriterCore: @unchecked Sendable {
         fd = newFD
         segmentPath = path
         offset = Int64(Segment.headerSize)
-        needsTruncate = false
-        logger.debug("journal: started segment", metadata: ["file": "\(path)"])
+        zeroedEnd = zeroed
+        pendingCut = nil
+        logger.info(
+            "journal: started segment",
+            metadata: [
+                "file": "\(path)", "presizedBytes": "\(zeroed)", "spare": "\(adopted)",
+                "ms": "\((monotonicNanos() - started) / 1_000_000)",
+            ])
+    }
+
+    /// Fills the new segment with zeros up to `segmentSize` (fsynced with the header by `roll`) and returns
+    /// the end of the zeros. On failure (a full disk) the segment is cut back to its header and grows as it
+    /// is written, as before pre-sizing: the appends still go through until the disk is really full, and then
+    /// fail on the storage-full path like any write. Throws only if even that cut fails.
+    private func presizeSegment(_ newFD: Int32, path: String) throws(StoreError) -> Int64 {
+        let header = Int64(Segment.headerSize)
+        do throws(StoreError) {
+            try ops.writeZeros(newFD, at: header, count: Int64(segmentSize) - header, path: path)
+            return Int64(segmentSize)
+        } catch {
+            logger.warning(
+                "journal: could not pre-size the new segment; it grows as it is written",
+                metadata: ["file": "\(path)", "bytes": "\(segmentSize)", "error": "\(error)"])
+            try ops.truncate(newFD, to: header, path: path)
+            return header
+        }
     }
 
     /// The everysec fsync, when one is due: picks the segment under `gate` (a dup of its descriptor, so a
@@ -258,7 +390,9 @@ final class WriterCore: @unchecked Sendable {
         guard let picked else { return }
         defer { ops.close(picked.fd) }
         do {
-            try ops.sync(picked.fd, path: picked.path)
+            // Data only: the writer never pre-sizes under everysec, so this still flushes the grown size, but
+            // it skips the mtime-only inode updates a full fsync would journal.
+            try ops.dataSync(picked.fd, path: picked.path)
         } catch {
             // The records were already reported (that is what everysec means); all we can do is say so loudly
             // and keep trying, since a later fsync that succeeds covers them if the kernel still has them.
@@ -275,8 +409,9 @@ final class WriterCore: @unchecked Sendable {
     func finish() {
         gate.withLock { _ in
             finished = true
+            dropSpare()
             guard let fd else { return }
-            if policy != .none && (policy == .everysec && dirty || needsTruncate) {
+            if policy != .none && (policy == .everysec && dirty || pendingCut != nil) {
                 do { try ops.sync(fd, path: segmentPath) } catch {
                     logger.error("journal: final fsync failed", metadata: ["file": "\(segmentPath)", "error": "\(error)"])
                 }

@@ -15,12 +15,17 @@ struct FaultyOps: JournalFileOps {
         /// Writes this many bytes of the request, then fails: a short write followed by ENOSPC.
         case failWrite(afterBytes: Int, errno: Int32)
         case failSync(errno: Int32)
+        /// Zero-filling (pre-sizing a segment, wiping a failed group) writes this many bytes, then fails.
+        case failZeros(afterBytes: Int64, errno: Int32)
     }
 
     let real = PosixFileOps()
     let fault = Locked<Fault>(.none)
     let syncs = Locked(0)
     let writes = Locked(0)
+    let zeroFills = Locked(0)
+    /// Spare segments put in place at a roll.
+    let renames = Locked(0)
     /// While set, fsync blocks, so appends pile up behind it and group commit is observable without timing luck.
     let holdSyncs = Locked(false)
     /// fsyncs that started (counted before `holdSyncs` holds them).
@@ -48,7 +53,33 @@ struct FaultyOps: JournalFileOps {
         try real.sync(fd, path: path)
     }
 
+    /// Counted, held and failed exactly like `sync` (the same injected error): tests count and fail group
+    /// commits whichever of the two calls makes them.
+    func dataSync(_ fd: Int32, path: String) throws(StoreError) {
+        if case let .failSync(code) = fault.withLock({ $0 }) { throw .io(operation: "fsync", path: path, errno: code) }
+        syncsEntered.withLock { $0 += 1 }
+        while holdSyncs.withLock({ $0 }) { usleep(500) }
+        syncs.withLock { $0 += 1 }
+        syncThreads.withLock { $0.append(pthread_self()) }
+        try real.dataSync(fd, path: path)
+    }
+
+    func writeZeros(_ fd: Int32, at offset: Int64, count: Int64, path: String) throws(StoreError) {
+        zeroFills.withLock { $0 += 1 }
+        if case let .failZeros(after, code) = fault.withLock({ $0 }) {
+            try real.writeZeros(fd, at: offset, count: min(after, count), path: path)
+            throw .io(operation: "write", path: path, errno: code)
+        }
+        try real.writeZeros(fd, at: offset, count: count, path: path)
+    }
+
     func duplicate(_ fd: Int32, path: String) throws(StoreError) -> Int32 { try real.duplicate(fd, path: path) }
+    func startWriteback(_ fd: Int32, at offset: Int64, count: Int64) { real.startWriteback(fd, at: offset, count: count) }
+
+    func renameNoReplace(_ from: String, to: String) throws(StoreError) {
+        renames.withLock { $0 += 1 }
+        try real.renameNoReplace(from, to: to)
+    }
 
     func truncate(_ fd: Int32, to length: Int64, path: String) throws(StoreError) { try real.truncate(fd, to: length, path: path) }
     func syncDirectory(_ path: String) throws(StoreError) { try real.syncDirectory(path) }
