@@ -6,7 +6,8 @@
 #   Scripts/bench.sh              everything (~22 min on the 2-core box, plus the first build)
 #   BENCH_QUICK=1 Scripts/bench.sh   smaller sizes, 3 pairs (~4 min)
 #   BENCH_ONLY="idle votes cost fanout churn launch peers" restricts scenarios; BENCH_COST="none:5000 ..." (fsync:rate); BENCH_LAUNCH="5000:250 10000:0" (members:rate); BENCH_LAUNCH_LOOPS="poll libev"; BENCH_COST_LOOPS="poll libev"; BENCH_PAIRS=N; BENCH_FANOUT="1000 5000"
-#   BENCH_PEERS="floor lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in bare C);
+#   BENCH_PEERS="floor floorsized lws gorilla node" (floor = Scripts/bench/peers/lws_floor.c, Roundtable's write path in
+#   bare C, broadcasting the sender's 64-byte text; floorsized = the same floor sending frames as large as Roundtable's);
 #   BENCH_WINDOWS="16 1" broadcasts in flight in the pairs (16 lets servers coalesce frames per send; 1 is paced: at
 #   most one message queued per connection, so nobody can)
 #   RT_SOURCE=tree (default: a copy of the working tree) or a git ref (RT_SOURCE=HEAD) to build from.
@@ -20,7 +21,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-"idle votes cost fanout churn launch peers"}
-PEERS=${BENCH_PEERS:-"floor lws gorilla node"}
+PEERS=${BENCH_PEERS:-"floor floorsized lws gorilla node"}
 WINDOWS=${BENCH_WINDOWS:-"16 1"}
 PAIRS=${BENCH_PAIRS:-$([ "$QUICK" = 1 ] && echo 3 || echo 5)}
 # 5,000 and 10,000 are issue 20's fan-out targets (each beside the kernel floor): a full run judges them all.
@@ -115,7 +116,7 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 start_peer() { # start_peer floor|lws|gorilla|node
     SPORT=$(free_port)
     case $1 in
-        floor) taskset -c "$SERVER_CPU" "$WORK/lws_floor" "$SPORT" >"$WORK/peer.log" 2>&1 & ;;
+        floor|floorsized) taskset -c "$SERVER_CPU" "$WORK/lws_floor" "$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         lws) taskset -c "$SERVER_CPU" libwebsockets-test-server --port="$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         gorilla) taskset -c "$SERVER_CPU" "$WORK/gorilla_broadcast" -addr "127.0.0.1:$SPORT" >"$WORK/peer.log" 2>&1 & ;;
         node) NODE_PATH=/usr/share/nodejs taskset -c "$SERVER_CPU" node "$ROOT/Scripts/bench/peers/ws_broadcast.js" "$SPORT" >"$WORK/peer.log" 2>&1 & ;;
@@ -223,6 +224,7 @@ if [[ " $ONLY " == *" fanout "* ]]; then
         say "fan-out floor: sendfloor send $floor_n"
         "$WORK/sendfloor" send "$floor_n" 20 | tail -1 >"$RAW/sendfloor-$n.json"
         for s in $PEERS; do
+            [ "$s" = floorsized ] && continue   # sized after Roundtable's frames only in the broadcast pairs
             start_peer $s
             # shellcheck disable=SC2046
             gen bcast $(peer_args $s) --port "$SPORT" --server-pid "$SPID" --members "$n" --msgs 60 --window 4 \
@@ -264,10 +266,17 @@ if [[ " $ONLY " == *" peers "* ]]; then
             for s in $PEERS; do
                 for who in rt "$s"; do   # project and peer alternately; each pair is (rt run, peer run)
                     say "broadcast pair $i/$PAIRS, window $w: $who ($BCAST_N members, $BCAST_MSGS messages)"
+                    payload=64
+                    if [ "$who" = floorsized ]; then
+                        # The floor sending frames as large as Roundtable's in this pair (its room.announced event wraps
+                        # the same 64-byte text in a JSON envelope); the floor's own frame is its payload + ~8 bytes.
+                        payload=$(python3 -c "import json,sys; print(max(64, round(json.load(open(sys.argv[1]))['bytes_per_delivery']) - 8))" \
+                            "$RAW/bcast-w$w-rt-vs-$s-$i.json")
+                    fi
                     start_server "$who"
                     # shellcheck disable=SC2046
                     gen bcast $(peer_args "$who") --port "$SPORT" --server-pid "$SPID" --members "$BCAST_N" \
-                        --msgs "$BCAST_MSGS" --window "$w" --payload 64 --duration 40 \
+                        --msgs "$BCAST_MSGS" --window "$w" --payload "$payload" --duration 40 \
                         --out "$RAW/bcast-w$w-$who-vs-$s-$i.json" --label "$who"
                     stop_server
                 done

@@ -6,7 +6,8 @@
  *   - the outgoing frame is encoded once and shared by reference between the recipients' queues,
  *   - one lws_write per WRITEABLE carries every queued frame that fits in 32 KiB, each framed here and
  *     written as LWS_WRITE_HTTP (lws passes the bytes through), re-armed while more is queued,
- *   - the same context settings: 1,004-byte rx buffer, no lws validity timers, UTF-8 validation.
+ *   - the same context settings: 1,004-byte rx buffer, 256 KiB tx_packet_size, no lws validity timers, UTF-8
+ *     validation.
  * So "Roundtable / floor" is the cost of everything Roundtable adds, not of a different write strategy.
  * FLOOR_HOLD=1 (an experiment, off by default): messages received in a pass are broadcast after the pass, as
  * Roundtable releases a broadcast once its journal batch is durable (BENCHMARKS.md: it did not change how many
@@ -188,6 +189,9 @@ int main(int argc, char **argv) {
     protocols[0].callback = callback;
     protocols[0].per_session_data_size = sizeof(struct session);
     protocols[0].rx_buffer_size = 1024 - LWS_PRE - 4;
+    /* As Roundtable does (Server+Context.swift): without it lws 4.1.6 caps every send at rx_buffer_size + LWS_PRE
+     * + 4 = 1 KiB and buffers the rest for later POLLOUT passes, so a coalesced write of 16 frames took two. */
+    protocols[0].tx_packet_size = 256 * 1024;
 
     lws_retry_bo_t no_validity_timers;
     memset(&no_validity_timers, 0, sizeof no_validity_timers);
