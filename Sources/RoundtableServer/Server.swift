@@ -56,6 +56,10 @@ public final class RoundtableServer: @unchecked Sendable {
     var connections: [ConnectionID: Connection] = [:]
     /// Connections whose queue went from empty to not empty in this pass: `flushWrites` writes them at its end.
     var flushPending: [Connection] = []
+    /// This pass read part of a frame whose rest is still to come (a read that filled lws' 1 KiB buffer
+    /// mid-frame): see `flushWrites`.
+    var inputContinues = false
+    var flushDeferred = false
     /// Admission, rate limits, keep-alive and join deadlines: decided by the machine, run by this driver.
     var machine: NodeMachine
     var lastDeadlineScan = 0.0
@@ -205,7 +209,7 @@ public final class RoundtableServer: @unchecked Sendable {
             }
             afterServicePass()
             if !stopQueue.isEmpty { closeNextBatch() }
-            flushWrites()
+            flushWrites(ctx)
             if machine.stopComplete(now: monotonicSeconds()) {
                 stopped.withLock { $0 = true }
             }

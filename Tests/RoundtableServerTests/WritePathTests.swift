@@ -51,3 +51,29 @@ import Testing
         try server.assertServing("paused reader")
     }
 }
+
+extension WritePathTests {
+    /// A read that ends inside a frame lets the server hold that pass's writes for one more pass (to coalesce
+    /// them with the sender's next messages). A frame whose rest never comes must not hold anyone's replies.
+    @Test func aFrameHeldHalfWayDoesNotHoldOthersReplies() throws {
+        let server = try TestServer.start {
+            $0.maxFrameBytes = 8192
+            $0.limits.maxTextLength = 6_000
+        }
+        defer { server.stop() }
+        let room = try server.createRoom()
+        let held = try server.join(room.code, name: "Hal")
+        let other = try server.join(room.code, name: "Oda")
+        let text = try JSON.string(["type": "member.update", "bio": .string(String(repeating: "h", count: 5_000)), "ref": 99])
+        let frame = WSTestClient.frame(opcode: WSTestClient.Opcode.text, payload: Array(text.utf8))
+        // Hal sends 3 KiB of a 5 KiB frame, and the rest only after Oda's twenty requests were all answered.
+        try held.client.ws.sendRaw(Array(frame.prefix(3_000)))
+        for i in 0..<20 {
+            let reply = try other.client.request(["type": "member.update", "bio": .string("oda \(i)")], timeout: 5)
+            #expect(reply["type"] == "ack", "\(reply)")
+        }
+        try held.client.ws.sendRaw(Array(frame.dropFirst(3_000)))
+        #expect(try held.client.reply(to: 99)["type"] == "ack")
+        try server.assertServing("held frame")
+    }
+}
