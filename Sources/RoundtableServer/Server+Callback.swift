@@ -196,20 +196,27 @@ extension RoundtableServer {
     private func writeQueued(_ c: Connection) -> Bool {
         if let fd = c.socket { return sendQueued(c, fd) }
         let raw = c.writesDirectly
+        let used = batchQueued(c, framed: raw)
+        let written = lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
+        return written >= used
+    }
+
+    /// Moves queued messages into the write buffer (after `pre`) and returns the byte count. `framed`: as many as
+    /// fit in `coalesceBytes`, each as its own text frame framed here; otherwise one message, for lws to frame.
+    private func batchQueued(_ c: Connection, framed: Bool) -> Int {
         var used = 0
         while let next = c.peek() {
             let n = next.bytes.count
-            let header = raw ? Self.frameHeaderSize(n) : 0
-            if used > 0 && (!raw || used + header + n > Self.coalesceBytes) { break }
+            let header = framed ? Self.frameHeaderSize(n) : 0
+            if used > 0 && (!framed || used + header + n > Self.coalesceBytes) { break }
             reserveWriteBuffer(used + header + n)
             let out = writeBuffer + pre + used
-            if raw { Self.writeFrameHeader(out, payloadCount: n) }
+            if framed { Self.writeFrameHeader(out, payloadCount: n) }
             next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
             used += header + n
             c.dropFirst()
         }
-        let written = lws_write(c.wsi, (writeBuffer + pre).assumingMemoryBound(to: UInt8.self), used, raw ? LWS_WRITE_HTTP : LWS_WRITE_TEXT)
-        return written >= used
+        return used
     }
 
     /// `writeQueued` on a plain socket: one `send` of the kept tail, or else of as many queued frames as fit in
@@ -221,18 +228,7 @@ extension RoundtableServer {
             c.sentUnsent(n)
             return true
         }
-        var used = 0
-        while let next = c.peek() {
-            let n = next.bytes.count
-            let header = Self.frameHeaderSize(n)
-            if used > 0 && used + header + n > Self.coalesceBytes { break }
-            reserveWriteBuffer(used + header + n)
-            let out = writeBuffer + pre + used
-            Self.writeFrameHeader(out, payloadCount: n)
-            next.bytes.withUnsafeBytes { (out + header).copyMemory(from: $0.baseAddress!, byteCount: n) }
-            used += header + n
-            c.dropFirst()
-        }
+        let used = batchQueued(c, framed: true)
         let batch = UnsafeRawBufferPointer(start: writeBuffer + pre, count: used)
         let n = Self.sendSome(fd, batch)
         if n < 0 { return false }
