@@ -6,6 +6,9 @@
  * Who offers: the partner with the lower member id, always, so two offers never cross. The other
  * side says `ready` when it joins (or needs a fresh session after a failure), and the offerer makes
  * a new connection. After a network change the offerer restarts ICE on the same connection.
+ * Every signal carries the `session` of its peer connection (the offerer picks one per connection):
+ * a `ready` can cross an offer in flight, and the first connection's answer and candidates must not
+ * land on the second.
  *
  * Exposes `window.__call` (state, getStats figures, signaling bytes) for tests and troubleshooting.
  * @module call
@@ -22,10 +25,16 @@ const PACE_PER_SECOND = 8; // then this many per second (the server allows calls
 const RESENDS = 5; // a signal the server dropped as rate_limited is sent again this many times at most
 const RESEND_AFTER_MS = 300;
 
-/** SDP fingerprint line: a new one means a new session (the partner reloaded), not a renegotiation. */
+/** SDP fingerprint line: without `session` (another client), a new one means a new session, not a renegotiation. */
 function fingerprint(sdp) {
   const m = /a=fingerprint:[^\r\n]+/.exec(sdp || '');
   return m ? m[0] : '';
+}
+
+/** A new peer connection's `session`: random, so a reloaded page never reuses its last one. */
+function newSession() {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return (hi & 0x1fffff) * 0x100000000 + lo; // at most 2^53 - 1, as the server accepts
 }
 
 /**
@@ -104,15 +113,15 @@ export function callPanel(rt) {
     if (p) { p.note = text; render(); } else { message = text; render(); }
   }
 
-  function makePeer(id) {
+  function makePeer(id, session = newSession()) {
     closePeer(id);
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
     const video = h('video', { autoplay: true, playsinline: true, class: 'call-video', dataset: { member: id } });
-    const peer = { id, n: ++made, pc, video, queue: [], restarts: 0, note: '', timer: null, started: Date.now(), connectedOnce: false };
+    const peer = { id, n: ++made, session, pc, video, queue: [], restarts: 0, note: '', timer: null, started: Date.now(), connectedOnce: false };
     peers.set(id, peer);
     for (const t of local.getTracks()) pc.addTrack(t, local);
     if (iOffer(id) && !local.getVideoTracks().length) pc.addTransceiver('video', { direction: 'recvonly' });
-    pc.onicecandidate = (e) => { if (e.candidate) send(id, { kind: 'candidate', candidate: e.candidate.toJSON() }); };
+    pc.onicecandidate = (e) => { if (e.candidate) send(id, { kind: 'candidate', candidate: e.candidate.toJSON(), session }); };
     pc.ontrack = (e) => { if (video.srcObject !== e.streams[0]) video.srcObject = e.streams[0]; };
     pc.onconnectionstatechange = () => onState(peer);
     peer.timer = setTimeout(() => {
@@ -137,7 +146,7 @@ export function callPanel(rt) {
     try {
       const o = await peer.pc.createOffer({ iceRestart });
       await peer.pc.setLocalDescription(o);
-      send(peer.id, { kind: 'offer', sdp: peer.pc.localDescription.sdp });
+      send(peer.id, { kind: 'offer', sdp: peer.pc.localDescription.sdp, session: peer.session });
     } catch (e) { console.warn('offer failed', e); }
   }
 
@@ -196,7 +205,7 @@ export function callPanel(rt) {
     if (!live) {
       if (s.kind === 'ready' || s.kind === 'offer') {
         waiting.add(from);
-        if (s.kind === 'offer') pendingOffers.set(from, s.sdp);
+        if (s.kind === 'offer') pendingOffers.set(from, s);
         render();
       }
       return;
@@ -205,9 +214,10 @@ export function callPanel(rt) {
       if (iOffer(from)) offer(makePeer(from));
       return;
     }
-    if (s.kind === 'offer') return answer(from, s.sdp);
+    if (s.kind === 'offer') return answer(from, s.sdp, s.session);
     const peer = peers.get(from);
-    if (!peer) return;
+    // An answer or candidate of a connection already replaced (a ready crossed our offer): not this one's.
+    if (!peer || (s.session != null && s.session !== peer.session)) return;
     try {
       if (s.kind === 'answer') {
         await peer.pc.setRemoteDescription({ type: 'answer', sdp: s.sdp });
@@ -219,16 +229,17 @@ export function callPanel(rt) {
     } catch (e) { console.warn('call signal', s.kind, e); }
   }
 
-  async function answer(from, sdp) {
+  async function answer(from, sdp, session) {
     let peer = peers.get(from);
-    // Same fingerprint: a renegotiation (ICE restart) of this session; otherwise a new session.
-    if (!peer || fingerprint(peer.pc.remoteDescription?.sdp) !== fingerprint(sdp)) peer = makePeer(from);
+    // The same session: a renegotiation (ICE restart) of this connection; otherwise a new connection.
+    const same = peer && (session != null ? peer.session === session : fingerprint(peer.pc.remoteDescription?.sdp) === fingerprint(sdp));
+    if (!same) peer = makePeer(from, session);
     try {
       await peer.pc.setRemoteDescription({ type: 'offer', sdp });
       for (const c of peer.queue.splice(0)) await peer.pc.addIceCandidate(c);
       const a = await peer.pc.createAnswer();
       await peer.pc.setLocalDescription(a);
-      send(from, { kind: 'answer', sdp: peer.pc.localDescription.sdp });
+      send(from, { kind: 'answer', sdp: peer.pc.localDescription.sdp, session: peer.session });
     } catch (e) { console.warn('answer failed', e); }
   }
 
@@ -264,7 +275,7 @@ export function callPanel(rt) {
     live = true;
     for (const p of partners()) {
       if (iOffer(p.id)) offer(makePeer(p.id));
-      else if (pendingOffers.has(p.id)) answer(p.id, pendingOffers.get(p.id));
+      else if (pendingOffers.has(p.id)) answer(p.id, pendingOffers.get(p.id).sdp, pendingOffers.get(p.id).session);
       else send(p.id, { kind: 'ready' });
     }
     pendingOffers.clear();

@@ -624,12 +624,20 @@ export type Announcement = {
   at: EpochMs;
 };
 
+/**
+ * Which peer connection a signal belongs to: the offerer picks it for each new connection (an ICE restart keeps it), answers and candidates repeat it; relayed as is.
+ * Limits: minimum 0, maximum 9007199254740991.
+ */
+export type CallSession = number;
+
 /** call.signal's `signal`: `sdp` for offer and answer, `candidate` for candidate. The strings together: at most calls.maxSignalBytes (16384) UTF-8 bytes, else signal_too_large. */
 export type CallSignalInput = {
   kind: "offer" | "answer";
   sdp: string;
+  session?: CallSession;
 } | {
   kind: "candidate";
+  session?: CallSession;
   /** RTCIceCandidate.toJSON(); `candidate: ""` marks the end of candidates. */
   candidate: {
     candidate: string;
@@ -639,14 +647,17 @@ export type CallSignalInput = {
   };
 } | {
   kind: "hangup" | "ready";
+  session?: CallSession;
 };
 
 /** A signal as relayed: only these fields. */
 export type CallSignal = {
   kind: "offer" | "answer";
   sdp: string;
+  session?: CallSession;
 } | {
   kind: "candidate";
+  session?: CallSession;
   candidate: {
     candidate: string;
     sdpMid?: string;
@@ -656,6 +667,7 @@ export type CallSignal = {
   };
 } | {
   kind: "hangup" | "ready";
+  session?: CallSession;
 };
 
 /** An RTCIceServer: the STUN URLs, or the TURN URLs with a fresh credential. */

@@ -93,6 +93,13 @@ async def test_partners_receive_signals_strangers_are_refused(server):
     cand = {"kind": "candidate", "candidate": {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}}
     assert (await clients[a].request("call.signal", to=b, signal=cand))["type"] == "ack"
     assert (await clients[b].expect("call.signal"))["signal"] == cand
+    # `session` (which peer connection a signal belongs to) is relayed with every kind; out of range is refused.
+    for sig in ({"kind": "answer", "sdp": "v=0\r\n", "session": 2**53 - 1}, dict(cand, session=0), {"kind": "ready", "session": 41}):
+        assert (await clients[b].request("call.signal", to=a, signal=sig))["type"] == "ack"
+        assert (await clients[a].expect("call.signal"))["signal"] == sig
+    for bad in (-1, 2**53, "7", 1.5):
+        err = await clients[a].request("call.signal", raw=True, to=b, signal={"kind": "ready", "session": bad})  # invalid on purpose
+        assert err["code"] == "invalid_field" and "signal.session" in err["message"], (bad, err)
 
     err = await clients[a].request("call.signal", to=stranger, signal=offer())
     assert err["type"] == "error" and err["code"] == "not_partner", err

@@ -243,6 +243,12 @@ public enum RequestDecoder {
                 throw DomainError.invalidField("kind", "must be offer, answer, candidate, hangup or ready")
             }
             var s = CallSignal(kind: kind)
+            if let session = try sf.optionalInt("session") {
+                guard (0...CallSignal.maxSession).contains(session) else {
+                    throw DomainError.invalidField("session", "must be 0...\(CallSignal.maxSession)")
+                }
+                s.session = session
+            }
             switch kind {
             case .offer, .answer:
                 s.sdp = try sf.string("sdp")

@@ -56,6 +56,20 @@ struct CallSignalingTests {
         #expect(h.ivRoomState(code).seq == seq, "signals take no seq, so they are never in the resume buffer")
     }
 
+    @Test func sessionIsRelayedWithEveryKind() {
+        var h = Harness()
+        _ = h.callRoom(2)
+        let big = CallSignal.maxSession
+        let signals = [
+            CallSignal(kind: .offer, sdp: "v=0\r\n", session: 7), CallSignal(kind: .answer, sdp: "v=0\r\n", session: big),
+            CallSignal(kind: .candidate, candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", session: 0),
+            CallSignal(kind: .ready, session: 8), CallSignal(kind: .hangup),
+        ]
+        for s in signals { #expect(h.signal(2, to: 3, s)["type"] == "ack") }
+        let got = h.ivGot(3, "call.signal").map { $0["signal"]?["session"] }
+        #expect(got == [Value(7), .int(big), Value(0), Value(8), nil], "a replaced connection's signals are told apart by it")
+    }
+
     @Test func onlyCurrentPartnersMaySignal() {
         var h = Harness()
         let code = h.callRoom(4)

@@ -8,11 +8,13 @@ real coturn on loopback (Scripts/coturn.sh).
 2. A new round (interviews.next) with a fourth member: the trio's calls end (`call.ended`), the new
    pairs connect, media flows; over a 10 s call the server's TCP bytes stay at signaling size (no media
    crosses it), measured with `ss -ti` on its port; signaling bytes per call from the page.
-3. Relay only (iceTransportPolicy "relay"): a pair connects through coturn (selected candidates of
+3. A `ready` crossing an offer in flight (forced): the first connection's answer does not land on the
+   second, and the pair connects.
+4. Relay only (iceTransportPolicy "relay"): a pair connects through coturn (selected candidates of
    type relay on both ends) and media flows.
-4. The relay fails and returns (coturn stopped and started: every relayed path dies, as in a network
+5. The relay fails and returns (coturn stopped and started: every relayed path dies, as in a network
    change): the offerer restarts ICE and the same peer connections reconnect, media flows again.
-5. Media refused: the page says so in plain language and offers the meeting link.
+6. Media refused: the page says so in plain language and offers the meeting link.
 
 Prints `call browser tests: N passed, M failed` and exits non-zero on any failure.
 """
@@ -276,6 +278,51 @@ def test_new_round_tears_down_and_sets_up_new_pairs():
     T.measures["one_request_bytes"] = {"sent": s2, "received": r2}
 
 
+def test_ready_crossing_an_offer_does_not_break_the_call():
+    """A `ready` that crosses the offer already on its way (both partners joined at once: the race that
+    failed CI once) makes the offerer open a second connection while the first one's answer is still
+    travelling. That stale answer must not land on the second connection (before `session`, it did: the
+    second answer then failed with "wrong state: stable" and the pair never connected). Forced here: the
+    answerer's page sends a `ready` just before its first answer, and holds that answer (and all
+    that follows it) back 0.5 s, so the stale answer reaches the offerer after its second offer left."""
+    offerer = min(T.members, key=me)  # the lowest id offers to its partner
+    answerer = next(d for d in T.members if me(d) == partners_of(offerer)[0])
+    made_before = js(offerer, "return Math.max(0, ...Object.values(window.__call.state().peers).map((p) => p.session))")
+    for d in (offerer, answerer):
+        click(d, "#call-leave")
+        wait(d, lambda d: not call_state(d)["joined"], "left the call")
+    # The answerer's signals leave in order through a chain: the first answer goes 0.5 s after a ready, and
+    # everything after it (the answer to the second offer included) waits behind it, as on a slow path.
+    js(answerer, """
+        const orig = roundtable.request.bind(roundtable);
+        let armed = true;
+        let chain = Promise.resolve();
+        roundtable.request = (type, fields) => {
+          if (type !== 'call.signal') return orig(type, fields);
+          const go = async () => {
+            if (armed && fields.signal.kind === 'answer') {
+              armed = false;
+              await orig('call.signal', {to: fields.to, signal: {kind: 'ready'}});
+              await new Promise((r) => setTimeout(r, 500));
+            }
+            return orig(type, fields);
+          };
+          const sent = chain.then(go, go);
+          chain = sent.catch(() => {});
+          return sent;
+        };""")
+    offerer.get_log("browser")  # drop what the console said before
+    click(answerer, "#call-join")  # no offer yet: says ready, which waits for the offerer to join
+    click(offerer, "#call-join")  # offers; the answerer's ready then crosses it
+    wait_connected(offerer, [me(answerer)], f"{me(offerer)} connected after the crossing", timeout=40)
+    wait_connected(answerer, [me(offerer)], f"{me(answerer)} connected after the crossing", timeout=40)
+    made = call_state(offerer)["peers"][str(me(answerer))]["session"]
+    assert made >= made_before + 2, f"the crossing did not happen (the offerer made {made - made_before} connection(s))"
+    bad = [e["message"] for e in offerer.get_log("browser") if "call signal" in e.get("message", "")]
+    assert not bad, f"the offerer applied a signal of a replaced connection: {bad[:2]}"
+    media_flows([offerer, answerer], "after the crossing")
+
+
 def test_relay_only_through_coturn():
     # Everyone leaves the call, ticks "hide my network address", and joins again: relay candidates only.
     for d in T.members:
@@ -356,6 +403,7 @@ def main():
         log(f"server on {T.base}, coturn on 127.0.0.1:{turn_port}")
         ok = run("a trio connects three ways and media flows", test_trio_connects_three_ways)
         ok = ok and run("interviews.next ends the calls; new pairs connect; the server carries no media", test_new_round_tears_down_and_sets_up_new_pairs)
+        ok = ok and run("a ready crossing an offer: the stale answer is dropped, the call connects", test_ready_crossing_an_offer_does_not_break_the_call)
         ok = ok and run("relay only: pairs connect through coturn", test_relay_only_through_coturn)
         ok = ok and run("the relay fails and returns: ICE restart reconnects", test_relay_outage_recovers_by_ice_restart)
         run("media refused: plain words and the meeting link", test_refused_media_falls_back_to_the_meeting_link)

@@ -47,10 +47,15 @@ public struct CallSignal: Sendable, Hashable {
     public var sdpMid: String?
     public var sdpMLineIndex: Int?
     public var usernameFragment: String?
+    /// Which peer connection the signal belongs to (the offerer picks it; answers and candidates repeat it), so a
+    /// signal of a replaced connection is told apart from the current one's. Relayed as is, never interpreted here.
+    public var session: Int64?
+    /// The largest `session`: JavaScript's largest exact integer, so a browser can pick one at random.
+    public static let maxSession: Int64 = 9_007_199_254_740_991
 
     public init(
         kind: CallSignalKind, sdp: String? = nil, candidate: String? = nil, sdpMid: String? = nil, sdpMLineIndex: Int? = nil,
-        usernameFragment: String? = nil
+        usernameFragment: String? = nil, session: Int64? = nil
     ) {
         self.kind = kind
         self.sdp = sdp
@@ -58,6 +63,7 @@ public struct CallSignal: Sendable, Hashable {
         self.sdpMid = sdpMid
         self.sdpMLineIndex = sdpMLineIndex
         self.usernameFragment = usernameFragment
+        self.session = session
     }
 
     /// What counts against `maxSignalBytes`: every string the signal carries, in UTF-8 bytes.
@@ -68,6 +74,7 @@ public struct CallSignal: Sendable, Hashable {
     var value: Value {
         var o: Value.Object = ["kind": .string(kind.rawValue)]
         if let sdp { o["sdp"] = .string(sdp) }
+        if let session { o["session"] = .int(session) }
         if let candidate {
             var c: Value.Object = ["candidate": .string(candidate)]
             if let sdpMid { c["sdpMid"] = .string(sdpMid) }
