@@ -10,7 +10,14 @@ import asyncio
 import csv
 import io
 import json
+import os
+import pathlib
 import re
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -383,3 +390,49 @@ async def test_cli_export_of_a_community_matches_http_after_stop(server):
 
 
 test_cli_export_of_a_community_matches_http_after_stop.server_args = {"extra_env": {"ROUNDTABLE_ROOMS_ARCHIVEAFTERIDLESECONDS": "1"}}
+
+
+# ---------------------------------------------------------------- the open-file limit
+
+BINARY = pathlib.Path(__file__).resolve().parent.parent.parent / ".build/debug/roundtable"
+
+
+def nofile_limits(pid):
+    """(soft, hard) RLIMIT_NOFILE of a running process."""
+    for line in open(f"/proc/{pid}/limits"):
+        if line.startswith("Max open files"):
+            return int(line.split()[3]), int(line.split()[4])
+    raise AssertionError("no 'Max open files' line")
+
+
+async def test_open_file_limit_is_fitted_to_max_connections(server):
+    """`serve` sets its soft RLIMIT_NOFILE to transport.maxConnections + 1,024 (never above the hard limit):
+    lws walks a table of that many slots on every close (Debian's build), so a container's 1,048,576 would
+    make each close cost milliseconds; and a soft limit below what maxConnections needs is raised."""
+    soft, hard = nofile_limits(server.proc.pid)
+    assert soft == min(hard, 300 + 1024), (soft, hard)
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] != soft:  # the runner's own limit differed: it was changed
+        assert "open-file limit fitted" in server.read_log(), server.read_log()[-500:]
+    status, _, body = await get(server, "/metrics")
+    assert status == 200 and f"process_max_fds {soft}" in body.decode(), body.decode()[-300:]
+    # Started with a soft limit far below what 3,000 connections need: raised (up to the hard limit).
+    data = tempfile.mkdtemp(prefix="rt-py-nofile-")
+    port_file = os.path.join(data, "port")
+    cmd = ["bash", "-c", 'ulimit -Sn 256 && exec "$@"', "_", str(BINARY), "serve", "--port", "0",
+           "--data-dir", os.path.join(data, "d"), "--port-file", port_file]
+    with open(os.path.join(data, "log"), "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=dict(os.environ, ROUNDTABLE_TRANSPORT_MAXCONNECTIONS="3000"))
+    try:
+        deadline = time.time() + 15
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            assert proc.poll() is None and time.time() < deadline, open(os.path.join(data, "log")).read()
+            await asyncio.sleep(0.05)
+        soft2, hard2 = nofile_limits(proc.pid)
+        assert soft2 == min(hard2, 3000 + 1024), (soft2, hard2)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+test_open_file_limit_is_fitted_to_max_connections.server_args = {"extra_env": {"ROUNDTABLE_TRANSPORT_MAXCONNECTIONS": "300"}}

@@ -71,6 +71,11 @@ struct Serve: ParsableCommand {
             return h
         }
         let logger = Logger(label: "roundtable")
+        if let (before, after) = OpenFileLimit.fit(connections: config.maxConnections) {
+            logger.info(
+                "open-file limit fitted to transport.maxConnections plus a reserve",
+                metadata: ["before": "\(before)", "after": "\(after)", "reserve": "\(OpenFileLimit.reserve)"])
+        }
         let node = try Node.open(config: config, logger: logger)
         try node.server.start()
         if let portFile {
