@@ -280,4 +280,9 @@ extension Coordinator {
         // Member first: whatever the hasher, the varying part is inside the kept prefix.
         return "a" + hasher.digest("\(member):\(p.id):\(key)").prefix(32)
     }
+
+    /// The members with a ballot in a named poll, read back from its ballot keys (`voterKey`'s "m" + id).
+    static func namedVoters(_ p: Poll) -> [MemberID] {
+        p.ballots.keys.compactMap { key in key.utf8.first == UInt8(ascii: "m") ? MemberID(key.dropFirst()) : nil }
+    }
 }

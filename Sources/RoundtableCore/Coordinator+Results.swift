@@ -204,11 +204,6 @@ extension Coordinator {
         return o
     }
 
-    /// The members with a ballot in a named poll, read back from its ballot keys (`voterKey`: "m" + id).
-    static func namedVoters(_ p: Poll) -> [MemberID] {
-        p.ballots.keys.compactMap { key in key.utf8.first == UInt8(ascii: "m") ? MemberID(key.dropFirst()) : nil }
-    }
-
     /// Response tracking for facilitators: how many present members (not facilitators, not observers)
     /// answered and, for named polls, who has not.
     func responses(_ p: Poll, _ room: Room, _ rt: RoomRuntime, turnout: Turnout? = nil) -> Value {

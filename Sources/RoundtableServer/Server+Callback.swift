@@ -129,8 +129,11 @@ extension RoundtableServer {
         // A frame that ended without FIN: the message goes on in another frame, and a ping may come first. (Not
         // a frame lws hands over in pieces, as it does when one spans two reads: a control frame cannot come
         // inside a frame, and routing those replies through WRITEABLE cost a POLLOUT round trip per ~10 votes.)
-        if lws_remaining_packet_payload(wsi) == 0 && lws_is_final_fragment(wsi) == 0 { c.controlMayBeOwed = true }
-        if lws_remaining_packet_payload(wsi) > 0 { inputContinues = true }
+        if lws_remaining_packet_payload(wsi) > 0 {
+            inputContinues = true
+        } else if lws_is_final_fragment(wsi) == 0 {
+            c.controlMayBeOwed = true
+        }
         guard Self.messageEnded(wsi) else { return 0 }
         let message = c.incoming
         c.incoming = []
